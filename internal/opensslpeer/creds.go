@@ -1,0 +1,157 @@
+package opensslpeer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
+)
+
+// Cred is one key pair with its certificate, in memory and as PEM files.
+type Cred struct {
+	Cert     *x509.Certificate
+	Key      crypto.Signer // *ecdsa.PrivateKey, P-256
+	CertFile string        // PEM certificate
+	KeyFile  string        // PEM PKCS#8 private key, unencrypted
+}
+
+// Creds is the set of credentials the mock server and its clients use (see
+// openssl-cmp-peer.md section 1). All certificates are issued by Root.
+type Creds struct {
+	Dir string
+
+	// Root is the self-signed trust anchor (CN=Test CMP Root CA).
+	Root Cred
+	// Server signs the mock's responses to signature-protected requests
+	// (CN=Mock CMP Server, keyUsage digitalSignature).
+	Server Cred
+	// Client1 (CN=client1) is what the mock returns by default for
+	// ir/cr/p10cr, so clients enroll Client1.Key.
+	Client1 Cred
+	// Client2 (CN=client1, a second key) is the certificate to return for a
+	// key update.
+	Client2 Cred
+	// Device (CN=device) is an externally issued certificate, like a
+	// manufacturer's device certificate, for signature-protected IR.
+	Device Cred
+}
+
+// NewCreds creates fresh credentials in a temporary directory that is
+// removed when the test ends.
+func NewCreds(t testing.TB) *Creds {
+	t.Helper()
+	c := &Creds{Dir: t.TempDir()}
+	c.Root = newCred(t, c.Dir, "root", pkix.Name{CommonName: "Test CMP Root CA"}, nil, 0)
+	c.Server = newCred(t, c.Dir, "server", pkix.Name{CommonName: "Mock CMP Server"}, &c.Root, x509.KeyUsageDigitalSignature)
+	c.Client1 = newCred(t, c.Dir, "client1", pkix.Name{CommonName: "client1"}, &c.Root, x509.KeyUsageDigitalSignature)
+	c.Client2 = newCred(t, c.Dir, "client2", pkix.Name{CommonName: "client1"}, &c.Root, x509.KeyUsageDigitalSignature)
+	c.Device = newCred(t, c.Dir, "device", pkix.Name{CommonName: "device"}, &c.Root, x509.KeyUsageDigitalSignature)
+	return c
+}
+
+// newCred makes a P-256 key and a certificate for it, self-signed when
+// issuer is nil (then a CA certificate), and writes both as PEM files.
+func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku x509.KeyUsage) Cred {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("opensslpeer: generate key %s: %v", name, err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		t.Fatalf("opensslpeer: serial: %v", err)
+	}
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	if err != nil {
+		t.Fatalf("opensslpeer: marshal public key %s: %v", name, err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial.Add(serial, big.NewInt(1)),
+		Subject:      subject,
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(48 * time.Hour),
+		KeyUsage:     ku,
+		SubjectKeyId: subjectKeyID(t, pub),
+	}
+	parent, signer := tmpl, crypto.Signer(key)
+	if issuer == nil {
+		tmpl.IsCA = true
+		tmpl.BasicConstraintsValid = true
+		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
+	} else {
+		parent, signer = issuer.Cert, issuer.Key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), signer)
+	if err != nil {
+		t.Fatalf("opensslpeer: create certificate %s: %v", name, err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("opensslpeer: parse certificate %s: %v", name, err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatalf("opensslpeer: marshal key %s: %v", name, err)
+	}
+	c := Cred{
+		Cert:     cert,
+		Key:      key,
+		CertFile: filepath.Join(dir, name+".crt"),
+		KeyFile:  filepath.Join(dir, name+".key"),
+	}
+	writePEM(t, c.CertFile, "CERTIFICATE", der)
+	writePEM(t, c.KeyFile, "PRIVATE KEY", keyDER)
+	return c
+}
+
+// subjectKeyID is RFC 5280 4.2.1.2 method (1): the SHA-1 hash of the
+// subjectPublicKey BIT STRING contents of a SubjectPublicKeyInfo.
+func subjectKeyID(t testing.TB, spki []byte) []byte {
+	t.Helper()
+	input := cryptobyte.String(spki)
+	var info, bits cryptobyte.String
+	if !input.ReadASN1(&info, cryptobyte_asn1.SEQUENCE) ||
+		!info.SkipASN1(cryptobyte_asn1.SEQUENCE) ||
+		!info.ReadASN1(&bits, cryptobyte_asn1.BIT_STRING) ||
+		len(bits) < 1 || bits[0] != 0 {
+		t.Fatalf("opensslpeer: malformed SubjectPublicKeyInfo")
+	}
+	sum := sha1.Sum(bits[1:])
+	return sum[:]
+}
+
+func writePEM(t testing.TB, path, typ string, der []byte) {
+	t.Helper()
+	data := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatalf("opensslpeer: write %s: %v", filepath.Base(path), err)
+	}
+}
+
+// WritePEM writes certificates as one PEM file in the credentials
+// directory (for options such as -extracerts or -trusted) and returns its path.
+func (c *Creds) WritePEM(t testing.TB, name string, certs ...*x509.Certificate) string {
+	t.Helper()
+	var data []byte
+	for _, cert := range certs {
+		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
+	}
+	path := filepath.Join(c.Dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatalf("opensslpeer: write %s: %v", name, err)
+	}
+	return path
+}

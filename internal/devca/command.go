@@ -1,13 +1,181 @@
 package devca
 
 import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 )
+
+const commandUsage = `Usage: devca [flags]
+
+Runs a CMP (RFC 4210/9810, RFC 9483 profile) certificate authority in the
+foreground until SIGINT or SIGTERM. It is a DEVELOPMENT CA: its keys sit
+unencrypted in its state directory and it issues what it is asked for. Do not
+use it for anything that matters.
+
+It serves CMP over HTTP (RFC 6712) at /.well-known/cmp,
+/.well-known/cmp/p/<profile> and /. Every request must be protected: with the
+PBM credential (reference + secret, PasswordBasedMac or PBMAC1) for ir, p10cr
+and genm, or with a signature by a certificate of this CA (cr, kur, rr, and
+the rest) or, for ir and p10cr, by a certificate that chains to a -trust anchor.
+
+When ready it prints one JSON line to standard output:
+  {"url":..., "reference":..., "secret":..., "ca_certificate_file":..., ...}
+then one JSON line per handled message:
+  {"op":"ir|cr|kur|p10cr|rr|genm|certConf|pollReq|error", "transaction_id":HEX,
+   "status":..., "serial":DECIMAL, "subject":..., "fail_info":[...], ...}
+
+State directory (-dir), created on first start and reused afterwards:
+  ca.key, ca.crt        root CA key (PKCS#8 PEM) and certificate; created
+                        unless you put your own CA key and certificate there
+  signer.key, signer.crt  CMP signer (digitalSignature) that signs responses
+                        to signature-protected requests; re-made when the CA
+                        changes or it is about to expire
+  pbm.json              PBM credential {"reference":..., "secret":...} (0600)
+  certs.jsonl           every certificate issued and revoked, one JSON record
+                        per line, synced before the answer is sent; replayed
+                        on start
+
+Flags:
+`
 
 // Main runs the `devca` command with the arguments that follow the
 // subcommand name and returns the process exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "devca: development CA is not built yet")
-	return 1
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, stdout, stderr)
+}
+
+// run is Main with the stop signal as a context, for tests.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("devca", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen     = fs.String("listen", "127.0.0.1:8829", "`address` to listen on (port 0 picks a free port); loopback unless you say otherwise")
+		dir        = fs.String("dir", ".devca", "state `directory`")
+		reference  = fs.String("reference", "", "PBM reference for this run (default: the one stored in the state directory)")
+		secret     = fs.String("secret", "", "PBM secret for this run (default: the one stored in the state directory); prefer env DEVCA_SECRET")
+		trust      = fs.String("trust", "", "PEM `file` of trust anchors for ir/p10cr signed by an externally issued certificate")
+		rejectDup  = fs.Bool("reject-duplicate-ir", false, "refuse ir/p10cr for a subject that holds a live certificate (duplicateCertReq)")
+		maxValid   = fs.Duration("max-validity", defaultMaxValidity, "longest validity granted (Go duration, e.g. 8760h or 90s)")
+		defValid   = fs.Duration("default-validity", 0, "validity granted when the request names none (default 2160h, capped by -max-validity)")
+		implicit   = fs.Bool("implicit-confirm", false, "grant implicit confirmation to clients that ask for it")
+		polls      = fs.Int("poll", 0, "answer each enrollment with `N` waiting statuses (ip/cp/kup waiting, then pollRep) before delivering")
+		checkAfter = fs.Duration("check-after", defaultCheckAfter, "checkAfter sent while polling")
+		faults     = fs.String("fault", "", "comma-separated misbehaviours for client tests: "+strings.Join(faultNames(), ", "))
+	)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, commandUsage)
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nFaults:")
+		for _, name := range faultNames() {
+			fmt.Fprintf(stderr, "  %-22s %s\n", name, faultHelp[Fault(name)])
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "devca: unexpected arguments: %q\n", fs.Args())
+		return 2
+	}
+	if *secret == "" {
+		*secret = os.Getenv("DEVCA_SECRET")
+	}
+	faultList, err := ParseFaults(*faults)
+	if err != nil {
+		fmt.Fprintf(stderr, "devca: -fault: %v\n", err)
+		return 2
+	}
+	cfg := Config{
+		Dir:               *dir,
+		Reference:         *reference,
+		Secret:            *secret,
+		RejectDuplicateIR: *rejectDup,
+		MaxValidity:       *maxValid,
+		DefaultValidity:   *defValid,
+		ImplicitConfirm:   *implicit,
+		Polls:             *polls,
+		CheckAfter:        *checkAfter,
+		Faults:            faultList,
+	}
+	if *trust != "" {
+		if cfg.Trusted, err = readCertificates(*trust); err != nil {
+			fmt.Fprintf(stderr, "devca: -trust: %v\n", err)
+			return 2
+		}
+	}
+	out := &jsonLines{w: stdout}
+	cfg.Events = func(e Event) { out.write(e) }
+
+	ca, err := New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "devca: %v\n", err)
+		return 1
+	}
+	defer ca.Close()
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "devca: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           ca,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	absDir, _ := filepath.Abs(cfg.Dir)
+	addr := ln.Addr().String()
+	fmt.Fprintf(stderr, "devca: DEVELOPMENT CA, NOT FOR PRODUCTION USE: keys are stored unencrypted in %s\n", absDir)
+	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
+		fmt.Fprintf(stderr, "devca: WARNING: listening on %s, which is not a loopback address\n", addr)
+	}
+	fmt.Fprintf(stderr, "devca: serving CMP at http://%s/.well-known/cmp (reference %s); stop with Ctrl-C\n", addr, ca.Reference())
+	out.write(Ready{
+		URL:                   "http://" + addr + "/.well-known/cmp",
+		Reference:             ca.Reference(),
+		Secret:                ca.Secret(),
+		CACertificateFile:     ca.CACertificateFile(),
+		SignerCertificateFile: ca.SignerCertificateFile(),
+		CACertificatePEM:      string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.CACertificate().Raw})),
+		Dir:                   absDir,
+		Listen:                addr,
+		Development:           true,
+	})
+
+	select {
+	case err := <-served:
+		fmt.Fprintf(stderr, "devca: %v\n", err)
+		return 1
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(stderr, "devca: stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		fmt.Fprintf(stderr, "devca: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
 }

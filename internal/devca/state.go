@@ -1,0 +1,400 @@
+package devca
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Files the development CA keeps in its state directory. A user may put
+// their own CA key and certificate there (PEM) before the first start.
+const (
+	caKeyFile      = "ca.key"
+	caCertFile     = "ca.crt"
+	signerKeyFile  = "signer.key"
+	signerCertFile = "signer.crt"
+	credsFile      = "pbm.json"
+	recordFile     = "certs.jsonl"
+)
+
+// The names every certificate this CA makes carries, so nobody mistakes it
+// for a production CA.
+var (
+	caSubject = pkix.Name{
+		Organization: []string{"terraform-provider-cmpv2 development CA"},
+		CommonName:   "cmpv2 Development CA - NOT FOR PRODUCTION",
+	}
+	signerSubject = pkix.Name{
+		Organization: []string{"terraform-provider-cmpv2 development CA"},
+		CommonName:   "cmpv2 Development CA CMP Signer - NOT FOR PRODUCTION",
+	}
+)
+
+const (
+	caLifetime     = 10 * 365 * 24 * time.Hour
+	signerLifetime = 2 * 365 * 24 * time.Hour
+	// A signer that expires within this margin is replaced at start-up.
+	signerRenewMargin = 30 * 24 * time.Hour
+)
+
+// state is what the CA keeps on disk apart from the record of issued
+// certificates: its own keys and certificates and the PBM credential.
+type state struct {
+	caKey      crypto.Signer
+	caCert     *x509.Certificate
+	signerKey  crypto.Signer
+	signerCert *x509.Certificate
+	reference  string
+	secret     string
+}
+
+// pbmCredential is the JSON shape of credsFile.
+type pbmCredential struct {
+	Reference string `json:"reference"`
+	Secret    string `json:"secret"`
+}
+
+// loadState reads the state directory, creating what is missing: the root
+// CA (unless the user put one there), the CMP signer and the PBM credential.
+func loadState(dir string, now time.Time) (*state, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+	st := &state{}
+	var err error
+	if st.caKey, st.caCert, err = loadOrCreateCA(dir, now); err != nil {
+		return nil, err
+	}
+	if st.signerKey, st.signerCert, err = loadOrCreateSigner(dir, st.caKey, st.caCert, now); err != nil {
+		return nil, err
+	}
+	if st.reference, st.secret, err = loadOrCreateCredential(dir); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func loadOrCreateCA(dir string, now time.Time) (crypto.Signer, *x509.Certificate, error) {
+	keyPath, certPath := filepath.Join(dir, caKeyFile), filepath.Join(dir, caCertFile)
+	keyExists, certExists := fileExists(keyPath), fileExists(certPath)
+	if keyExists != certExists {
+		return nil, nil, fmt.Errorf("state directory %s holds only one of %s and %s; put both or neither", dir, caKeyFile, caCertFile)
+	}
+	if keyExists {
+		key, cert, err := loadKeyPair(keyPath, certPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("CA: %w", err)
+		}
+		if !cert.IsCA || (cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageCertSign == 0) {
+			return nil, nil, fmt.Errorf("CA: %s is not a CA certificate (basicConstraints cA and keyCertSign needed)", certPath)
+		}
+		return key, cert, nil
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA key: %w", err)
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, nil, err
+	}
+	skid, err := subjectKeyID(key.Public())
+	if err != nil {
+		return nil, nil, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               caSubject,
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(caLifetime),
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		SubjectKeyId:          skid,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CA certificate: %w", err)
+	}
+	if err := writeKeyPair(keyPath, certPath, key, der); err != nil {
+		return nil, nil, fmt.Errorf("CA: %w", err)
+	}
+	return key, cert, nil
+}
+
+// loadOrCreateSigner returns the CMP signer, making a new one when there is
+// none, when it was not issued by the current CA (the user replaced the CA)
+// or when it is about to expire.
+func loadOrCreateSigner(dir string, caKey crypto.Signer, caCert *x509.Certificate, now time.Time) (crypto.Signer, *x509.Certificate, error) {
+	keyPath, certPath := filepath.Join(dir, signerKeyFile), filepath.Join(dir, signerCertFile)
+	if fileExists(keyPath) && fileExists(certPath) {
+		key, cert, err := loadKeyPair(keyPath, certPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("CMP signer: %w", err)
+		}
+		if cert.CheckSignatureFrom(caCert) == nil && now.Add(signerRenewMargin).Before(cert.NotAfter) {
+			return key, cert, nil
+		}
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CMP signer key: %w", err)
+	}
+	serial, err := randomSerial()
+	if err != nil {
+		return nil, nil, err
+	}
+	skid, err := subjectKeyID(key.Public())
+	if err != nil {
+		return nil, nil, err
+	}
+	notAfter := now.Add(signerLifetime)
+	if notAfter.After(caCert.NotAfter) {
+		notAfter = caCert.NotAfter
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      signerSubject,
+		NotBefore:    now.Add(-time.Minute),
+		NotAfter:     notAfter,
+		// RFC 9483 3.1: the CMP protection certificate needs digitalSignature.
+		KeyUsage:              x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+		SubjectKeyId:          skid,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, key.Public(), caKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CMP signer certificate: %w", err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, nil, fmt.Errorf("CMP signer certificate: %w", err)
+	}
+	if err := writeKeyPair(keyPath, certPath, key, der); err != nil {
+		return nil, nil, fmt.Errorf("CMP signer: %w", err)
+	}
+	return key, cert, nil
+}
+
+func loadOrCreateCredential(dir string) (reference, secret string, err error) {
+	path := filepath.Join(dir, credsFile)
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		var c pbmCredential
+		if err := json.Unmarshal(data, &c); err != nil {
+			return "", "", fmt.Errorf("PBM credential %s: %w", path, err)
+		}
+		if c.Reference == "" || c.Secret == "" {
+			return "", "", fmt.Errorf("PBM credential %s: reference and secret must both be set", path)
+		}
+		return c.Reference, c.Secret, nil
+	case !errors.Is(err, os.ErrNotExist):
+		return "", "", fmt.Errorf("PBM credential: %w", err)
+	}
+	ref := make([]byte, 4)
+	sec := make([]byte, 18)
+	if _, err := rand.Read(ref); err != nil {
+		return "", "", fmt.Errorf("PBM credential: %w", err)
+	}
+	if _, err := rand.Read(sec); err != nil {
+		return "", "", fmt.Errorf("PBM credential: %w", err)
+	}
+	c := pbmCredential{Reference: "devca-" + hex.EncodeToString(ref), Secret: hex.EncodeToString(sec)}
+	data, err = json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return "", "", fmt.Errorf("PBM credential: %w", err)
+	}
+	if err := writeFileAtomic(path, append(data, '\n'), 0o600); err != nil {
+		return "", "", fmt.Errorf("PBM credential: %w", err)
+	}
+	return c.Reference, c.Secret, nil
+}
+
+// loadKeyPair reads a PEM private key and certificate and checks that they
+// belong together.
+func loadKeyPair(keyPath, certPath string) (crypto.Signer, *x509.Certificate, error) {
+	key, err := readPrivateKey(keyPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	certs, err := readCertificates(certPath)
+	if err != nil {
+		return nil, nil, err
+	}
+	cert := certs[0]
+	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(cert.PublicKey) {
+		return nil, nil, fmt.Errorf("the key in %s does not belong to the certificate in %s", keyPath, certPath)
+	}
+	return key, cert, nil
+}
+
+// readPrivateKey reads the first private key PEM block of a file: PKCS#8,
+// SEC 1 or PKCS#1.
+func readPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return nil, fmt.Errorf("%s: no PEM private key", path)
+		}
+		var key any
+		switch block.Type {
+		case "PRIVATE KEY":
+			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+		case "EC PRIVATE KEY":
+			key, err = x509.ParseECPrivateKey(block.Bytes)
+		case "RSA PRIVATE KEY":
+			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+		default:
+			continue
+		}
+		if err != nil {
+			// The parse error never contains key material.
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		switch k := key.(type) {
+		case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
+			return k.(crypto.Signer), nil
+		default:
+			return nil, fmt.Errorf("%s: unsupported key type %T", path, key)
+		}
+	}
+}
+
+// readCertificates reads every CERTIFICATE block of a PEM file.
+func readCertificates(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	certs, err := parseCertificatesPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return certs, nil
+}
+
+func parseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM certificate")
+	}
+	return certs, nil
+}
+
+func writeKeyPair(keyPath, certPath string, key crypto.Signer, certDER []byte) error {
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return fmt.Errorf("encode key: %w", err)
+	}
+	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		return err
+	}
+	return writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}), 0o644)
+}
+
+// writeFileAtomic writes to a temporary file, syncs it and renames it into
+// place, so a crash leaves either the old file or the complete new one.
+func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	// Some platforms cannot sync a directory; the rename is then as durable
+	// as the platform allows.
+	_ = d.Sync()
+	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// randomSerial returns a positive serial number of up to 127 bits
+// (RFC 5280 4.1.2.2: at most 20 octets, positive).
+func randomSerial() (*big.Int, error) {
+	limit := new(big.Int).Lsh(big.NewInt(1), 127)
+	for {
+		n, err := rand.Int(rand.Reader, limit)
+		if err != nil {
+			return nil, fmt.Errorf("serial number: %w", err)
+		}
+		if n.Sign() > 0 {
+			return n, nil
+		}
+	}
+}
+
+// certificateEqual says whether two certificates have the same encoding.
+func certificateEqual(a, b *x509.Certificate) bool {
+	return a != nil && b != nil && bytes.Equal(a.Raw, b.Raw)
+}

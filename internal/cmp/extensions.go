@@ -37,7 +37,7 @@ func readExtensionsContents(seq cryptobyte.String) ([]pkix.Extension, error) {
 		}
 		// DER omits a FALSE critical flag; an explicit FALSE is accepted, as
 		// crypto/x509 does, since some encoders write it.
-		if !ext.ReadOptionalASN1Boolean(&e.Critical, cbasn1.BOOLEAN, false) {
+		if ext.PeekASN1Tag(cbasn1.BOOLEAN) && !ext.ReadASN1Boolean(&e.Critical) {
 			return nil, fmt.Errorf("Extension %d (%v): bad critical", len(out), e.Id)
 		}
 		if !ext.ReadASN1Bytes(&value, cbasn1.OCTET_STRING) || !ext.Empty() {

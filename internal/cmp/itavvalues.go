@@ -257,4 +257,3 @@ func ParseSignKeyPairTypes(value []byte) ([]pkix.AlgorithmIdentifier, error) {
 	}
 	return out, nil
 }
-

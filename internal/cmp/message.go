@@ -99,11 +99,17 @@ func parseMessage(input cryptobyte.String) (*Message, error) {
 		if !inner.ReadASN1(&list, cbasn1.SEQUENCE) || !inner.Empty() {
 			return nil, errors.New("extraCerts: not a SEQUENCE")
 		}
-		certs, err := readCertificatesContents(list)
-		if err != nil {
-			return nil, within("extraCerts", err)
+		// SIZE (1..MAX) forbids an empty list, but Insta Certifier sends one
+		// (shared vector IR_protected.der) and OpenSSL accepts it; it reads as
+		// no certificates, and Marshal leaves an empty list out.
+		m.ExtraCerts = [][]byte{}
+		if !list.Empty() {
+			certs, err := readCertificatesContents(list)
+			if err != nil {
+				return nil, within("extraCerts", err)
+			}
+			m.ExtraCerts = certs
 		}
-		m.ExtraCerts = certs
 	}
 	if !seq.Empty() {
 		return nil, errors.New("PKIMessage: unexpected element after extraCerts")

@@ -2,6 +2,9 @@ package cmp
 
 import (
 	"crypto"
+	_ "crypto/sha1" // hmac-sha1 and the SHA-1 OWF of received PasswordBasedMac
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"

@@ -3,6 +3,7 @@ package cmp
 import (
 	"crypto"
 	"crypto/hmac"
+	_ "crypto/md5" // certHash of MD5-signed certificates
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -39,13 +40,17 @@ var certHashBySignatureOID = []struct {
 // CertHashAlgorithm returns the hash certHash uses for cert.
 //
 // The hash is the one of the certificate's own signature algorithm (RFC 9810
-// section 5.3.18), taken from the OID or, for RSASSA-PSS, from its
-// parameters; Ed25519 uses SHA-512 (RFC 9481 section 3.3). Certificates
-// signed with MD5 or SHA-1 are hashed with SHA-256: RFC 9481 deprecates
-// those digests (section 7.1), and OpenSSL (X509_digest_sig) substitutes
-// SHA-256 for them, the same rule RFC 5929 section 4.1 uses for
-// tls-server-end-point; confirming with a broken hash would not bind the
-// certificate.
+// section 5.3.18: "the certHash value SHALL be computed using the same hash
+// algorithm as used to create and verify the certificate signature"), taken
+// from the OID or, for RSASSA-PSS, from its parameters; Ed25519 uses SHA-512
+// (RFC 9481 section 3.3).
+//
+// That rule also covers certificates signed with SHA-1 or MD5: RFC 9481
+// deprecates those digests for new signatures (section 7.1) but defines no
+// substitute hash for confirming such a certificate, and OpenSSL 3.0
+// confirms a sha1WithRSAEncryption certificate with its SHA-1 hash (see
+// testdata/protection/msg/certhash_rsa_sha1_certConf.der), as its mock
+// server then expects. So they are hashed with SHA-1 and MD5.
 func CertHashAlgorithm(cert *x509.Certificate) (crypto.Hash, error) {
 	alg, err := certificateSignatureAlgorithm(cert.Raw)
 	if err != nil {
@@ -68,8 +73,10 @@ func CertHashAlgorithm(cert *x509.Certificate) (crypto.Hash, error) {
 		return p.Hash, nil
 	}
 	switch cert.SignatureAlgorithm {
-	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		return crypto.SHA256, nil
+	case x509.MD5WithRSA:
+		return crypto.MD5, nil
+	case x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
+		return crypto.SHA1, nil
 	}
 	return 0, fmt.Errorf("%w: certHash: no hash defined for certificate signature algorithm %s", ErrUnsupportedAlgorithm, alg.Algorithm)
 }

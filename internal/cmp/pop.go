@@ -1,0 +1,103 @@
+package cmp
+
+import (
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+)
+
+// ErrBadPOP is wrapped by every error VerifyPOP returns. A server answers it
+// with failInfo badPOP (RFC 9810 section 5.2.3).
+var ErrBadPOP = errors.New("proof of possession does not verify")
+
+// SignPOP sets req.POP to a signature POP (RFC 4211 section 4.1): a
+// POPOSigningKey without poposkInput whose signature by key covers the DER
+// of req's CertRequest. That form requires the template to carry the
+// subject and the public key, which must be key's public key (RFC 4211
+// section 4.1, RFC 9483 section 4.1.1). The algorithm is what
+// SignatureAlgorithmFor picks for key.
+func SignPOP(req *CertReqMsg, key crypto.Signer) error {
+	return SignPOPWithOptions(req, key, SignatureOptions{})
+}
+
+// SignPOPWithOptions is SignPOP with a choice of algorithm.
+func SignPOPWithOptions(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
+	if len(req.Template.Subject) == 0 {
+		return fmt.Errorf("POP for certReqId %d: the template has no subject, which a POP without poposkInput requires (RFC 4211 section 4.1)", req.CertReqID)
+	}
+	pub, err := templatePublicKey(req)
+	if err != nil {
+		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
+	}
+	if k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(pub) {
+		return fmt.Errorf("POP for certReqId %d: the signing key is not the key in the template", req.CertReqID)
+	}
+	alg, err := SignatureAlgorithmFor(pub, opts.RSAPSS)
+	if err != nil {
+		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
+	}
+	der, err := req.CertRequestDER()
+	if err != nil {
+		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
+	}
+	sig, err := SignatureProtection(key, alg, der)
+	if err != nil {
+		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
+	}
+	req.POP = &ProofOfPossession{Type: POPSignature, Signature: &POPOSigningKey{Algorithm: alg, Signature: sig}}
+	return nil
+}
+
+// VerifyPOP checks a signature POP of a received request against the public
+// key in its template (RFC 4211 section 4.1). The signature covers
+// RawCertRequest as received (or the encoding of the fields for a request
+// built in memory). Only the profiled form is accepted (RFC 9483 section
+// 4.1.1): poposkInput absent, subject and publicKey in the template. Other
+// POP kinds (raVerified, keyEncipherment, keyAgreement) are refused here;
+// a server that accepts raVerified from an RA decides that before calling.
+func VerifyPOP(req *CertReqMsg) error {
+	if err := verifyPOP(req); err != nil {
+		return fmt.Errorf("%w: certReqId %d: %w", ErrBadPOP, req.CertReqID, err)
+	}
+	return nil
+}
+
+func verifyPOP(req *CertReqMsg) error {
+	if req.POP == nil {
+		return errors.New("no POP")
+	}
+	if req.POP.Type != POPSignature || req.POP.Signature == nil {
+		return fmt.Errorf("POP type %d is not a signature", req.POP.Type)
+	}
+	sk := req.POP.Signature
+	if sk.Input != nil {
+		return errors.New("poposkInput is present (RFC 9483 section 4.1.1 profiles it away)")
+	}
+	if len(req.Template.Subject) == 0 {
+		return errors.New("the template has no subject, so poposkInput would be required (RFC 4211 section 4.1)")
+	}
+	pub, err := templatePublicKey(req)
+	if err != nil {
+		return err
+	}
+	data := req.RawCertRequest
+	if data == nil {
+		if data, err = req.CertRequestDER(); err != nil {
+			return err
+		}
+	}
+	return CheckSignatureProtection(pub, sk.Algorithm, data, sk.Signature)
+}
+
+// templatePublicKey parses the SubjectPublicKeyInfo of req's template.
+func templatePublicKey(req *CertReqMsg) (crypto.PublicKey, error) {
+	if len(req.Template.PublicKey) == 0 {
+		return nil, errors.New("the template has no publicKey")
+	}
+	pub, err := x509.ParsePKIXPublicKey(req.Template.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("template publicKey: %w", err)
+	}
+	return pub, nil
+}

@@ -2,8 +2,18 @@ package devca
 
 import (
 	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"mime"
 	"net/http"
 	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
 // CA is a development CMP certificate authority. It is an http.Handler:
@@ -12,6 +22,12 @@ type CA struct {
 	cfg   Config
 	st    *state
 	store *store
+	txs   transactions
+	// macKeys caches PBM keys derived from the shared secret.
+	macKeys cmp.PBMKeyCache
+	// ownRoots holds the CA certificate; externalRoots Config.Trusted (nil
+	// when there are none).
+	ownRoots, externalRoots *x509.CertPool
 }
 
 // New opens (or creates) the CA state in cfg.Dir.
@@ -31,7 +47,15 @@ func New(cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &CA{cfg: cfg, st: st, store: s}, nil
+	ca := &CA{cfg: cfg, st: st, store: s, ownRoots: x509.NewCertPool()}
+	ca.ownRoots.AddCert(st.caCert)
+	if len(cfg.Trusted) > 0 {
+		ca.externalRoots = x509.NewCertPool()
+		for _, c := range cfg.Trusted {
+			ca.externalRoots.AddCert(c)
+		}
+	}
+	return ca, nil
 }
 
 // Close releases the record file. Requests after Close fail.
@@ -57,6 +81,20 @@ func (ca *CA) SignerCertificateFile() string {
 	return absPath(filepath.Join(ca.cfg.Dir, signerCertFile))
 }
 
+// Certificate returns a certificate this CA issued, by serial number
+// (decimal), and whether it is revoked.
+func (ca *CA) Certificate(serial string) (cert *x509.Certificate, revoked bool, ok bool) {
+	n, good := new(big.Int).SetString(serial, 10)
+	if !good {
+		return nil, false, false
+	}
+	rec, found := ca.store.lookup(n)
+	if !found {
+		return nil, false, false
+	}
+	return rec.cert, rec.revoked, true
+}
+
 func absPath(p string) string {
 	if a, err := filepath.Abs(p); err == nil {
 		return a
@@ -64,7 +102,181 @@ func absPath(p string) string {
 	return p
 }
 
-// ServeHTTP answers one CMP request.
+// contentType is the media type of CMP over HTTP (RFC 6712 section 3.4).
+const contentType = "application/pkixcmp"
+
+// ServeHTTP answers one CMP request (RFC 6712): POST of a DER PKIMessage to
+// /.well-known/cmp, /.well-known/cmp/p/<profile> or /. Every CMP answer,
+// including refusals of undecodable input, is HTTP 200 with a PKIMessage.
 func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	http.Error(w, "not implemented yet", http.StatusServiceUnavailable)
+	profile, ok := cmpPath(r.URL.Path)
+	if !ok {
+		http.Error(w, "no CMP endpoint here; use /.well-known/cmp or /.well-known/cmp/p/<profile>", http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "CMP over HTTP uses POST (RFC 6712)", http.StatusMethodNotAllowed)
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != contentType {
+			http.Error(w, "Content-Type must be "+contentType, http.StatusUnsupportedMediaType)
+			return
+		}
+	}
+	der, err := io.ReadAll(io.LimitReader(r.Body, cmp.MaxMessageSize+1))
+	if err != nil {
+		http.Error(w, "reading the request failed", http.StatusBadRequest)
+		return
+	}
+	if len(der) > cmp.MaxMessageSize {
+		http.Error(w, fmt.Sprintf("a CMP message may have at most %d bytes", cmp.MaxMessageSize), http.StatusRequestEntityTooLarge)
+		return
+	}
+
+	resp, ev := ca.handleSafely(der, profile)
+	ev.Profile = profile
+	ca.emit(ev)
+	if ca.cfg.hasFault(FaultSlow) {
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if resp == nil {
+		// FaultDropAfterIssue: the answer is lost on the way.
+		http.Error(w, "response dropped (fault mode drop-after-issue)", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-store")
+	_, _ = w.Write(resp)
+}
+
+// cmpPath returns the profile named by a request path, and whether the
+// path is a CMP endpoint at all.
+func cmpPath(path string) (profile string, ok bool) {
+	switch path {
+	case "/", "/.well-known/cmp", "/.well-known/cmp/":
+		return "", true
+	}
+	const prefix = "/.well-known/cmp/p/"
+	if p, found := strings.CutPrefix(path, prefix); found {
+		p = strings.TrimSuffix(p, "/")
+		if p != "" && !strings.Contains(p, "/") {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// handleSafely runs handle and turns a panic, which must never happen,
+// into a CMP error answer rather than a broken connection.
+func (ca *CA) handleSafely(der []byte, profile string) (resp []byte, ev Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			ev = Event{Op: "invalid", Status: "error", StatusString: "internal error"}
+			ev.FailInfo = cmp.FailSystemFailure.Names()
+			resp = ca.unprotectedError(nil, refuse(cmp.FailSystemFailure, "internal error while handling the request"))
+		}
+	}()
+	return ca.handle(der)
+}
+
+// handle decodes, checks and answers one request.
+func (ca *CA) handle(der []byte) ([]byte, Event) {
+	now := ca.cfg.Now()
+	msg, err := cmp.Parse(der)
+	if err != nil {
+		fi := cmp.FailBadDataFormat
+		if errors.Is(err, cmp.ErrUnsupportedBody) {
+			fi = cmp.FailBadRequest
+		}
+		ref := refuse(fi, "the request is not a PKIMessage this CA accepts: %v", err)
+		return ca.unprotectedError(nil, ref), refusalEvent(Event{Op: "invalid"}, ref)
+	}
+	ev := Event{
+		Op:            opName(msg.Body.Type),
+		TransactionID: hex.EncodeToString(msg.Header.TransactionID),
+		Protection:    protectionNone,
+	}
+	if msg.Header.ProtectionAlg != nil {
+		ev.Protection = protectionSignature
+		if cmp.IsMACProtected(msg.Header.ProtectionAlg) {
+			ev.Protection = protectionMAC
+		}
+	}
+	if ca.cfg.hasFault(FaultUnprotectedError) {
+		ref := refuse(cmp.FailSystemUnavail, "the CA is unavailable (fault mode unprotected-error)")
+		return ca.unprotectedError(msg, ref), refusalEvent(ev, ref)
+	}
+	if ref := checkHeader(msg); ref != nil {
+		return ca.errorAnswer(msg, nil, requestMAC(msg), ref), refusalEvent(ev, ref)
+	}
+	who, ref := ca.verifyProtection(msg, now)
+	if ref != nil {
+		return ca.errorAnswer(msg, nil, requestMAC(msg), ref), refusalEvent(ev, ref)
+	}
+	switch msg.Body.Type {
+	case cmp.BodyIR, cmp.BodyCR, cmp.BodyKUR, cmp.BodyP10CR:
+		return ca.enroll(msg, who, ev, now)
+	case cmp.BodyCertConf:
+		return ca.certConf(msg, who, ev, now)
+	case cmp.BodyPollReq:
+		return ca.pollReq(msg, who, ev, now)
+	case cmp.BodyError:
+		return ca.clientError(msg, who, ev, now)
+	case cmp.BodyRR:
+		return ca.revocation(msg, who, ev, now)
+	case cmp.BodyGenM:
+		return ca.general(msg, who, ev, now)
+	}
+	ref = refuse(cmp.FailBadRequest, "a %s is not a request this CA answers", msg.Body.Type)
+	return ca.errorAnswer(msg, nil, who.macAlgFor(), ref), refusalEvent(ev, ref)
+}
+
+// checkHeader applies the header rules every request must meet
+// (RFC 9483 section 3.1).
+func checkHeader(msg *cmp.Message) *refusal {
+	h := &msg.Header
+	switch {
+	case h.PVNO != cmp.PVNO2 && h.PVNO != cmp.PVNO3:
+		return refuse(cmp.FailUnsupportedVersion, "pvno %d is not supported (2 or 3)", h.PVNO)
+	case !h.Sender.IsDirectoryName():
+		return refuse(cmp.FailBadDataFormat, "the sender must be a directoryName")
+	case len(h.TransactionID) == 0:
+		return refuse(cmp.FailBadRequest, "the request has no transactionID")
+	case len(h.SenderNonce) == 0:
+		return refuse(cmp.FailBadSenderNonce, "the request has no senderNonce")
+	case len(h.SenderNonce) < 8:
+		return refuse(cmp.FailBadSenderNonce, "the senderNonce has %d bytes; at least 8 (RFC 9483: 16) are needed", len(h.SenderNonce))
+	}
+	return nil
+}
+
+// opName is the event name of a request body.
+func opName(t cmp.BodyType) string {
+	switch t {
+	case cmp.BodyPKIConf:
+		return "pkiConf"
+	}
+	return t.String()
+}
+
+func (ca *CA) emit(ev Event) {
+	if ca.cfg.Events == nil {
+		return
+	}
+	ev.Time = ca.cfg.Now().UTC()
+	ca.cfg.Events(ev)
+}
+
+// refusalEvent completes an event for a refused message.
+func refusalEvent(ev Event, ref *refusal) Event {
+	ev.Status = "error"
+	ev.FailInfo = ref.failInfo.Names()
+	ev.StatusString = ref.text
+	return ev
 }

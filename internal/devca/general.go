@@ -1,0 +1,57 @@
+package devca
+
+import (
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// general answers a genm with a genp (RFC 9483 section 4.3): caCerts,
+// rootCaCert (answered with rootCaKeyUpdate) and certReqTemplate. Other
+// info types are left out of the answer (RFC 9810 5.3.19: the receiver
+// may ignore what it does not understand); an empty genm gets all three.
+func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time) ([]byte, Event) {
+	mac := who.macAlgFor()
+	tx, ref := ca.txs.open(msg.Header.TransactionID, now)
+	if ref != nil {
+		return ca.errorAnswer(msg, nil, mac, ref), refusalEvent(ev, ref)
+	}
+	tx.mu.Lock()
+	defer tx.mu.Unlock()
+	tx.op, tx.closed = cmp.BodyGenM, true
+
+	asked := msg.Body.GenMsg
+	if len(asked) == 0 {
+		asked = []cmp.InfoTypeAndValue{{Type: cmp.OIDCACerts}, {Type: cmp.OIDRootCACert}, {Type: cmp.OIDCertReqTemplate}}
+	}
+	var out []cmp.InfoTypeAndValue
+	for _, itav := range asked {
+		ev.InfoTypes = append(ev.InfoTypes, itav.Type.String())
+		switch {
+		case itav.Type.Equal(cmp.OIDCACerts):
+			// RFC 9483 4.3.1: the CA certificates the client may need.
+			v, err := cmp.CACertsValue([][]byte{ca.st.caCert.Raw})
+			if err != nil {
+				ref := refuse(cmp.FailSystemFailure, "could not encode caCerts")
+				return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
+			}
+			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDCACerts, Value: v})
+		case itav.Type.Equal(cmp.OIDRootCACert):
+			if itav.Value != nil {
+				if _, err := cmp.ParseRootCACertValue(itav.Value); err != nil {
+					ref := refuse(cmp.FailBadDataFormat, "rootCaCert: %v", err)
+					return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
+				}
+			}
+			// RFC 9483 4.3.2: this CA never rolls its root key, so there is
+			// no update: rootCaKeyUpdate without a value.
+			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDRootCAKeyUpdate})
+		case itav.Type.Equal(cmp.OIDCertReqTemplate):
+			// RFC 9483 4.3.3: no template means the value is absent; this
+			// CA accepts any subject and the usual extensions.
+			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDCertReqTemplate})
+		}
+	}
+	ev.Status = cmp.StatusAccepted.String()
+	return ca.answer(msg, tx, mac, cmp.Body{Type: cmp.BodyGenP, GenMsg: out}, nil, nil), ev
+}

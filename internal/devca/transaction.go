@@ -1,0 +1,119 @@
+package devca
+
+import (
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"sync"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// transactionTTL is how long the CA remembers a transaction: an open one
+// waits this long for certConf or pollReq, a finished one keeps its
+// transactionID reserved (a replayed request is refused with
+// transactionIdInUse) for as long.
+const transactionTTL = 15 * time.Minute
+
+// maxTransactions bounds the table; beyond it new transactions are refused
+// with systemUnavail until old ones expire.
+const maxTransactions = 100000
+
+// transaction is the server side of one CMP transaction (RFC 9810 5.1.1:
+// all messages of a transaction share the transactionID).
+type transaction struct {
+	mu sync.Mutex
+	id []byte
+	// op is the body type that opened the transaction.
+	op cmp.BodyType
+	// pvno of the opening request; answers use it.
+	pvno int
+	// who protected the opening request; follow-up messages must be
+	// protected the same way.
+	who *requester
+	// lastNonce is the senderNonce of our last answer: the recipNonce the
+	// next message must carry.
+	lastNonce []byte
+	// sender is the requester's name, the recipient of our answers.
+	sender cmp.GeneralName
+	// implicitConfirm: the request asked for implicit confirmation.
+	implicitConfirm bool
+	// certReqID and request of a checked enrollment not yet delivered
+	// (polling), with waitsLeft pollRep answers to give first.
+	certReqID int64
+	request   *certRequest
+	waitsLeft int
+	// delivered is the certificate sent and awaiting certConf.
+	delivered *x509.Certificate
+	// closed: the transaction is over; its ID stays reserved.
+	closed  bool
+	expires time.Time
+}
+
+// transactions is the table of transactions by transactionID.
+type transactions struct {
+	mu    sync.Mutex
+	byID  map[string]*transaction
+	sweep time.Time
+}
+
+// open registers a new transaction; it fails when the ID is known (open or
+// recently finished) or the table is full.
+func (t *transactions) open(id []byte, now time.Time) (*transaction, *refusal) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byID == nil {
+		t.byID = map[string]*transaction{}
+	}
+	if now.Sub(t.sweep) > time.Minute || len(t.byID) >= maxTransactions {
+		for k, tx := range t.byID {
+			tx.mu.Lock()
+			expired := now.After(tx.expires)
+			tx.mu.Unlock()
+			if expired {
+				delete(t.byID, k)
+			}
+		}
+		t.sweep = now
+	}
+	if old, ok := t.byID[string(id)]; ok {
+		old.mu.Lock()
+		expired := now.After(old.expires)
+		old.mu.Unlock()
+		if !expired {
+			return nil, refuse(cmp.FailTransactionIDInUse, "transactionID %x is already in use", id)
+		}
+	}
+	if len(t.byID) >= maxTransactions {
+		return nil, refuse(cmp.FailSystemUnavail, "too many open transactions; try again later")
+	}
+	tx := &transaction{id: append([]byte(nil), id...), expires: now.Add(transactionTTL)}
+	t.byID[string(id)] = tx
+	return tx, nil
+}
+
+// get returns the transaction with the ID, if known and not expired.
+func (t *transactions) get(id []byte, now time.Time) *transaction {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tx, ok := t.byID[string(id)]
+	if !ok {
+		return nil
+	}
+	tx.mu.Lock()
+	expired := now.After(tx.expires)
+	tx.mu.Unlock()
+	if expired {
+		return nil
+	}
+	return tx
+}
+
+// macAlg returns the MAC parameters to answer with, nil for a signature.
+func (r *requester) macAlgFor() *pkix.AlgorithmIdentifier {
+	if r == nil || r.protection != protectionMAC {
+		return nil
+	}
+	alg := r.macAlg
+	return &alg
+}

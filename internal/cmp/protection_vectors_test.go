@@ -15,17 +15,17 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// sharedVectorsDir is ../shared/vectors relative to the repository root.
-const sharedVectorsDir = "../../../shared/vectors"
+// protSharedVectorsDir is ../shared/vectors relative to the repository root.
+const protSharedVectorsDir = "../../../shared/vectors"
 
-// sharedVector reads a file of the shared vectors, skipping the test loudly
+// protVector reads a file of the shared vectors, skipping the test loudly
 // when the folder is absent (a fresh clone has no shared/ folder).
-func sharedVector(t testing.TB, name string) []byte {
+func protVector(t testing.TB, name string) []byte {
 	t.Helper()
-	if _, err := os.Stat(sharedVectorsDir); err != nil {
-		t.Skipf("SKIPPED: shared test vectors not found at %s (%v); these checks against Insta/OpenSSL messages did not run", sharedVectorsDir, err)
+	if _, err := os.Stat(protSharedVectorsDir); err != nil {
+		t.Skipf("SKIPPED: shared test vectors not found at %s (%v); these checks against Insta/OpenSSL messages did not run", protSharedVectorsDir, err)
 	}
-	b, err := os.ReadFile(filepath.Join(sharedVectorsDir, name))
+	b, err := os.ReadFile(filepath.Join(protSharedVectorsDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func sliceProtectedMessage(t testing.TB, der []byte) protectedMessage {
 	return m
 }
 
-func readPEMBlock(t testing.TB, data []byte) []byte {
+func protPEMBlock(t testing.TB, data []byte) []byte {
 	t.Helper()
 	block, _ := pem.Decode(data)
 	if block == nil {
@@ -134,9 +134,9 @@ func readPEMBlock(t testing.TB, data []byte) []byte {
 	return block.Bytes
 }
 
-func publicKeyOfPEMPrivateKey(t testing.TB, data []byte) crypto.PublicKey {
+func protPublicKeyOfKeyPEM(t testing.TB, data []byte) crypto.PublicKey {
 	t.Helper()
-	der := readPEMBlock(t, data)
+	der := protPEMBlock(t, data)
 	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
 		return k.Public()
 	}
@@ -147,17 +147,17 @@ func publicKeyOfPEMPrivateKey(t testing.TB, data []byte) crypto.PublicKey {
 	return k.(crypto.Signer).Public()
 }
 
-func certificateOfPEM(t testing.TB, data []byte) *x509.Certificate {
+func protCertPEM(t testing.TB, data []byte) *x509.Certificate {
 	t.Helper()
-	c, err := x509.ParseCertificate(readPEMBlock(t, data))
+	c, err := x509.ParseCertificate(protPEMBlock(t, data))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// flipBit returns a copy of b with one bit of byte i inverted.
-func flipBit(b []byte, i int) []byte {
+// protFlipBit returns a copy of b with one bit of byte i inverted.
+func protFlipBit(b []byte, i int) []byte {
 	c := bytes.Clone(b)
 	c[i] ^= 0x01
 	return c
@@ -176,7 +176,7 @@ func TestSharedVectorsMAC(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			m := sliceProtectedMessage(t, sharedVector(t, tc.file))
+			m := sliceProtectedMessage(t, protVector(t, tc.file))
 			if !IsMACProtected(&m.alg) {
 				t.Fatalf("protectionAlg %s is not a MAC", m.alg.Algorithm)
 			}
@@ -187,11 +187,11 @@ func TestSharedVectorsMAC(t *testing.T) {
 				t.Fatalf("wrong secret: got %v, want ErrBadMAC", err)
 			}
 			for _, i := range []int{10, len(m.protectedPart) / 2, len(m.protectedPart) - 1} {
-				if err := CheckMACProtection(m.alg, []byte(tc.secret), flipBit(m.protectedPart, i), m.protection, nil); !errors.Is(err, ErrBadMAC) {
+				if err := CheckMACProtection(m.alg, []byte(tc.secret), protFlipBit(m.protectedPart, i), m.protection, nil); !errors.Is(err, ErrBadMAC) {
 					t.Errorf("protected part bit flipped at %d: got %v, want ErrBadMAC", i, err)
 				}
 			}
-			if err := CheckMACProtection(m.alg, []byte(tc.secret), m.protectedPart, flipBit(m.protection, 0), nil); !errors.Is(err, ErrBadMAC) {
+			if err := CheckMACProtection(m.alg, []byte(tc.secret), m.protectedPart, protFlipBit(m.protection, 0), nil); !errors.Is(err, ErrBadMAC) {
 				t.Errorf("protection bit flipped: got %v, want ErrBadMAC", err)
 			}
 		})
@@ -218,24 +218,24 @@ func TestSharedVectorsSignature(t *testing.T) {
 		// ProtectedPart. OpenSSL's own test (test_cmp_calc_protection_pkey)
 		// re-signs the message instead of verifying the stored protection.
 		{"IR_protected.der", func(t *testing.T) crypto.PublicKey {
-			return publicKeyOfPEMPrivateKey(t, sharedVector(t, "prot_RSA.pem"))
+			return protPublicKeyOfKeyPEM(t, protVector(t, "prot_RSA.pem"))
 		}, -1, ErrBadSignature},
 		{"GENM_protected_Ed.der", func(t *testing.T) crypto.PublicKey {
-			return publicKeyOfPEMPrivateKey(t, sharedVector(t, "prot_Ed.pem"))
+			return protPublicKeyOfKeyPEM(t, protVector(t, "prot_Ed.pem"))
 		}, -1, nil},
 		{"IR_protected_0_extraCerts.der", func(t *testing.T) crypto.PublicKey {
-			return certificateOfPEM(t, sharedVector(t, "insta.cert.pem")).PublicKey
+			return protCertPEM(t, protVector(t, "insta.cert.pem")).PublicKey
 		}, -1, nil},
 		// Here the signer travels second, after a self-signed O=openssl_cmp
 		// certificate (RFC 9483 section 3.3 asks senders to put it first;
 		// receivers must not rely on that).
 		{"IR_protected_2_extraCerts.der", func(t *testing.T) crypto.PublicKey {
-			return certificateOfPEM(t, sharedVector(t, "insta.cert.pem")).PublicKey
+			return protCertPEM(t, protVector(t, "insta.cert.pem")).PublicKey
 		}, 1, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
-			m := sliceProtectedMessage(t, sharedVector(t, tc.file))
+			m := sliceProtectedMessage(t, protVector(t, tc.file))
 			if IsMACProtected(&m.alg) {
 				t.Fatalf("protectionAlg %s is a MAC", m.alg.Algorithm)
 			}
@@ -251,17 +251,17 @@ func TestSharedVectorsSignature(t *testing.T) {
 				t.Fatalf("verify: %v", err)
 			}
 			if tc.signerAt >= 0 {
-				want := certificateOfPEM(t, sharedVector(t, "insta.cert.pem"))
+				want := protCertPEM(t, protVector(t, "insta.cert.pem"))
 				if len(m.extraCerts) <= tc.signerAt || !bytes.Equal(m.extraCerts[tc.signerAt], want.Raw) {
 					t.Errorf("extraCerts[%d] is not the signer insta.cert.pem", tc.signerAt)
 				}
 			}
 			for _, i := range []int{10, len(m.protectedPart) / 2, len(m.protectedPart) - 1} {
-				if err := CheckSignatureProtection(pub, m.alg, flipBit(m.protectedPart, i), m.protection); !errors.Is(err, ErrBadSignature) {
+				if err := CheckSignatureProtection(pub, m.alg, protFlipBit(m.protectedPart, i), m.protection); !errors.Is(err, ErrBadSignature) {
 					t.Errorf("protected part bit flipped at %d: got %v, want ErrBadSignature", i, err)
 				}
 			}
-			if err := CheckSignatureProtection(pub, m.alg, m.protectedPart, flipBit(m.protection, len(m.protection)/2)); !errors.Is(err, ErrBadSignature) {
+			if err := CheckSignatureProtection(pub, m.alg, m.protectedPart, protFlipBit(m.protection, len(m.protection)/2)); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("protection bit flipped: got %v, want ErrBadSignature", err)
 			}
 		})
@@ -270,8 +270,8 @@ func TestSharedVectorsSignature(t *testing.T) {
 
 // TestSharedVectorsWrongKey: a signature checked against another key fails.
 func TestSharedVectorsWrongKey(t *testing.T) {
-	m := sliceProtectedMessage(t, sharedVector(t, "IR_protected_0_extraCerts.der"))
-	other := certificateOfPEM(t, sharedVector(t, "insta_ca.cert.pem")).PublicKey
+	m := sliceProtectedMessage(t, protVector(t, "IR_protected_0_extraCerts.der"))
+	other := protCertPEM(t, protVector(t, "insta_ca.cert.pem")).PublicKey
 	if err := CheckSignatureProtection(other, m.alg, m.protectedPart, m.protection); !errors.Is(err, ErrBadSignature) {
 		t.Fatalf("verify with the CA key: got %v, want ErrBadSignature", err)
 	}

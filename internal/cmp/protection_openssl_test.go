@@ -17,10 +17,10 @@ import (
 // Golden files made by OpenSSL 3.0 `openssl cmp`: testdata/protection/ (made
 // by its gen.sh for these tests) and testdata/golden/ (made for the codec).
 const (
-	protDir          = "testdata/protection"
-	protSecret       = "protection-test" // gen.sh SECRET
-	codecGoldenDir   = "testdata/golden"
-	codecCredsDir    = "testdata/creds"
+	protDir           = "testdata/protection"
+	protSecret        = "protection-test" // gen.sh SECRET
+	codecGoldenDir    = "testdata/golden"
+	codecCredsDir     = "testdata/creds"
 	codecGoldenSecret = "test" // testdata/README.md: PBM secret
 )
 

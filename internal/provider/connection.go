@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// A connection is everything needed to talk to one CMP endpoint. It is the
+// shape of `cmpv2_server.endpoint` (computed; SPEC section 2 calls it
+// `connection`, a name Terraform reserves) and of
+// `cmpv2_certificate.server` (input), so a module can pass one server's
+// connection to many certificates as is (SPEC section 2).
+
+// connectionModel is the connection object.
+type connectionModel struct {
+	URL                  types.String `tfsdk:"url"`
+	TrustedCAPEM         types.String `tfsdk:"trusted_ca_pem"`
+	ServerCertificatePEM types.String `tfsdk:"server_certificate_pem"`
+	Recipient            types.String `tfsdk:"recipient"`
+	TLS                  types.Object `tfsdk:"tls"`
+	BasicAuth            types.Object `tfsdk:"basic_auth"`
+	ImplicitConfirm      types.Bool   `tfsdk:"implicit_confirm"`
+	MessageTimeout       types.String `tfsdk:"message_timeout"`
+}
+
+var tlsAttrTypes = map[string]attr.Type{
+	"ca_pem":                 types.StringType,
+	"client_certificate_pem": types.StringType,
+	"client_private_key_pem": types.StringType,
+	"server_name":            types.StringType,
+	"insecure_skip_verify":   types.BoolType,
+}
+
+var basicAuthAttrTypes = map[string]attr.Type{
+	"username": types.StringType,
+	"password": types.StringType,
+}
+
+var connectionAttrTypes = map[string]attr.Type{
+	"url":                    types.StringType,
+	"trusted_ca_pem":         types.StringType,
+	"server_certificate_pem": types.StringType,
+	"recipient":              types.StringType,
+	"tls":                    types.ObjectType{AttrTypes: tlsAttrTypes},
+	"basic_auth":             types.ObjectType{AttrTypes: basicAuthAttrTypes},
+	"implicit_confirm":       types.BoolType,
+	"message_timeout":        types.StringType,
+}
+
+// Descriptions shared by the server's inputs and the connection object.
+const (
+	descURL = "CMP endpoint: the full URL including the path, for example `https://ca.example/.well-known/cmp/p/tls` " +
+		"or an MTG-style `https://clm.example/<policy>/cmp`. Plain `http://` is allowed because CMP messages are protected."
+	descTrustedCAPEM         = "PEM certificates trusted to sign CMP responses and to anchor the chains of issued certificates."
+	descServerCertificatePEM = "PEM certificate the server signs its responses with, pinned: a response signed by " +
+		"any other certificate is rejected."
+	descRecipient = "Distinguished name the requests are addressed to (the CMP header's recipient), in the form " +
+		"`CN=CA,O=Example`; default: the NULL-DN, which lets the server choose."
+	descImplicitConfirm = "Ask the server for implicit confirmation (no certConf/pkiConf round trip when granted)."
+	descMessageTimeout  = "How long to wait for the answer to one CMP message, as a Go duration such as `30s`."
+)
+
+// connectionAttributes returns the connection's attributes: all Optional for
+// an input, all Computed for the server's output.
+func connectionAttributes(computed bool) map[string]schema.Attribute {
+	optional := !computed
+	str := func(desc string, sensitive bool, validators ...validator.String) schema.StringAttribute {
+		a := schema.StringAttribute{Description: desc, Optional: optional, Computed: computed, Sensitive: sensitive}
+		if optional {
+			a.Validators = validators
+		}
+		return a
+	}
+	boolean := func(desc string) schema.BoolAttribute {
+		return schema.BoolAttribute{Description: desc, Optional: optional, Computed: computed}
+	}
+	return map[string]schema.Attribute{
+		"url":                    str(descURL, false, urlValidator()),
+		"trusted_ca_pem":         str(descTrustedCAPEM, false, certificatesPEMValidator()),
+		"server_certificate_pem": str(descServerCertificatePEM, false, certificatesPEMValidator()),
+		"recipient":              str(descRecipient, false, distinguishedNameValidator()),
+		"tls": schema.SingleNestedAttribute{
+			Description: "TLS settings for `https://` endpoints.",
+			Optional:    optional,
+			Computed:    computed,
+			Attributes: map[string]schema.Attribute{
+				"ca_pem": str("PEM certificates trusted for the server's TLS certificate instead of the system roots.",
+					false, certificatesPEMValidator()),
+				"client_certificate_pem": str("PEM client certificate (and its chain) for mutual TLS.", false,
+					certificatesPEMValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_private_key_pem"))),
+				"client_private_key_pem": str("PEM private key of `client_certificate_pem`.", true,
+					privateKeyPEMValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_certificate_pem"))),
+				"server_name":          str("Name to verify the server's TLS certificate against, when it differs from the URL's host.", false),
+				"insecure_skip_verify": boolean("Do not verify the server's TLS certificate. For tests only."),
+			},
+		},
+		"basic_auth": schema.SingleNestedAttribute{
+			Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP.",
+			Optional:    optional,
+			Computed:    computed,
+			Attributes: map[string]schema.Attribute{
+				"username": str("User name.", false,
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("password"))),
+				"password": str("Password.", true,
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("username"))),
+			},
+		},
+		"implicit_confirm": boolean(descImplicitConfirm),
+		"message_timeout":  str(descMessageTimeout, false, durationValidator()),
+	}
+}

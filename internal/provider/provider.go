@@ -1,0 +1,168 @@
+// Package provider implements the cmpv2 Terraform provider: it maps the
+// resource lifecycle onto CMP operations (IR, CR, KUR, RR).
+package provider
+
+import (
+	"context"
+	"os"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+// cmpv2Provider is the provider type. getenv is os.Getenv except in tests,
+// which inject the environment the fallbacks read.
+type cmpv2Provider struct {
+	version string
+	getenv  func(string) string
+}
+
+var (
+	_ provider.Provider = (*cmpv2Provider)(nil)
+)
+
+// New returns the provider factory that providerserver.Serve expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &cmpv2Provider{version: version, getenv: os.Getenv}
+	}
+}
+
+func (p *cmpv2Provider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "cmpv2"
+	resp.Version = p.version
+}
+
+func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Obtains and maintains X.509 certificates from a CA that speaks CMP (RFC 4210/9810). " +
+			"Every attribute here is a default for the resources and falls back to an environment variable, " +
+			"so CI pipelines can keep credentials out of the configuration.",
+		Attributes: map[string]schema.Attribute{
+			"url": schema.StringAttribute{
+				Description: "Default CMP endpoint: the full URL including the path, for example " +
+					"`https://ca.example/.well-known/cmp/p/tls`. Plain `http://` is allowed because CMP messages are " +
+					"protected themselves; `https://` verifies the server's TLS certificate. Environment: `" + envURL + "`.",
+				Optional:   true,
+				Validators: []validator.String{urlValidator()},
+			},
+			"reference": schema.StringAttribute{
+				Description: "Default reference (senderKID) of the pre-shared secret for MAC-protected initialization " +
+					"requests (IR). Environment: `" + envReference + "`.",
+				Optional: true,
+			},
+			"secret": schema.StringAttribute{
+				Description: "Default pre-shared secret that goes with `reference`. Environment: `" + envSecret + "`.",
+				Optional:    true,
+				Sensitive:   true,
+			},
+			"trusted_ca_pem": schema.StringAttribute{
+				Description: "PEM certificates trusted to sign CMP responses and to anchor the chains of issued " +
+					"certificates. Environment: `" + envTrustedCAPEM + "`.",
+				Optional:   true,
+				Validators: []validator.String{certificatesPEMValidator()},
+			},
+			"tls":        providerTLSAttribute(),
+			"basic_auth": providerBasicAuthAttribute(),
+			"message_timeout": schema.StringAttribute{
+				Description: "How long to wait for the answer to one CMP message, as a Go duration such as `30s`. " +
+					"Default `" + defaultMessageTimeout.String() + "`. Environment: `" + envMessageTimeout + "`.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator()},
+			},
+			"implicit_confirm": schema.BoolAttribute{
+				Description: "Ask the server for implicit confirmation, which saves the certConf/pkiConf round trip " +
+					"when the server grants it. Default `false`. Environment: `" + envImplicitConfirm + "`.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+func providerTLSAttribute() schema.Attribute {
+	return schema.SingleNestedAttribute{
+		Description: "TLS settings for `https://` endpoints.",
+		Optional:    true,
+		Attributes: map[string]schema.Attribute{
+			"ca_pem": schema.StringAttribute{
+				Description: "PEM certificates trusted for the server's TLS certificate instead of the system roots.",
+				Optional:    true,
+				Validators:  []validator.String{certificatesPEMValidator()},
+			},
+			"client_certificate_pem": schema.StringAttribute{
+				Description: "PEM client certificate (and its chain) for mutual TLS.",
+				Optional:    true,
+				Validators: []validator.String{
+					certificatesPEMValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_private_key_pem")),
+				},
+			},
+			"client_private_key_pem": schema.StringAttribute{
+				Description: "PEM private key of `client_certificate_pem`.",
+				Optional:    true,
+				Sensitive:   true,
+				Validators: []validator.String{
+					privateKeyPEMValidator(),
+					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_certificate_pem")),
+				},
+			},
+			"server_name": schema.StringAttribute{
+				Description: "Name to verify the server's TLS certificate against, when it differs from the URL's host.",
+				Optional:    true,
+			},
+			"insecure_skip_verify": schema.BoolAttribute{
+				Description: "Do not verify the server's TLS certificate. For tests only: CMP protection still " +
+					"authenticates the messages, but the HTTP layer (including basic auth) is then exposed.",
+				Optional: true,
+			},
+		},
+	}
+}
+
+func providerBasicAuthAttribute() schema.Attribute {
+	return schema.SingleNestedAttribute{
+		Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP.",
+		Optional:    true,
+		Attributes: map[string]schema.Attribute{
+			"username": schema.StringAttribute{
+				Description: "User name. Environment: `" + envUsername + "`.",
+				Optional:    true,
+			},
+			"password": schema.StringAttribute{
+				Description: "Password. Environment: `" + envPassword + "`.",
+				Optional:    true,
+				Sensitive:   true,
+			},
+		},
+	}
+}
+
+func (p *cmpv2Provider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var cfg providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &cfg)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	defaults, diags := resolveDefaults(ctx, cfg, p.getenv)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.ResourceData = defaults
+	resp.DataSourceData = defaults
+}
+
+func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewServerResource,
+	}
+}
+
+func (p *cmpv2Provider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}

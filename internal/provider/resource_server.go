@@ -1,0 +1,110 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// serverResource is `cmpv2_server`: a CMP endpoint registered with
+// Terraform. Create and Read ask the server for its CA certificates
+// (genm id-it-caCerts, RFC 9483 section 4.3.1); Delete only forgets.
+type serverResource struct {
+	defaults *Defaults
+}
+
+var (
+	_ resource.Resource              = (*serverResource)(nil)
+	_ resource.ResourceWithConfigure = (*serverResource)(nil)
+)
+
+// NewServerResource returns the `cmpv2_server` resource.
+func NewServerResource() resource.Resource { return &serverResource{} }
+
+// serverModel is the `cmpv2_server` state: the connection inputs at the top
+// level, plus what the server told us.
+type serverModel struct {
+	ID                   types.String `tfsdk:"id"`
+	URL                  types.String `tfsdk:"url"`
+	TrustedCAPEM         types.String `tfsdk:"trusted_ca_pem"`
+	ServerCertificatePEM types.String `tfsdk:"server_certificate_pem"`
+	Recipient            types.String `tfsdk:"recipient"`
+	TLS                  types.Object `tfsdk:"tls"`
+	BasicAuth            types.Object `tfsdk:"basic_auth"`
+	ImplicitConfirm      types.Bool   `tfsdk:"implicit_confirm"`
+	MessageTimeout       types.String `tfsdk:"message_timeout"`
+	CACertificatesPEM    types.String `tfsdk:"ca_certificates_pem"`
+	Endpoint             types.Object `tfsdk:"endpoint"`
+}
+
+func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_server"
+}
+
+func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	attrs := connectionAttributes(false)
+	url := attrs["url"].(schema.StringAttribute)
+	url.Optional, url.Required = false, true
+	attrs["url"] = url
+	attrs["id"] = schema.StringAttribute{
+		Description:   "The server's URL.",
+		Computed:      true,
+		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+	}
+	attrs["ca_certificates_pem"] = schema.StringAttribute{
+		Description: "The CA certificates the server returned for id-it-caCerts (RFC 9483 section 4.3.1), PEM, " +
+			"after the response's protection was verified.",
+		Computed: true,
+	}
+	// SPEC section 2 names this output `connection`, but Terraform reserves
+	// that root name for provisioner connection blocks and the framework
+	// refuses it, so it is `endpoint`.
+	attrs["endpoint"] = schema.SingleNestedAttribute{
+		Description: "Everything needed to reach this server (its connection settings), in the shape " +
+			"`cmpv2_certificate.server` accepts: pass it as `server = cmpv2_server.example.endpoint`. " +
+			"(Terraform reserves the name `connection`.)",
+		Computed:   true,
+		Attributes: connectionAttributes(true),
+	}
+	resp.Schema = schema.Schema{
+		Description: "A CMP endpoint registered with Terraform. Create and refresh ask the server for its CA " +
+			"certificates with a general message (genm id-it-caCerts) and verify the response's protection; " +
+			"destroy only forgets the server.",
+		Attributes: attrs,
+	}
+}
+
+func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*Defaults)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
+		return
+	}
+	r.defaults = d
+}
+
+func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.AddAttributeError(path.Root("url"), "cmpv2_server: not implemented yet",
+		"Asking the server for its CA certificates (genm) is not implemented yet in this build of the provider.")
+}
+
+func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	// Nothing to refresh until Create can contact the server.
+}
+
+func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	resp.Diagnostics.AddError("cmpv2_server: not implemented yet",
+		"Updating a server is not implemented yet in this build of the provider.")
+}
+
+// Delete only forgets: the CA keeps no record of a client registering it.
+func (r *serverResource) Delete(context.Context, resource.DeleteRequest, *resource.DeleteResponse) {}

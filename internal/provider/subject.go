@@ -1,0 +1,117 @@
+package provider
+
+import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// dnAttributeTypes are the attribute type names parseDistinguishedName
+// accepts (RFC 4514 section 3 plus the ones X.509 subjects commonly use).
+var dnAttributeTypes = map[string]asn1.ObjectIdentifier{
+	"CN":           {2, 5, 4, 3},
+	"SERIALNUMBER": {2, 5, 4, 5},
+	"C":            {2, 5, 4, 6},
+	"L":            {2, 5, 4, 7},
+	"ST":           {2, 5, 4, 8},
+	"STREET":       {2, 5, 4, 9},
+	"O":            {2, 5, 4, 10},
+	"OU":           {2, 5, 4, 11},
+	"POSTALCODE":   {2, 5, 4, 17},
+	"DC":           {0, 9, 2342, 19200300, 100, 1, 25},
+	"UID":          {0, 9, 2342, 19200300, 100, 1, 1},
+}
+
+// parseDistinguishedName parses an RFC 4514 string such as
+// "CN=CMP CA,O=Example,C=DE" into an RDNSequence. RFC 4514 section 2.1
+// writes the last RDN first, so the result is in reverse order of the text.
+// Multi-valued RDNs ("+") are not supported.
+func parseDistinguishedName(s string) (pkix.RDNSequence, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("empty distinguished name")
+	}
+	parts, err := splitUnescaped(s, ',')
+	if err != nil {
+		return nil, err
+	}
+	seq := make(pkix.RDNSequence, 0, len(parts))
+	for i, part := range parts {
+		typ, value, ok := strings.Cut(part, "=")
+		if !ok {
+			return nil, fmt.Errorf("RDN %d %q: want TYPE=value", i+1, part)
+		}
+		typ = strings.ToUpper(strings.TrimSpace(typ))
+		oid, known := dnAttributeTypes[typ]
+		if !known {
+			return nil, fmt.Errorf("RDN %d: unknown attribute type %q (known: CN, O, OU, C, ST, L, STREET, POSTALCODE, SERIALNUMBER, DC, UID)", i+1, typ)
+		}
+		v, err := unescapeDNValue(strings.TrimSpace(value))
+		if err != nil {
+			return nil, fmt.Errorf("RDN %d (%s): %w", i+1, typ, err)
+		}
+		if v == "" {
+			return nil, fmt.Errorf("RDN %d (%s): empty value", i+1, typ)
+		}
+		if strings.Contains(v, "+") && !strings.Contains(value, `\+`) {
+			return nil, fmt.Errorf("RDN %d (%s): multi-valued RDNs are not supported; escape a literal + as \\+", i+1, typ)
+		}
+		seq = append(seq, pkix.RelativeDistinguishedNameSET{{Type: oid, Value: v}})
+	}
+	for i, j := 0, len(seq)-1; i < j; i, j = i+1, j-1 {
+		seq[i], seq[j] = seq[j], seq[i]
+	}
+	return seq, nil
+}
+
+// splitUnescaped splits s at every sep not preceded by a backslash escape.
+func splitUnescaped(s string, sep byte) ([]string, error) {
+	var parts []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+			if i == len(s) {
+				return nil, errors.New("distinguished name ends with a lone backslash")
+			}
+		case sep:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:]), nil
+}
+
+// unescapeDNValue removes RFC 4514 section 2.4 escapes: a backslash before
+// a special character, or before two hex digits.
+func unescapeDNValue(s string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		if i == len(s) {
+			return "", errors.New("value ends with a lone backslash")
+		}
+		if isHex(s[i]) && i+1 < len(s) && isHex(s[i+1]) {
+			var c byte
+			fmt.Sscanf(s[i:i+2], "%02x", &c)
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		if !strings.ContainsRune(`,+"\<>;= #`, rune(s[i])) {
+			return "", fmt.Errorf("invalid escape \\%c", s[i])
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), nil
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}

@@ -1,0 +1,156 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+)
+
+// stringCheck is a plan-time validator built from one of the check functions
+// the provider also runs at configure time, so a value from the configuration
+// and the same value from an environment variable are judged alike.
+type stringCheck struct {
+	summary     string
+	description string
+	check       func(string) error
+}
+
+var _ validator.String = stringCheck{}
+
+func (v stringCheck) Description(context.Context) string         { return v.description }
+func (v stringCheck) MarkdownDescription(context.Context) string { return v.description }
+
+func (v stringCheck) ValidateString(_ context.Context, req validator.StringRequest, resp *validator.StringResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	if err := v.check(req.ConfigValue.ValueString()); err != nil {
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
+	}
+}
+
+func urlValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid CMP server URL",
+		description: "value must be an http or https URL with a host",
+		check:       checkURL,
+	}
+}
+
+func durationValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid duration",
+		description: "value must be a positive Go duration such as \"30s\" or \"720h\"",
+		check: func(s string) error {
+			_, err := checkDuration(s)
+			return err
+		},
+	}
+}
+
+func certificatesPEMValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid certificate PEM",
+		description: "value must hold one or more PEM \"CERTIFICATE\" blocks",
+		check: func(s string) error {
+			_, err := parseCertificatesPEM(s)
+			return err
+		},
+	}
+}
+
+func privateKeyPEMValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid private key PEM",
+		description: "value must be one PEM private key (PKCS#8, PKCS#1 RSA or SEC 1 EC)",
+		check: func(s string) error {
+			_, err := parsePrivateKeyPEM(s)
+			return err
+		},
+	}
+}
+
+// checkURL accepts the URL of a CMP endpoint: http or https with a host.
+// Plain http is allowed because CMP messages carry their own protection
+// (RFC 6712 section 3.1); credentials belong in basic_auth, not in the URL,
+// so that they never appear where URLs are logged.
+func checkURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme must be http or https, got %q", u.Scheme)
+	}
+	if u.Host == "" {
+		return errors.New("the URL has no host")
+	}
+	if u.User != nil {
+		return errors.New("the URL carries user information; set basic_auth instead")
+	}
+	if u.Fragment != "" {
+		return errors.New("the URL has a fragment, which HTTP never sends")
+	}
+	return nil
+}
+
+// checkDuration parses a positive Go duration such as "30s" or "720h".
+func checkDuration(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a Go duration such as \"30s\" or \"720h\": %w", err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("must be positive, got %s", s)
+	}
+	return d, nil
+}
+
+// parseCertificatesPEM parses one or more PEM "CERTIFICATE" blocks. Anything
+// else in the text (other block types, stray data) is an error, so a private
+// key pasted into a certificate attribute is caught at plan time.
+func parseCertificatesPEM(s string) ([]*x509.Certificate, error) {
+	rest := []byte(s)
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			// The block type is safe to show; its content may be a secret.
+			return nil, fmt.Errorf("PEM block %d is a %q, want \"CERTIFICATE\"", len(certs)+1, block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("PEM block %d: %w", len(certs)+1, err)
+		}
+		certs = append(certs, cert)
+	}
+	if len(certs) == 0 {
+		return nil, errors.New("no PEM \"CERTIFICATE\" block found")
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, fmt.Errorf("unexpected data after PEM block %d", len(certs))
+	}
+	return certs, nil
+}
+
+func distinguishedNameValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid distinguished name",
+		description: "value must be an RFC 4514 distinguished name such as \"CN=CMP CA,O=Example\"",
+		check: func(s string) error {
+			_, err := parseDistinguishedName(s)
+			return err
+		},
+	}
+}

@@ -162,10 +162,11 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 	if ref := checkPOP(r, pub); ref != nil {
 		return r.CertReqID, nil, ref
 	}
-	if t.Issuer != nil && !bytes.Equal(t.Issuer, ca.st.caCert.RawSubject) {
-		return r.CertReqID, nil, refuse(cmp.FailBadCertTemplate|cmp.FailWrongAuthority, "the certTemplate names another issuer")
-	}
 	req := &certRequest{subject: t.Subject, publicKey: pub, extensions: t.Extensions}
+	// The issuer in a template is a hint (RFC 4211 section 5); OpenSSL
+	// fills in the issuer of its signer certificate, which for an
+	// externally issued one is another CA. Issue anyway, as modified.
+	req.otherIssuer = t.Issuer != nil && !bytes.Equal(t.Issuer, ca.st.caCert.RawSubject)
 	if t.Validity != nil {
 		if t.Validity.NotBefore != nil {
 			req.notBefore = *t.Validity.NotBefore

@@ -29,6 +29,8 @@ type certRequest struct {
 	extensions []pkix.Extension
 	// notBefore and notAfter are the requested validity, zero when absent.
 	notBefore, notAfter time.Time
+	// otherIssuer says the template named an issuer other than this CA.
+	otherIssuer bool
 }
 
 // refusal is a reason not to grant a request: the failure bits and the
@@ -77,7 +79,7 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 		return nil, refuse(cmp.FailBadCertTemplate|cmp.FailBadAlg, "unacceptable public key: %v", err)
 	}
 
-	modified := false
+	modified := req.otherIssuer
 	var extra []pkix.Extension
 	for _, ext := range req.extensions {
 		switch {

@@ -1,0 +1,200 @@
+package cmpclient
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+const (
+	// maxPolls bounds the pollReq/pollRep rounds of one request.
+	maxPolls = 1000
+	// minPollInterval keeps a server that says checkAfter 0 from being
+	// hammered.
+	minPollInterval = 100 * time.Millisecond
+)
+
+// certRequest sends an ir, cr, kur or p10cr, polls while the CA says
+// waiting, checks the issued certificate against want, and confirms it
+// (certConf/pkiConf) unless implicit confirmation was granted.
+func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cmp.BodyType, want wantCert) (*Enrollment, error) {
+	var generalInfo []cmp.InfoTypeAndValue
+	if t.c.ImplicitConfirm {
+		generalInfo = []cmp.InfoTypeAndValue{cmp.ImplicitConfirmITAV()}
+	}
+	resp, err := t.roundTrip(ctx, request{body: body, generalInfo: generalInfo, expect: []cmp.BodyType{repType}})
+	if err != nil {
+		return nil, err
+	}
+	var cr *cmp.CertResponse
+	for polls := 0; ; polls++ {
+		if cr, err = t.certResponse(resp, want.p10); err != nil {
+			return nil, err
+		}
+		if cr.Status.Status != cmp.StatusWaiting {
+			break
+		}
+		// RFC 9810 5.3.22: answer waiting with pollReq until the final response.
+		if polls >= maxPolls {
+			return nil, t.wrap(fmt.Errorf("still waiting after %d polls", polls))
+		}
+		if resp, err = t.poll(ctx, cr.CertReqID, repType); err != nil {
+			return nil, err
+		}
+	}
+	if s := cr.Status.Status; s != cmp.StatusAccepted && s != cmp.StatusGrantedWithMods {
+		return nil, statusError(t, resp.Body.Type, cr.Status)
+	}
+	if cr.Certificate == nil {
+		if cr.EncryptedCert != nil {
+			return nil, t.protocolError(fmt.Errorf("%w: certificate is encrypted (encryptedCert), which this client does not request", ErrMalformedResponse))
+		}
+		return nil, t.protocolError(fmt.Errorf("%w: status %s without a certificate", ErrMalformedResponse, cr.Status.Status))
+	}
+
+	enr, err := t.enrollment(resp, cr)
+	if err != nil {
+		return nil, err
+	}
+	granted := t.c.ImplicitConfirm && resp.Header.ImplicitConfirm()
+	if reason := t.c.checkIssued(enr, want); reason != "" {
+		rejected := &CertificateRejectedError{Op: t.op, TransactionID: t.id, Certificate: enr.Certificate, Reason: reason}
+		if granted {
+			rejected.ConfirmErr = errors.New("the CA granted implicit confirmation, so no certConf could tell it")
+		} else {
+			rejected.ConfirmErr = t.confirm(ctx, enr.Certificate, cr.CertReqID, &cmp.PKIStatusInfo{
+				Status: cmp.StatusRejection, FailInfo: cmp.FailIncorrectData, HasFailInfo: true,
+				StatusString: []string{reason},
+			})
+		}
+		return nil, rejected
+	}
+	if granted {
+		enr.ImplicitlyConfirmed = true
+		return enr, nil
+	}
+	// From here on the certificate exists on the CA: every failure returns
+	// it along with the error.
+	if err := ctx.Err(); err != nil {
+		return enr, &UnconfirmedError{Op: t.op, TransactionID: t.id, Certificate: enr.Certificate, Err: err}
+	}
+	if err := t.confirm(ctx, enr.Certificate, cr.CertReqID, nil); err != nil {
+		return enr, &UnconfirmedError{Op: t.op, TransactionID: t.id, Certificate: enr.Certificate, Err: err}
+	}
+	return enr, nil
+}
+
+// certResponse returns the one CertResponse of an ip/cp/kup, checking its
+// certReqId: 0 for ir/cr/kur, -1 for p10cr (RFC 9810 section 5.3.4; 0 is
+// accepted too, as OpenSSL 3.0 sends it).
+func (t *transaction) certResponse(resp *cmp.Message, p10 bool) (*cmp.CertResponse, error) {
+	rep := resp.Body.CertRep
+	if rep == nil || len(rep.Response) != 1 {
+		n := 0
+		if rep != nil {
+			n = len(rep.Response)
+		}
+		return nil, t.protocolError(fmt.Errorf("%w: %d CertResponses, want 1", ErrMalformedResponse, n))
+	}
+	cr := &rep.Response[0]
+	if cr.CertReqID != 0 && !(p10 && cr.CertReqID == -1) {
+		return nil, t.protocolError(fmt.Errorf("%w: got %d", ErrCertReqID, cr.CertReqID))
+	}
+	return cr, nil
+}
+
+// poll sends pollReq until the CA answers with the final repType response
+// (RFC 9810 section 5.3.22), waiting checkAfter seconds between rounds as
+// long as ctx allows.
+func (t *transaction) poll(ctx context.Context, certReqID int64, repType cmp.BodyType) (*cmp.Message, error) {
+	for round := 0; round < maxPolls; round++ {
+		resp, err := t.roundTrip(ctx, request{
+			body:   cmp.Body{Type: cmp.BodyPollReq, PollReq: []int64{certReqID}},
+			expect: []cmp.BodyType{cmp.BodyPollRep, repType},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if resp.Body.Type == repType {
+			return resp, nil
+		}
+		var entry *cmp.PollRepEntry
+		for i := range resp.Body.PollRep {
+			if resp.Body.PollRep[i].CertReqID == certReqID {
+				entry = &resp.Body.PollRep[i]
+			}
+		}
+		if entry == nil {
+			return nil, t.protocolError(fmt.Errorf("%w: pollRep without certReqId %d", ErrCertReqID, certReqID))
+		}
+		wait := time.Duration(entry.CheckAfter) * time.Second
+		if entry.CheckAfter > int64(maxRetryAfter/time.Second) {
+			wait = maxRetryAfter + time.Second // past the cap: reported below
+		}
+		if wait < minPollInterval {
+			wait = minPollInterval
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return nil, t.wrap(fmt.Errorf("the CA is still processing and asks to poll again in %ds (%q), after the deadline: %w",
+				entry.CheckAfter, entry.Reason, context.DeadlineExceeded))
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return nil, t.wrap(fmt.Errorf("waiting to poll: %w", err))
+		}
+	}
+	return nil, t.wrap(fmt.Errorf("still waiting after %d polls", maxPolls))
+}
+
+// confirm sends certConf for cert — accepted when status is nil, else the
+// given rejection — and expects pkiConf (RFC 9483 section 4.1.1).
+func (t *transaction) confirm(ctx context.Context, cert *x509.Certificate, certReqID int64, status *cmp.PKIStatusInfo) error {
+	// RFC 9481 section 2 / RFC 9810 5.3.18: the hash of the certificate's
+	// signature algorithm, so no hashAlg and pvno 2.
+	hash, err := cmp.CertHash(cert)
+	if err != nil {
+		return t.wrap(fmt.Errorf("certHash: %w", err))
+	}
+	_, err = t.roundTrip(ctx, request{
+		body:   cmp.Body{Type: cmp.BodyCertConf, CertConf: []cmp.CertStatus{{CertHash: hash, CertReqID: certReqID, StatusInfo: status}}},
+		expect: []cmp.BodyType{cmp.BodyPKIConf},
+	})
+	return err
+}
+
+// enrollment collects the issued certificate and the certificates of the
+// response.
+func (t *transaction) enrollment(resp *cmp.Message, cr *cmp.CertResponse) (*Enrollment, error) {
+	cert, err := x509.ParseCertificate(cr.Certificate)
+	if err != nil {
+		return nil, t.protocolError(fmt.Errorf("%w: issued certificate: %w", ErrMalformedResponse, err))
+	}
+	enr := &Enrollment{
+		Certificate:   cert,
+		Status:        cr.Status,
+		TransactionID: t.id,
+		Operation:     t.op,
+	}
+	if enr.CACerts, err = parseCerts(resp.Body.CertRep.CAPubs); err != nil {
+		return nil, t.protocolError(fmt.Errorf("%w: caPubs: %w", ErrMalformedResponse, err))
+	}
+	if enr.ExtraCerts, err = parseCerts(resp.ExtraCerts); err != nil {
+		return nil, t.protocolError(fmt.Errorf("%w: extraCerts: %w", ErrMalformedResponse, err))
+	}
+	return enr, nil
+}
+
+func parseCerts(ders [][]byte) ([]*x509.Certificate, error) {
+	var out []*x509.Certificate
+	for i, der := range ders {
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("certificate %d: %w", i, err)
+		}
+		out = append(out, cert)
+	}
+	return out, nil
+}

@@ -1,0 +1,181 @@
+// Package cmpclient is a client for the Certificate Management Protocol
+// (CMP, RFC 9810 / RFC 4210) over HTTP (RFC 6712), for end entities: it
+// enrolls certificates (ir, cr, kur, p10cr), revokes them (rr) and asks
+// general questions (genm), following the Lightweight CMP Profile
+// (RFC 9483).
+//
+// A Client holds the configuration; its methods run one transaction each,
+// take a context first and return plain Go values and an error. Failures
+// reported by the server are *Error; responses that break the protocol are
+// *ProtocolError; a certificate that was issued but not confirmed comes
+// back together with an *UnconfirmedError, so it is never lost.
+package cmpclient
+
+import (
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// Client talks to one CMP endpoint. Its exported fields are the
+// configuration; the zero value of each is a sensible default. Set them
+// before the first call and do not change them while calls run; a Client is
+// safe for concurrent use.
+type Client struct {
+	// URL is the full CMP endpoint URL, e.g.
+	// https://ca.example/.well-known/cmp/p/tls.
+	URL string
+	// HTTPClient sends the requests. Nil: a shared client that keeps
+	// connections alive and takes proxies from the environment (see
+	// NewTransport and TLSConfig for TLS options).
+	HTTPClient *http.Client
+	// Username and Password, when either is set, are sent as HTTP basic
+	// authentication (some CAs require it in addition to CMP protection).
+	Username, Password string
+
+	// Credentials protect the requests that are not protected by a
+	// certificate the operation itself names: ir, p10cr, genm, and rr
+	// without a key. MACCredentials or SignatureCredentials.
+	Credentials Credentials
+
+	// TrustAnchors verify signature-protected responses (the signer's chain
+	// is built from the response's extraCerts) and, when set, the chain of
+	// every issued certificate.
+	TrustAnchors []*x509.Certificate
+	// ServerCertificate, when set, is the only certificate accepted as the
+	// signer of signature-protected responses (pinning, RFC 9483 section
+	// 3.5); TrustAnchors are then not needed for protection.
+	ServerCertificate *x509.Certificate
+
+	// Recipient is the header recipient; zero: NULL-DN (RFC 9483 section
+	// 3.1 allows it when the CA's name is not known).
+	Recipient pkix.Name
+	// Sender is the header sender. Zero: the subject of the signer's
+	// certificate for signature protection, else NULL-DN (RFC 9483 section
+	// 3.1), or for an ir protected by MAC the requested subject.
+	Sender pkix.Name
+
+	// ImplicitConfirm asks the CA to skip certConf/pkiConf (RFC 9483 section
+	// 4.1.1); the client still confirms when the CA does not grant it.
+	ImplicitConfirm bool
+	// MessageTimeout bounds each request/response exchange; zero:
+	// DefaultMessageTimeout. The whole operation is bounded by the ctx of
+	// the call.
+	MessageTimeout time.Duration
+	// AllowUnprotectedErrors accepts error messages and negative responses
+	// without valid protection, as OpenSSL's -unprotected_errors does. Their
+	// content is then unauthenticated (Error.Unprotected is set).
+	AllowUnprotectedErrors bool
+
+	// Log, when set, is called once per message sent or received. It never
+	// receives secrets or keys.
+	Log func(MessageLog)
+
+	// keys caches keys derived from MAC secrets, so that enrollments with
+	// the same credential do not pay for key derivation each time.
+	keys cmp.PBMKeyCache
+	// salt is this client's PasswordBasedMac/PBMAC1 salt: reusing it keeps
+	// the MAC parameters constant, so keys is hit (RFC 9810 section 5.1.3.1
+	// recommends constant parameters within a transaction; a fresh salt per
+	// client keeps precomputation useless).
+	saltOnce sync.Once
+	salt     []byte
+	saltErr  error
+}
+
+// MessageLog describes one CMP message, for logging.
+type MessageLog struct {
+	// Direction is "send" or "receive".
+	Direction string
+	// Operation is the transaction: "ir", "cr", "kur", "p10cr", "rr", "genm".
+	Operation string
+	// Type is the body type: "ir", "ip", "certConf", "pkiConf", "error", ...
+	Type          string
+	TransactionID []byte
+	// Status is the PKIStatusInfo of a response as text (e.g. "accepted",
+	// "rejection: badPOP"), empty for messages that carry none.
+	Status string
+	// Size is the DER size in bytes.
+	Size int
+}
+
+func (c *Client) log(m MessageLog) {
+	if c.Log != nil {
+		c.Log(m)
+	}
+}
+
+// Enrollment is the outcome of ir, cr, kur or p10cr.
+type Enrollment struct {
+	// Certificate is the issued certificate.
+	Certificate *x509.Certificate
+	// CACerts are the caPubs of the response: CA certificates the CA
+	// suggests trusting (usually its root), RFC 9483 section 4.1.1.
+	CACerts []*x509.Certificate
+	// ExtraCerts are the extraCerts of the response carrying the
+	// certificate (the response signer and chains).
+	ExtraCerts []*x509.Certificate
+	// Chain is the issuer chain of Certificate, leaf excluded, built from
+	// ExtraCerts and CACerts when possible (verified against TrustAnchors
+	// when those are set), nearest issuer first.
+	Chain []*x509.Certificate
+	// Status is the PKIStatusInfo the CA gave the request; grantedWithMods
+	// means the CA changed what was asked for.
+	Status cmp.PKIStatusInfo
+	// TransactionID of the transaction.
+	TransactionID []byte
+	// ImplicitlyConfirmed is true when the CA granted implicit confirmation
+	// and no certConf was sent.
+	ImplicitlyConfirmed bool
+	// Operation is "ir", "cr", "kur" or "p10cr".
+	Operation string
+}
+
+// Credentials protect requests: MACCredentials (a shared secret) or
+// SignatureCredentials (a key and its certificate).
+type Credentials interface {
+	// protect sets ProtectionAlg, SenderKID, Protection and ExtraCerts of m,
+	// whose header is otherwise complete.
+	protect(c *Client, m *cmp.Message) error
+	// sender is the default header sender.
+	sender() (cmp.GeneralName, error)
+}
+
+// MACAlgorithm selects password-based MAC protection (RFC 9481 section 6.1).
+type MACAlgorithm int
+
+const (
+	// PBMHMACSHA256 is PasswordBasedMac with OWF SHA-256 and MAC
+	// hmacWithSHA256 (the zero value).
+	PBMHMACSHA256 MACAlgorithm = iota
+	// PBMHMACSHA1 is PasswordBasedMac with OWF SHA-256 and MAC hmac-sha1,
+	// what OpenSSL 3.0 sends by default; for CAs that want it.
+	PBMHMACSHA1
+	// PBMAC1 is PBMAC1 with PBKDF2-HMAC-SHA256 and HMAC-SHA256 (RFC 9481
+	// section 6.1.3).
+	PBMAC1
+)
+
+// MACCredentials protect requests with a secret shared with the CA, as
+// for an initial enrollment (RFC 9483 section 4.1.5).
+type MACCredentials struct {
+	// Reference identifies the secret to the CA; sent as senderKID.
+	Reference string
+	Secret    []byte
+	Algorithm MACAlgorithm
+	// Iterations of the key derivation; zero: cmp.DefaultMACIterations.
+	Iterations int
+}
+
+// SignatureCredentials protect requests with a signature (RFC 9483 section
+// 3.2): Key signs, Chain[0] is its certificate and the rest its issuers,
+// sent in extraCerts.
+type SignatureCredentials struct {
+	Key   crypto.Signer
+	Chain []*x509.Certificate
+}

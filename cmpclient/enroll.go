@@ -1,0 +1,161 @@
+package cmpclient
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// Enroll requests a new certificate with an initialization request (ir,
+// RFC 9483 section 4.1.1), protected by c.Credentials: a shared secret
+// (MACCredentials) or an externally issued certificate
+// (SignatureCredentials).
+//
+// No issued certificate is lost: when the CA issued one but the transaction
+// did not complete (certConf/pkiConf failed, ctx ended), Enroll returns the
+// *Enrollment AND an error wrapping *UnconfirmedError. When the certificate
+// is not what was asked for, Enroll rejects it with a certConf and returns a
+// *CertificateRejectedError.
+func (c *Client) Enroll(ctx context.Context, req *CertRequest) (*Enrollment, error) {
+	return c.enrollCRMF(ctx, "ir", cmp.BodyIR, req, c.Credentials, nil)
+}
+
+// Certify requests a certificate for req with a certification request (cr,
+// RFC 9483 section 4.1.2), signed with the current certificate cur and its
+// key curKey. The same contract as Enroll applies to the result.
+func (c *Client) Certify(ctx context.Context, req *CertRequest, cur *x509.Certificate, curKey crypto.Signer) (*Enrollment, error) {
+	if cur == nil || curKey == nil {
+		return nil, errors.New("cmp cr: current certificate and key are required")
+	}
+	cred := SignatureCredentials{Key: curKey, Chain: []*x509.Certificate{cur}}
+	return c.enrollCRMF(ctx, "cr", cmp.BodyCR, req, cred, nil)
+}
+
+// UpdateKey renews the certificate old with the new key req.Key by a key
+// update request (kur, RFC 9483 section 4.1.3), signed with old and oldKey
+// and carrying the id-regCtrl-oldCertID control. When req names no
+// subject, old's subject is requested. The same contract as Enroll applies.
+func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Certificate, oldKey crypto.Signer) (*Enrollment, error) {
+	if old == nil || oldKey == nil {
+		return nil, errors.New("cmp kur: the certificate to update and its key are required")
+	}
+	if req == nil {
+		return nil, errors.New("cmp kur: CertRequest is nil")
+	}
+	if !req.hasSubject() {
+		r := *req
+		r.RawSubject = old.RawSubject
+		req = &r
+	}
+	// RFC 9483 4.1.3: oldCertID names the certificate to be updated.
+	ctrl, err := cmp.OldCertIDControl(cmp.CertID{Issuer: cmp.NameFromDER(old.RawIssuer), Serial: old.SerialNumber})
+	if err != nil {
+		return nil, fmt.Errorf("cmp kur: oldCertID: %w", err)
+	}
+	cred := SignatureCredentials{Key: oldKey, Chain: []*x509.Certificate{old}}
+	return c.enrollCRMF(ctx, "kur", cmp.BodyKUR, req, cred, []cmp.AttributeTypeAndValue{ctrl})
+}
+
+// EnrollCSR requests a certificate for a PKCS#10 certification request
+// (p10cr, RFC 9483 section 4.1.4), protected by c.Credentials. The same
+// contract as Enroll applies.
+func (c *Client) EnrollCSR(ctx context.Context, csrDER []byte) (*Enrollment, error) {
+	csr, err := x509.ParseCertificateRequest(csrDER)
+	if err != nil {
+		return nil, fmt.Errorf("cmp p10cr: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("cmp p10cr: CSR signature: %w", err)
+	}
+	want := wantCert{
+		spki:       csr.RawSubjectPublicKeyInfo,
+		subject:    csr.RawSubject,
+		dnsNames:   csr.DNSNames,
+		emails:     csr.EmailAddresses,
+		ips:        csr.IPAddresses,
+		uris:       csr.URIs,
+		p10:        true,
+		hasSubject: len(csr.Subject.ToRDNSequence()) > 0,
+	}
+	var sender *cmp.GeneralName
+	if want.hasSubject {
+		s := cmp.NameFromDER(csr.RawSubject)
+		sender = macSender(c.Credentials, s)
+	}
+	t, err := c.newTransaction("p10cr", c.Credentials, sender)
+	if err != nil {
+		return nil, err
+	}
+	return t.certRequest(ctx, cmp.Body{Type: cmp.BodyP10CR, P10CR: csrDER}, cmp.BodyCP, want)
+}
+
+// macSender is the sender of a MAC-protected enrollment: the requested
+// subject, as OpenSSL sends it (RFC 9483 section 3.1 leaves the choice to
+// the end entity when there is no protection certificate).
+func macSender(cred Credentials, subject cmp.GeneralName) *cmp.GeneralName {
+	if _, ok := macCredentials(cred); ok {
+		return &subject
+	}
+	return nil
+}
+
+// enrollCRMF runs an ir, cr or kur for req.
+func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req *CertRequest, cred Credentials, controls []cmp.AttributeTypeAndValue) (*Enrollment, error) {
+	if req == nil {
+		return nil, fmt.Errorf("cmp %s: CertRequest is nil", op)
+	}
+	tmpl, err := req.template()
+	if err != nil {
+		return nil, fmt.Errorf("cmp %s: %w", op, err)
+	}
+	// RFC 9483 4.1.1: one CertReqMsg with certReqId 0.
+	msg := cmp.CertReqMsg{CertReqID: 0, Template: tmpl, Controls: controls}
+	if err := signPOP(&msg, req.Key); err != nil {
+		return nil, fmt.Errorf("cmp %s: %w", op, err)
+	}
+	var sender *cmp.GeneralName
+	if tmpl.Subject != nil {
+		sender = macSender(cred, cmp.NameFromDER(tmpl.Subject))
+	}
+	t, err := c.newTransaction(op, cred, sender)
+	if err != nil {
+		return nil, err
+	}
+	want := wantCert{
+		spki:       tmpl.PublicKey,
+		subject:    tmpl.Subject,
+		hasSubject: tmpl.Subject != nil,
+		dnsNames:   req.DNSNames,
+		emails:     req.EmailAddresses,
+		ips:        req.IPAddresses,
+		uris:       req.URIs,
+	}
+	return t.certRequest(ctx, cmp.Body{Type: bt, CertReq: []cmp.CertReqMsg{msg}}, replyType[bt], want)
+}
+
+// replyType is the response body type of each request (RFC 9810 section 5.1.2).
+var replyType = map[cmp.BodyType]cmp.BodyType{cmp.BodyIR: cmp.BodyIP, cmp.BodyCR: cmp.BodyCP, cmp.BodyKUR: cmp.BodyKUP}
+
+// signPOP adds the proof of possession: a signature with the new key over
+// the DER of CertRequest (RFC 4211 section 4.1, RFC 9483 section 4.1.1,
+// poposkInput absent because the template holds subject and public key).
+func signPOP(msg *cmp.CertReqMsg, key crypto.Signer) error {
+	alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
+	if err != nil {
+		return fmt.Errorf("proof of possession: %w", err)
+	}
+	der, err := msg.CertRequestDER()
+	if err != nil {
+		return fmt.Errorf("proof of possession: %w", err)
+	}
+	sig, err := cmp.SignatureProtection(key, alg, der)
+	if err != nil {
+		return fmt.Errorf("proof of possession: %w", err)
+	}
+	msg.POP = &cmp.ProofOfPossession{Type: cmp.POPSignature, Signature: &cmp.POPOSigningKey{Algorithm: alg, Signature: sig}}
+	return nil
+}

@@ -1,0 +1,211 @@
+package cmpclient
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// InfoTypeAndValue is one item of a general message (RFC 9810 section
+// 5.3.19): Value is the DER of infoValue, nil when absent.
+type InfoTypeAndValue struct {
+	Type  asn1.ObjectIdentifier
+	Value []byte
+}
+
+// ErrNotSupported is wrapped by the error of CACerts, RootCAUpdate and
+// CertReqTemplate when the server's genp does not answer the question (it
+// does not support it); callers may treat that as a warning.
+var ErrNotSupported = errors.New("server does not support this general message")
+
+// GeneralMessage sends a genm with items, protected by c.Credentials, and
+// returns the items of the genp (RFC 9483 section 4.3).
+func (c *Client) GeneralMessage(ctx context.Context, items []InfoTypeAndValue) ([]InfoTypeAndValue, error) {
+	t, err := c.newTransaction("genm", c.Credentials, nil)
+	if err != nil {
+		return nil, err
+	}
+	in := make([]cmp.InfoTypeAndValue, len(items))
+	for i, it := range items {
+		in[i] = cmp.InfoTypeAndValue{Type: it.Type, Value: it.Value}
+	}
+	resp, err := t.roundTrip(ctx, request{
+		body:   cmp.Body{Type: cmp.BodyGenM, GenMsg: in},
+		expect: []cmp.BodyType{cmp.BodyGenP},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InfoTypeAndValue, len(resp.Body.GenMsg))
+	for i, it := range resp.Body.GenMsg {
+		out[i] = InfoTypeAndValue{Type: it.Type, Value: it.Value}
+	}
+	return out, nil
+}
+
+// ask sends a genm with one item and returns the value of the genp item of
+// type answer; found is false when the genp has no such item.
+func (c *Client) ask(ctx context.Context, question InfoTypeAndValue, answer asn1.ObjectIdentifier) (value []byte, err error) {
+	items, err := c.GeneralMessage(ctx, []InfoTypeAndValue{question})
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if it.Type.Equal(answer) {
+			return it.Value, nil
+		}
+	}
+	return nil, fmt.Errorf("cmp genm: %w: no %v in the genp answering %v", ErrNotSupported, answer, question.Type)
+}
+
+// CACerts asks for the CA certificates the server publishes (genm
+// id-it-caCerts, RFC 9483 section 4.3.1). An empty answer is no error.
+func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
+	value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCACerts}, cmp.OIDCACerts)
+	if err != nil {
+		return nil, err
+	}
+	ders, err := cmp.ParseCACertsValue(value)
+	if err != nil {
+		return nil, fmt.Errorf("cmp genm caCerts: %w", err)
+	}
+	certs, err := parseCerts(ders)
+	if err != nil {
+		return nil, fmt.Errorf("cmp genm caCerts: %w", err)
+	}
+	return certs, nil
+}
+
+// RootCAUpdate is a root CA key update (RFC 9810 section 5.3.19.15).
+type RootCAUpdate struct {
+	// NewWithNew is the new root certificate (self-signed).
+	NewWithNew *x509.Certificate
+	// NewWithOld is the new root's key certified by the old root; it lets
+	// holders of the old root trust the new one. Optional.
+	NewWithOld *x509.Certificate
+	// OldWithNew is the old root's key certified by the new root. Optional.
+	OldWithNew *x509.Certificate
+}
+
+// RootCAUpdate asks whether the root CA oldRoot (nil: the server's
+// default) has a successor (genm id-it-rootCaCert, answered with
+// id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2). It returns nil, nil when
+// there is no update. When oldRoot is given, newWithOld must verify with it.
+func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*RootCAUpdate, error) {
+	q := InfoTypeAndValue{Type: cmp.OIDRootCACert}
+	if oldRoot != nil {
+		q.Value = oldRoot.Raw // RootCaCertValue ::= CMPCertificate
+	}
+	value, err := c.ask(ctx, q, cmp.OIDRootCAKeyUpdate)
+	if err != nil {
+		return nil, err
+	}
+	if value == nil {
+		return nil, nil
+	}
+	u, err := cmp.ParseRootCAKeyUpdate(value)
+	if err != nil {
+		return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: %w", err)
+	}
+	var out RootCAUpdate
+	for _, f := range []struct {
+		der  []byte
+		dst  **x509.Certificate
+		name string
+	}{{u.NewWithNew, &out.NewWithNew, "newWithNew"}, {u.NewWithOld, &out.NewWithOld, "newWithOld"}, {u.OldWithNew, &out.OldWithNew, "oldWithNew"}} {
+		if f.der == nil {
+			continue
+		}
+		if *f.dst, err = x509.ParseCertificate(f.der); err != nil {
+			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: %s: %w", f.name, err)
+		}
+	}
+	if out.NewWithNew == nil {
+		return nil, errors.New("cmp genm rootCaKeyUpdate: newWithNew missing")
+	}
+	// RFC 9483 4.3.2: newWithNew is self-signed; newWithOld proves the new
+	// key to holders of the old root.
+	if err := out.NewWithNew.CheckSignature(out.NewWithNew.SignatureAlgorithm, out.NewWithNew.RawTBSCertificate, out.NewWithNew.Signature); err != nil {
+		return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithNew is not self-signed: %w", err)
+	}
+	if oldRoot != nil && out.NewWithOld != nil {
+		if err := out.NewWithOld.CheckSignatureFrom(oldRoot); err != nil {
+			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithOld is not signed by the old root: %w", err)
+		}
+	}
+	return &out, nil
+}
+
+// CertReqTemplate is what the CA wants in certificate requests (RFC 9483
+// section 4.3.3).
+type CertReqTemplate struct {
+	// Subject is the subject to request, nil when the template has none.
+	Subject *pkix.Name
+	// PublicKeyAlgorithm is the key type the CA wants, nil when not given.
+	PublicKeyAlgorithm asn1.ObjectIdentifier
+	// Extensions the CA expects (values may be empty placeholders).
+	Extensions []pkix.Extension
+	// NotBefore and NotAfter are the validity the template names, if any.
+	NotBefore, NotAfter time.Time
+	// KeySpec holds controls such as id-regCtrl-algId and
+	// id-regCtrl-rsaKeyLen as raw items.
+	KeySpec []InfoTypeAndValue
+}
+
+// CertReqTemplate asks for the certificate request template (genm
+// id-it-certReqTemplate, RFC 9483 section 4.3.3). It returns nil, nil when
+// the CA has none.
+func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) {
+	value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCertReqTemplate}, cmp.OIDCertReqTemplate)
+	if err != nil {
+		return nil, err
+	}
+	if value == nil {
+		return nil, nil
+	}
+	rt, err := cmp.ParseCertReqTemplate(value)
+	if err != nil {
+		return nil, fmt.Errorf("cmp genm certReqTemplate: %w", err)
+	}
+	out := &CertReqTemplate{Extensions: rt.Template.Extensions}
+	if rt.Template.Subject != nil {
+		var rdn pkix.RDNSequence
+		if rest, err := asn1.Unmarshal(rt.Template.Subject, &rdn); err != nil || len(rest) > 0 {
+			return nil, fmt.Errorf("cmp genm certReqTemplate: bad subject")
+		}
+		out.Subject = new(pkix.Name)
+		out.Subject.FillFromRDNSequence(&rdn)
+	}
+	if rt.Template.PublicKey != nil {
+		// RFC 9483 4.3.3: a SubjectPublicKeyInfo with the algorithm and an
+		// empty key; only the algorithm is of interest.
+		spki := cryptobyte.String(rt.Template.PublicKey)
+		var seq, alg cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !spki.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
+			return nil, fmt.Errorf("cmp genm certReqTemplate: bad publicKey")
+		}
+		out.PublicKeyAlgorithm = oid
+	}
+	if v := rt.Template.Validity; v != nil {
+		if v.NotBefore != nil {
+			out.NotBefore = *v.NotBefore
+		}
+		if v.NotAfter != nil {
+			out.NotAfter = *v.NotAfter
+		}
+	}
+	for _, ks := range rt.KeySpec {
+		out.KeySpec = append(out.KeySpec, InfoTypeAndValue{Type: ks.Type, Value: ks.Value})
+	}
+	return out, nil
+}

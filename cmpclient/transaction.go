@@ -1,0 +1,278 @@
+package cmpclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// nonceLength is the size of transactionID and senderNonce (RFC 9483
+// section 3.1: 128 bits).
+const nonceLength = 16
+
+// transaction is one CMP transaction: the messages sharing a transactionID
+// (RFC 9810 section 5.1.1), with the nonce chain between them.
+type transaction struct {
+	c         *Client
+	op        string // "ir", "cr", "kur", "p10cr", "rr", "genm"
+	id        []byte
+	cred      Credentials
+	sender    cmp.GeneralName
+	recipient cmp.GeneralName
+	// peerNonce is the senderNonce of the last response: the recipNonce of
+	// the next request.
+	peerNonce []byte
+}
+
+func (c *Client) newTransaction(op string, cred Credentials, sender *cmp.GeneralName) (*transaction, error) {
+	if c.URL == "" {
+		return nil, fmt.Errorf("cmp %s: Client.URL is empty", op)
+	}
+	if cred == nil {
+		return nil, fmt.Errorf("cmp %s: no credentials to protect the request (set Client.Credentials)", op)
+	}
+	t := &transaction{c: c, op: op, cred: cred, id: make([]byte, nonceLength)}
+	if _, err := rand.Read(t.id); err != nil {
+		return nil, fmt.Errorf("cmp %s: transactionID: %w", op, err)
+	}
+	var err error
+	switch {
+	case !isZeroName(c.Sender):
+		t.sender, err = cmp.NameFromPKIX(c.Sender)
+	case sender != nil:
+		t.sender = *sender
+	default:
+		t.sender, err = cred.sender()
+	}
+	if err != nil {
+		return nil, t.wrap(fmt.Errorf("sender: %w", err))
+	}
+	if isZeroName(c.Recipient) {
+		t.recipient = cmp.NullDN()
+	} else if t.recipient, err = cmp.NameFromPKIX(c.Recipient); err != nil {
+		return nil, t.wrap(fmt.Errorf("recipient: %w", err))
+	}
+	return t, nil
+}
+
+// wrap adds the operation and transaction ID to a local error.
+func (t *transaction) wrap(err error) error {
+	return fmt.Errorf("%s: %w", opPrefix(t.op, t.id), err)
+}
+
+// protocolError builds a *ProtocolError of this transaction.
+func (t *transaction) protocolError(cause error) *ProtocolError {
+	return &ProtocolError{Op: t.op, TransactionID: t.id, Cause: cause}
+}
+
+// request describes one message to send and what may answer it.
+type request struct {
+	body        cmp.Body
+	generalInfo []cmp.InfoTypeAndValue
+	pvno        int
+	expect      []cmp.BodyType
+}
+
+// roundTrip protects and sends one request and returns the verified
+// response, which is of one of the expected body types. A CMP error body
+// becomes an *Error; anything that does not check out, a *ProtocolError.
+func (t *transaction) roundTrip(ctx context.Context, r request) (*cmp.Message, error) {
+	msg, err := t.buildRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	der, err := msg.Marshal()
+	if err != nil {
+		return nil, t.wrap(fmt.Errorf("encode %s: %w", r.body.Type, err))
+	}
+	t.c.log(MessageLog{Direction: "send", Operation: t.op, Type: r.body.Type.String(), TransactionID: t.id, Size: len(der)})
+	raw, httpStatus, err := t.c.exchange(ctx, t, der)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.checkResponse(msg, raw, httpStatus, r.expect)
+	if resp != nil {
+		t.c.log(MessageLog{Direction: "receive", Operation: t.op, Type: resp.Body.Type.String(),
+			TransactionID: t.id, Status: responseStatus(resp), Size: len(raw)})
+		t.peerNonce = resp.Header.SenderNonce
+	}
+	return resp, err
+}
+
+// buildRequest fills the header (RFC 9483 section 3.1) and protects msg.
+func (t *transaction) buildRequest(r request) (*cmp.Message, error) {
+	nonce := make([]byte, nonceLength)
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, t.wrap(fmt.Errorf("senderNonce: %w", err))
+	}
+	pvno := r.pvno
+	if pvno == 0 {
+		pvno = cmp.PVNO2
+	}
+	msg := &cmp.Message{
+		Header: cmp.Header{
+			PVNO:          pvno,
+			Sender:        t.sender,
+			Recipient:     t.recipient,
+			MessageTime:   time.Now(),
+			TransactionID: t.id,
+			SenderNonce:   nonce,
+			RecipNonce:    t.peerNonce,
+			GeneralInfo:   r.generalInfo,
+		},
+		Body: r.body,
+	}
+	if err := t.cred.protect(t.c, msg); err != nil {
+		return nil, t.wrap(fmt.Errorf("protect %s: %w", r.body.Type, err))
+	}
+	return msg, nil
+}
+
+// checkResponse parses and verifies a response to req (RFC 9810 section
+// 5.1.1, RFC 9483 section 3.5): same transactionID, recipNonce equal to our
+// senderNonce, a senderNonce to answer, pvno 2 or 3, valid protection, and
+// an expected body type. It returns the message also with an *Error so the
+// caller can log it. It does no I/O: this is the fuzzed parsing path.
+func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int, expect []cmp.BodyType) (*cmp.Message, error) {
+	if httpStatus == 200 {
+		httpStatus = 0
+	}
+	resp, err := cmp.Parse(raw)
+	if err != nil {
+		cause := fmt.Errorf("%w: %w", ErrMalformedResponse, err)
+		if httpStatus != 0 {
+			cause = fmt.Errorf("%w (HTTP %d)", cause, httpStatus)
+		}
+		return nil, t.protocolError(cause)
+	}
+	h := &resp.Header
+	switch {
+	case h.PVNO != cmp.PVNO2 && h.PVNO != cmp.PVNO3:
+		return resp, t.protocolError(fmt.Errorf("%w %d", ErrPVNO, h.PVNO))
+	case !bytes.Equal(h.TransactionID, req.Header.TransactionID):
+		return resp, t.protocolError(fmt.Errorf("%w: got %x", ErrTransactionID, h.TransactionID))
+	case !bytes.Equal(h.RecipNonce, req.Header.SenderNonce):
+		return resp, t.protocolError(fmt.Errorf("%w: got %x, sent %x", ErrRecipNonce, h.RecipNonce, req.Header.SenderNonce))
+	case len(h.SenderNonce) == 0 && resp.Body.Type != cmp.BodyError:
+		return resp, t.protocolError(ErrSenderNonce)
+	}
+
+	unprotected := false
+	if err := t.verifyProtection(resp); err != nil {
+		if !t.c.AllowUnprotectedErrors || !isNegative(resp) {
+			if resp.Body.Type == cmp.BodyError {
+				// Tell the person what the server (apparently) said, marked
+				// as unauthenticated: often it explains the bad protection,
+				// e.g. a wrong secret.
+				err = fmt.Errorf("%w (unauthenticated error message in the response: %s)", err, resp.Body.Error.Status)
+			}
+			return resp, t.protocolError(err)
+		}
+		unprotected = true
+	}
+
+	if resp.Body.Type == cmp.BodyError {
+		e := statusError(t, cmp.BodyError, resp.Body.Error.Status)
+		e.ErrorCode = resp.Body.Error.ErrorCode
+		e.ErrorDetails = resp.Body.Error.ErrorDetails
+		e.HTTPStatus = httpStatus
+		e.Unprotected = unprotected
+		return resp, e
+	}
+	for _, want := range expect {
+		if resp.Body.Type == want {
+			if unprotected || httpStatus != 0 {
+				// A negative response accepted without valid protection,
+				// or a CMP message that came with an HTTP error status:
+				// report it as a failure, never as a result.
+				return resp, t.negativeError(resp, httpStatus, unprotected)
+			}
+			return resp, nil
+		}
+	}
+	return resp, t.protocolError(fmt.Errorf("%w %s in answer to %s (want %s)", ErrUnexpectedBody, resp.Body.Type, req.Body.Type, bodyNames(expect)))
+}
+
+// isNegative reports whether resp is an error message or a response whose
+// every status is a rejection: what AllowUnprotectedErrors may accept
+// (OpenSSL's -unprotected_errors covers the same messages).
+func isNegative(resp *cmp.Message) bool {
+	switch resp.Body.Type {
+	case cmp.BodyError:
+		return resp.Body.Error != nil
+	case cmp.BodyIP, cmp.BodyCP, cmp.BodyKUP:
+		rep := resp.Body.CertRep
+		if rep == nil || len(rep.Response) == 0 {
+			return false
+		}
+		for _, r := range rep.Response {
+			if r.Status.Status != cmp.StatusRejection {
+				return false
+			}
+		}
+		return true
+	case cmp.BodyRP:
+		rep := resp.Body.RevRep
+		if rep == nil || len(rep.Status) == 0 {
+			return false
+		}
+		for _, s := range rep.Status {
+			if s.Status != cmp.StatusRejection {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// negativeError turns a rejection carried by a response body into an *Error.
+func (t *transaction) negativeError(resp *cmp.Message, httpStatus int, unprotected bool) error {
+	var si cmp.PKIStatusInfo
+	switch {
+	case resp.Body.CertRep != nil && len(resp.Body.CertRep.Response) > 0:
+		si = resp.Body.CertRep.Response[0].Status
+	case resp.Body.RevRep != nil && len(resp.Body.RevRep.Status) > 0:
+		si = resp.Body.RevRep.Status[0]
+	default:
+		if httpStatus != 0 {
+			return &Error{Op: t.op, TransactionID: t.id, HTTPStatus: httpStatus,
+				Detail: fmt.Sprintf("with a CMP %s message", resp.Body.Type)}
+		}
+		return t.protocolError(fmt.Errorf("%w: %s", ErrUnprotected, resp.Body.Type))
+	}
+	e := statusError(t, resp.Body.Type, si)
+	e.HTTPStatus = httpStatus
+	e.Unprotected = unprotected
+	return e
+}
+
+// responseStatus is the status text of a response for logs.
+func responseStatus(m *cmp.Message) string {
+	switch {
+	case m.Body.Error != nil:
+		return m.Body.Error.Status.String()
+	case m.Body.CertRep != nil && len(m.Body.CertRep.Response) > 0:
+		return m.Body.CertRep.Response[0].Status.String()
+	case m.Body.RevRep != nil && len(m.Body.RevRep.Status) > 0:
+		return m.Body.RevRep.Status[0].String()
+	case len(m.Body.PollRep) > 0:
+		return fmt.Sprintf("checkAfter %ds", m.Body.PollRep[0].CheckAfter)
+	}
+	return ""
+}
+
+func bodyNames(types []cmp.BodyType) string {
+	var b bytes.Buffer
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString(t.String())
+	}
+	return b.String()
+}

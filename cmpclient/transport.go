@@ -1,0 +1,238 @@
+package cmpclient
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// contentType is the media type of CMP messages over HTTP (RFC 6712
+// section 3.4).
+const contentType = "application/pkixcmp"
+
+// DefaultMessageTimeout bounds one request/response exchange when
+// Client.MessageTimeout is zero.
+const DefaultMessageTimeout = 2 * time.Minute
+
+const (
+	// maxBusyRetries bounds how often one message is resent after HTTP 503.
+	maxBusyRetries = 5
+	// maxRetryAfter caps one Retry-After wait; a server asking for longer
+	// is answered with an error rather than a stalled apply.
+	maxRetryAfter = 5 * time.Minute
+	// errorSnippet is how much of a non-CMP error body goes into an error.
+	errorSnippet = 200
+)
+
+// defaultHTTPClient is shared by every Client whose HTTPClient is nil, so
+// connections are kept alive across transactions and clients.
+var defaultHTTPClient = &http.Client{Transport: NewTransport(nil)}
+
+// NewTransport returns a clone of http.DefaultTransport that takes proxies
+// from the environment (HTTPS_PROXY, NO_PROXY), keeps enough idle
+// connections per host for concurrent enrollments, and uses tlsConfig
+// (nil: system roots, no client certificate).
+func NewTransport(tlsConfig *tls.Config) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = http.ProxyFromEnvironment
+	t.MaxIdleConnsPerHost = 32
+	if tlsConfig != nil {
+		t.TLSClientConfig = tlsConfig
+	}
+	return t
+}
+
+// TLSConfig builds the TLS settings of a CMP connection: roots are the
+// certificates to trust for the server's TLS certificate (nil: the system
+// pool), clientCert an optional certificate for mutual TLS, serverName an
+// optional name to verify instead of the URL's host. Use it as
+// &http.Client{Transport: NewTransport(cfg)}.
+func TLSConfig(roots []*x509.Certificate, clientCert *tls.Certificate, serverName string) *tls.Config {
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
+	if len(roots) > 0 {
+		cfg.RootCAs = x509.NewCertPool()
+		for _, r := range roots {
+			cfg.RootCAs.AddCert(r)
+		}
+	}
+	if clientCert != nil {
+		cfg.Certificates = []tls.Certificate{*clientCert}
+	}
+	return cfg
+}
+
+func (c *Client) httpClient() *http.Client {
+	if c.HTTPClient != nil {
+		return c.HTTPClient
+	}
+	return defaultHTTPClient
+}
+
+func (c *Client) messageTimeout() time.Duration {
+	if c.MessageTimeout > 0 {
+		return c.MessageTimeout
+	}
+	return DefaultMessageTimeout
+}
+
+// exchange POSTs one DER-encoded CMP message and returns the DER of the
+// answer, retrying after HTTP 503 with Retry-After within ctx. A non-200
+// answer that carries a CMP message is returned with its status, so that a
+// CMP error body wins over the bare HTTP status; any other non-200 answer
+// is an *Error with HTTPStatus.
+func (c *Client) exchange(ctx context.Context, t *transaction, req []byte) (body []byte, httpStatus int, err error) {
+	for attempt := 0; ; attempt++ {
+		body, status, retryAfter, err := c.postOnce(ctx, t, req)
+		if err != nil || status != http.StatusServiceUnavailable || retryAfter < 0 || attempt >= maxBusyRetries {
+			return body, status, err
+		}
+		// RFC 9110 15.6.4 / RFC 6712: the server is busy and says when to
+		// come back; wait only if that is still within the caller's time.
+		if retryAfter > maxRetryAfter {
+			return nil, status, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status,
+				Detail: fmt.Sprintf("server busy, Retry-After %v is longer than %v", retryAfter, maxRetryAfter)}
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < retryAfter {
+			return nil, status, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status,
+				Detail: fmt.Sprintf("server busy, Retry-After %v is past the deadline", retryAfter)}
+		}
+		if err := sleep(ctx, retryAfter); err != nil {
+			return nil, 0, t.wrap(fmt.Errorf("waiting for Retry-After: %w", err))
+		}
+	}
+}
+
+// postOnce performs one HTTP round trip under the per-message timeout.
+// retryAfter is -1 unless the answer is 503 with a usable Retry-After.
+func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body []byte, status int, retryAfter time.Duration, err error) {
+	retryAfter = -1
+	mctx, cancel := context.WithTimeout(ctx, c.messageTimeout())
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(mctx, http.MethodPost, c.URL, bytes.NewReader(req))
+	if err != nil {
+		return nil, 0, retryAfter, t.wrap(fmt.Errorf("build HTTP request: %w", err))
+	}
+	hreq.Header.Set("Content-Type", contentType)
+	hreq.Header.Set("Accept", contentType)
+	if c.Username != "" || c.Password != "" {
+		hreq.SetBasicAuth(c.Username, c.Password)
+	}
+	resp, err := c.httpClient().Do(hreq)
+	if err != nil {
+		if ctx.Err() == nil && mctx.Err() != nil {
+			err = fmt.Errorf("no answer within the message timeout %v: %w", c.messageTimeout(), err)
+		}
+		return nil, 0, retryAfter, t.wrap(fmt.Errorf("POST %s: %w", redactURL(c.URL), err))
+	}
+	defer resp.Body.Close()
+
+	data, err := io.ReadAll(io.LimitReader(resp.Body, cmp.MaxMessageSize+1))
+	if err != nil {
+		if ctx.Err() == nil && mctx.Err() != nil {
+			err = fmt.Errorf("no complete answer within the message timeout %v: %w", c.messageTimeout(), err)
+		}
+		return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("read HTTP response: %w", err))
+	}
+	if len(data) > cmp.MaxMessageSize {
+		return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("%w: response larger than %d bytes", ErrResponseTooLarge, cmp.MaxMessageSize))
+	}
+	isCMP := isCMPContentType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode == http.StatusOK {
+		if !isCMP {
+			return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("%w: HTTP 200 with Content-Type %q, want %s",
+				ErrContentType, resp.Header.Get("Content-Type"), contentType))
+		}
+		return data, resp.StatusCode, retryAfter, nil
+	}
+	if resp.StatusCode == http.StatusServiceUnavailable {
+		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		if retryAfter >= 0 {
+			return nil, resp.StatusCode, retryAfter, nil
+		}
+	}
+	if isCMP && len(data) > 0 {
+		return data, resp.StatusCode, retryAfter, nil
+	}
+	return nil, resp.StatusCode, retryAfter, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: resp.StatusCode, Detail: snippet(data)}
+}
+
+func isCMPContentType(v string) bool {
+	mt, _, err := mime.ParseMediaType(v)
+	return err == nil && strings.EqualFold(mt, contentType)
+}
+
+// parseRetryAfter reads delay-seconds or an HTTP-date (RFC 9110 10.2.3);
+// -1 when absent or unusable.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return -1
+	}
+	if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
+		return time.Duration(secs) * time.Second
+	}
+	if when, err := http.ParseTime(v); err == nil {
+		if d := when.Sub(now); d > 0 {
+			return d
+		}
+		return 0
+	}
+	return -1
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// snippet makes the start of a non-CMP error body printable for an error
+// message: printable characters only, at most errorSnippet bytes.
+func snippet(data []byte) string {
+	if len(data) > errorSnippet {
+		data = data[:errorSnippet]
+	}
+	s := strings.Map(func(r rune) rune {
+		if unicode.IsPrint(r) {
+			return r
+		}
+		return ' '
+	}, string(bytes.ToValidUTF8(data, nil)))
+	return strings.TrimSpace(s)
+}
+
+// redactURL drops a password from a URL for error messages.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
+
+var (
+	// ErrContentType: the server answered with something other than
+	// application/pkixcmp.
+	ErrContentType = errors.New("wrong Content-Type")
+	// ErrResponseTooLarge: the answer exceeded cmp.MaxMessageSize.
+	ErrResponseTooLarge = errors.New("response too large")
+)

@@ -157,7 +157,7 @@ func readHeader(s *cryptobyte.String, h *Header) error {
 		h.GeneralInfo = itavs
 	}
 	if !seq.Empty() {
-		return errTrailing
+		return fmt.Errorf("unexpected element with tag 0x%02x (unknown, misplaced or wrongly tagged field)", seq[0])
 	}
 	return nil
 }

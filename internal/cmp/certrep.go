@@ -111,12 +111,11 @@ func readCertResponse(s *cryptobyte.String, r *CertResponse) error {
 			return within("certifiedKeyPair", err)
 		}
 	}
-	var present bool
-	var rsp []byte
-	if !seq.ReadOptionalASN1OctetString(&rsp, &present, cbasn1.OCTET_STRING) {
-		return errors.New("rspInfo: not an OCTET STRING")
-	}
-	if present {
+	if seq.PeekASN1Tag(cbasn1.OCTET_STRING) {
+		var rsp []byte
+		if !seq.ReadASN1Bytes(&rsp, cbasn1.OCTET_STRING) {
+			return errors.New("rspInfo: not an OCTET STRING")
+		}
 		r.RspInfo = bytes.Clone(rsp)
 	}
 	if !seq.Empty() {

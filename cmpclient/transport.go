@@ -127,6 +127,14 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	}
 	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", contentType)
+	// Servers may end keep-alive connections at any time (RFC 6712 section
+	// 3.2; OpenSSL's mock closes them after a transaction without
+	// "Connection: close"), so a request can meet a stale connection. An empty
+	// Idempotency-Key lets net/http resend on a fresh connection (the header
+	// is not sent). Resending is safe: a CMP server recognises a repeated
+	// message by its transactionID and senderNonce and rejects it rather
+	// than acting twice.
+	hreq.Header["Idempotency-Key"] = nil
 	if c.Username != "" || c.Password != "" {
 		hreq.SetBasicAuth(c.Username, c.Password)
 	}

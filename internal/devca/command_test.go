@@ -246,4 +246,3 @@ func TestCommandFlags(t *testing.T) {
 		})
 	}
 }
-

@@ -1,0 +1,495 @@
+package devca
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
+)
+
+// client returns a cmpclient for the CA with its PBM credential.
+func (c *testCA) client(alg cmpclient.MACAlgorithm) *cmpclient.Client {
+	return &cmpclient.Client{
+		URL:          c.url(),
+		Credentials:  cmpclient.MACCredentials{Reference: c.ca.Reference(), Secret: []byte(c.ca.Secret()), Algorithm: alg, Iterations: 1000},
+		TrustAnchors: []*x509.Certificate{c.ca.CACertificate()},
+	}
+}
+
+func newKey(t testing.TB) crypto.Signer {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// wantCMPError checks that err is a CMP refusal with the failure bit.
+func wantCMPError(t *testing.T, err error, bit cmp.FailureInfo) *cmpclient.Error {
+	t.Helper()
+	var ce *cmpclient.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("error %v (%T), want a *cmpclient.Error with %v", err, err, bit)
+	}
+	if !ce.FailInfo.Has(bit) {
+		t.Fatalf("failInfo %v, want %v; error: %v", ce.FailInfo, bit, err)
+	}
+	if len(ce.StatusString) == 0 {
+		t.Errorf("refusal without statusString: %v", err)
+	}
+	return ce
+}
+
+func TestClientEnrollment(t *testing.T) {
+	tests := []struct {
+		name  string
+		alg   cmpclient.MACAlgorithm
+		key   func(t testing.TB) crypto.Signer
+		check func(t *testing.T, e *cmpclient.Enrollment)
+	}{
+		{name: "PBM hmacWithSHA256, ECDSA", alg: cmpclient.PBMHMACSHA256, key: newKey},
+		{name: "PBM hmac-sha1, RSA", alg: cmpclient.PBMHMACSHA1, key: func(t testing.TB) crypto.Signer {
+			k, err := rsa.GenerateKey(rand.Reader, 2048)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}},
+		{name: "PBMAC1, Ed25519", alg: cmpclient.PBMAC1, key: func(t testing.TB) crypto.Signer {
+			_, k, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := startCA(t, Config{})
+			key := tc.key(t)
+			e, err := c.client(tc.alg).Enroll(ctxT(t), &cmpclient.CertRequest{
+				Subject:     pkix.Name{CommonName: "svc.example", Organization: []string{"Example"}},
+				DNSNames:    []string{"svc.example", "www.svc.example"},
+				KeyUsage:    x509.KeyUsageDigitalSignature,
+				ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+				Key:         key,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cert := e.Certificate
+			if e.Status.Status != cmp.StatusAccepted || cert.Subject.CommonName != "svc.example" ||
+				len(cert.DNSNames) != 2 || cert.KeyUsage != x509.KeyUsageDigitalSignature ||
+				len(cert.ExtKeyUsage) != 1 || cert.ExtKeyUsage[0] != x509.ExtKeyUsageServerAuth {
+				t.Errorf("certificate: status %v subject %s SANs %v KU %v EKU %v", e.Status, cert.Subject, cert.DNSNames, cert.KeyUsage, cert.ExtKeyUsage)
+			}
+			if !cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(key.Public()) {
+				t.Error("the certificate holds another key")
+			}
+			if cert.IsCA || cert.CheckSignatureFrom(c.ca.CACertificate()) != nil {
+				t.Error("certificate is a CA or not issued by the CA")
+			}
+			if got := cert.NotAfter.Sub(cert.NotBefore); got != defaultDefaultValidity {
+				t.Errorf("validity %v, want the default %v", got, defaultDefaultValidity)
+			}
+			if ev, _ := c.log.last("certConf"); ev.Status != "confirmed" || ev.Serial != cert.SerialNumber.String() {
+				t.Errorf("certConf event %+v", ev)
+			}
+		})
+	}
+}
+
+// TestClientLifecycle runs ir, cr, kur, rr and the refusals that follow,
+// and restarts the CA on the same directory in the middle.
+func TestClientLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	c := startCA(t, Config{Dir: dir})
+	cl := c.client(cmpclient.PBMHMACSHA256)
+	key1, key2, key3 := newKey(t), newKey(t), newKey(t)
+	ctx := ctxT(t)
+
+	ir, err := cl.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "life"}, Key: key1})
+	if err != nil {
+		t.Fatalf("ir: %v", err)
+	}
+	cr, err := cl.Certify(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "life"}, DNSNames: []string{"life.example"}, Key: key2}, ir.Certificate, key1)
+	if err != nil {
+		t.Fatalf("cr: %v", err)
+	}
+	if len(cr.Certificate.DNSNames) != 1 || cr.Operation != "cr" {
+		t.Errorf("cr certificate SANs %v, operation %q", cr.Certificate.DNSNames, cr.Operation)
+	}
+
+	// Restart: a new CA on the same state directory.
+	c.srv.Close()
+	c.ca.Close()
+	c = startCA(t, Config{Dir: dir})
+	cl = c.client(cmpclient.PBMHMACSHA256)
+
+	kur, err := cl.UpdateKey(ctx, &cmpclient.CertRequest{Key: key3}, ir.Certificate, key1)
+	if err != nil {
+		t.Fatalf("kur after restart: %v", err)
+	}
+	if kur.Certificate.Subject.String() != "CN=life" || kur.Operation != "kur" {
+		t.Errorf("kur certificate subject %s, operation %q", kur.Certificate.Subject, kur.Operation)
+	}
+	if err := cl.Revoke(ctx, ir.Certificate, key1, cmpclient.ReasonSuperseded); err != nil {
+		t.Fatalf("rr after restart: %v", err)
+	}
+	if rec, _ := c.ca.store.lookup(ir.Certificate.SerialNumber); !rec.revoked || rec.reason != int(cmpclient.ReasonSuperseded) {
+		t.Errorf("store after rr: revoked %v reason %d", rec.revoked, rec.reason)
+	}
+
+	creds := opensslpeer.NewCreds(t)
+	refusals := []struct {
+		name string
+		do   func() error
+		want cmp.FailureInfo
+	}{
+		{"kur after rr", func() error {
+			_, err := cl.UpdateKey(ctx, &cmpclient.CertRequest{Key: newKey(t)}, ir.Certificate, key1)
+			return err
+		}, cmp.FailCertRevoked},
+		{"cr signed by a revoked certificate", func() error {
+			_, err := cl.Certify(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "x"}, Key: newKey(t)}, ir.Certificate, key1)
+			return err
+		}, cmp.FailCertRevoked},
+		{"rr of a revoked certificate", func() error {
+			return cl.Revoke(ctx, ir.Certificate, key1, cmpclient.ReasonKeyCompromise)
+		}, cmp.FailCertRevoked},
+		{"kur signed by a foreign certificate", func() error {
+			_, err := cl.UpdateKey(ctx, &cmpclient.CertRequest{Key: newKey(t)}, creds.Device.Cert, creds.Device.Key)
+			return err
+		}, cmp.FailSignerNotTrusted},
+		{"rr protected by MAC", func() error {
+			return cl.Revoke(ctx, kur.Certificate, nil, cmpclient.ReasonUnspecified)
+		}, cmp.FailWrongIntegrity},
+		{"rr signed by another subject's certificate", func() error {
+			other, err := cl.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "other"}, Key: key2})
+			if err != nil {
+				return err
+			}
+			return (&cmpclient.Client{URL: c.url(), TrustAnchors: cl.TrustAnchors,
+				Credentials: cmpclient.SignatureCredentials{Key: key2, Chain: []*x509.Certificate{other.Certificate}}}).
+				Revoke(ctx, kur.Certificate, nil, cmpclient.ReasonUnspecified)
+		}, cmp.FailNotAuthorized},
+		{"wrong secret", func() error {
+			bad := c.client(cmpclient.PBMHMACSHA256)
+			bad.Credentials = cmpclient.MACCredentials{Reference: c.ca.Reference(), Secret: []byte("wrong")}
+			bad.AllowUnprotectedErrors = true
+			_, err := bad.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "w"}, Key: newKey(t)})
+			return err
+		}, cmp.FailBadMessageCheck},
+	}
+	for _, r := range refusals {
+		t.Run(r.name, func(t *testing.T) {
+			wantCMPError(t, r.do(), r.want)
+		})
+	}
+	if rec, _ := c.ca.store.lookup(kur.Certificate.SerialNumber); rec.revoked {
+		t.Error("a refused rr revoked the certificate")
+	}
+}
+
+func TestClientOperations(t *testing.T) {
+	creds := opensslpeer.NewCreds(t)
+	tests := []struct {
+		name string
+		cfg  Config
+		run  func(t *testing.T, c *testCA)
+	}{
+		{"ir signed by a trusted external certificate", Config{Trusted: []*x509.Certificate{creds.Root.Cert}}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.Credentials = cmpclient.SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "device"}, Key: newKey(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Certificate.Subject.CommonName != "device" {
+				t.Errorf("subject %s", e.Certificate.Subject)
+			}
+		}},
+		{"ir signed by an untrusted certificate", Config{}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.Credentials = cmpclient.SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+			_, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "device"}, Key: newKey(t)})
+			wantCMPError(t, err, cmp.FailSignerNotTrusted)
+		}},
+		{"p10cr", Config{}, func(t *testing.T, c *testCA) {
+			key := newKey(t)
+			csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "p10"}, DNSNames: []string{"p10.example"}}, key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := c.client(0).EnrollCSR(ctxT(t), csr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Certificate.Subject.CommonName != "p10" || len(e.Certificate.DNSNames) != 1 || e.Operation != "p10cr" {
+				t.Errorf("p10cr certificate %s %v %q", e.Certificate.Subject, e.Certificate.DNSNames, e.Operation)
+			}
+		}},
+		{"genm caCerts, rootCaCert, certReqTemplate", Config{}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			certs, err := cl.CACerts(ctxT(t))
+			if err != nil || len(certs) != 1 || !certificateEqual(certs[0], c.ca.CACertificate()) {
+				t.Fatalf("caCerts: %d, %v", len(certs), err)
+			}
+			upd, err := cl.RootCAUpdate(ctxT(t), c.ca.CACertificate())
+			if err != nil || upd != nil {
+				t.Errorf("rootCaCert: update %+v, %v; want no update", upd, err)
+			}
+			tmpl, err := cl.CertReqTemplate(ctxT(t))
+			if err != nil || tmpl != nil {
+				t.Errorf("certReqTemplate: %+v, %v; want none", tmpl, err)
+			}
+			if ev, _ := c.log.last("genm"); ev.Status != "accepted" || len(ev.InfoTypes) != 1 {
+				t.Errorf("genm event %+v", ev)
+			}
+		}},
+		{"implicit confirm granted", Config{ImplicitConfirm: true}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.ImplicitConfirm = true
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "ic"}, Key: newKey(t)})
+			if err != nil || !e.ImplicitlyConfirmed {
+				t.Fatalf("implicitly confirmed %v, %v", e != nil && e.ImplicitlyConfirmed, err)
+			}
+			if _, ok := c.log.last("certConf"); ok {
+				t.Error("a certConf was sent despite implicit confirmation")
+			}
+		}},
+		{"implicit confirm not enabled", Config{}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.ImplicitConfirm = true
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "ic"}, Key: newKey(t)})
+			if err != nil || e.ImplicitlyConfirmed {
+				t.Fatalf("implicitly confirmed %v, %v", e != nil && e.ImplicitlyConfirmed, err)
+			}
+		}},
+		{"polling", Config{Polls: 2, CheckAfter: time.Second}, func(t *testing.T, c *testCA) {
+			_, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "poll"}, Key: newKey(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			expectEvents(t, c.log, 0, "ir:waiting", "pollReq:waiting", "pollReq:accepted", "certConf:confirmed")
+		}},
+		{"validity capped by policy", Config{MaxValidity: time.Hour, DefaultValidity: 90 * time.Second}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "short"}, Key: newKey(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != 90*time.Second {
+				t.Errorf("default validity %v, want 90s", got)
+			}
+			e, err = cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "long"}, Key: newKey(t), NotAfter: time.Now().Add(48 * time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != time.Hour || e.Status.Status != cmp.StatusGrantedWithMods {
+				t.Errorf("validity %v status %v, want 1h grantedWithMods", got, e.Status)
+			}
+		}},
+		{"duplicate ir refused by policy", Config{RejectDuplicateIR: true}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			req := &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "dup"}, Key: newKey(t)}
+			first, err := cl.Enroll(ctxT(t), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = cl.Enroll(ctxT(t), req)
+			wantCMPError(t, err, cmp.FailDuplicateCertReq)
+			// Once the first is revoked the subject may enroll again.
+			if err := cl.Revoke(ctxT(t), first.Certificate, req.Key, cmpclient.ReasonCessationOfOperation); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cl.Enroll(ctxT(t), req); err != nil {
+				t.Fatalf("ir after revocation: %v", err)
+			}
+		}},
+		{"CA template with a CA request is refused", Config{}, func(t *testing.T, c *testCA) {
+			bc, err := asn1.Marshal(struct{ IsCA bool }{true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "sub-ca"}, Key: newKey(t),
+				ExtraExtensions: []pkix.Extension{{Id: oidExtBasicConstraints, Critical: true, Value: bc}}})
+			wantCMPError(t, err, cmp.FailBadCertTemplate)
+		}},
+		{"fault wrong-certificate: the client rejects, the CA revokes", Config{Faults: []Fault{FaultWrongCertificate}}, func(t *testing.T, c *testCA) {
+			_, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "wrong"}, Key: newKey(t)})
+			if err == nil {
+				t.Fatal("the client accepted a certificate for another key")
+			}
+			ev, _ := c.log.last("certConf")
+			if ev.Status != "rejected" {
+				t.Fatalf("certConf event %+v, want rejected", ev)
+			}
+			if _, revoked, ok := c.ca.Certificate(ev.Serial); !ok || !revoked {
+				t.Error("the rejected certificate is not revoked")
+			}
+		}},
+		{"fault certconf-error", Config{Faults: []Fault{FaultCertConfError}}, func(t *testing.T, c *testCA) {
+			_, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "cc"}, Key: newKey(t)})
+			if err == nil {
+				t.Fatal("the client did not report the failed certConf")
+			}
+			wantCMPError(t, err, cmp.FailSystemFailure)
+		}},
+		{"fault drop-after-issue", Config{Faults: []Fault{FaultDropAfterIssue}}, func(t *testing.T, c *testCA) {
+			_, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "lost"}, Key: newKey(t)})
+			if err == nil {
+				t.Fatal("the client did not notice the lost answer")
+			}
+			ev, _ := c.log.last("ir")
+			if _, _, ok := c.ca.Certificate(ev.Serial); !ok {
+				t.Error("the dropped certificate was not recorded")
+			}
+		}},
+		{"fault wrong-recip-nonce", Config{Faults: []Fault{FaultWrongRecipNonce}}, func(t *testing.T, c *testCA) {
+			if _, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "n"}, Key: newKey(t)}); err == nil {
+				t.Fatal("the client accepted a wrong recipNonce")
+			}
+		}},
+		{"fault bad-protection", Config{Faults: []Fault{FaultBadProtection}}, func(t *testing.T, c *testCA) {
+			if _, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "p"}, Key: newKey(t)}); err == nil {
+				t.Fatal("the client accepted a broken MAC")
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.run(t, startCA(t, tc.cfg))
+		})
+	}
+}
+
+// TestClientConcurrentEnrollments runs parallel transactions: none may fail
+// and every certificate must be in the record, also after a reload.
+func TestClientConcurrentEnrollments(t *testing.T) {
+	const n = 60
+	dir := t.TempDir()
+	c := startCA(t, Config{Dir: dir})
+	cl := c.client(cmpclient.PBMHMACSHA256)
+	keys := make([]crypto.Signer, n)
+	for i := range keys {
+		keys[i] = newKey(t)
+	}
+	serials := make([]string, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "parallel"}, Key: keys[i]})
+			if err != nil {
+				errs <- err
+				return
+			}
+			serials[i] = e.Certificate.SerialNumber.String()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if t.Failed() {
+		return
+	}
+	s, err := openStoreReadOnly(t, filepath.Join(dir, recordFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, serial := range serials {
+		if seen[serial] {
+			t.Errorf("serial %s issued twice", serial)
+		}
+		seen[serial] = true
+		if !s[serial] {
+			t.Errorf("serial %s is missing from the record", serial)
+		}
+	}
+	confirmed := 0
+	for _, e := range c.log.all() {
+		if e.Op == "certConf" && e.Status == "confirmed" {
+			confirmed++
+		}
+	}
+	if confirmed != n {
+		t.Errorf("%d confirmations, want %d", confirmed, n)
+	}
+}
+
+// openStoreReadOnly replays a record file into the set of issued serials.
+func openStoreReadOnly(t *testing.T, path string) (map[string]bool, error) {
+	t.Helper()
+	s := &store{bySerial: map[string]*storedCert{}, bySubject: map[string][]*storedCert{}}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := s.replay(f); err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for serial := range s.bySerial {
+		out[serial] = true
+	}
+	return out, nil
+}
+
+// BenchmarkEnroll measures complete enrollments (ir + certConf, PBM)
+// through HTTP on loopback, parallel across GOMAXPROCS goroutines; the
+// reported enrollments/s is the figure for performance work.
+func BenchmarkEnroll(b *testing.B) {
+	for _, implicit := range []bool{false, true} {
+		name := "with-certConf"
+		if implicit {
+			name = "implicit-confirm"
+		}
+		b.Run(name, func(b *testing.B) {
+			c := startCA(b, Config{ImplicitConfirm: implicit, Events: func(Event) {}})
+			cl := c.client(cmpclient.PBMHMACSHA256)
+			cl.ImplicitConfirm = implicit
+			key := newKey(b)
+			b.ResetTimer()
+			start := time.Now()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := cl.Enroll(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "bench"}, Key: key}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "enrollments/s")
+		})
+	}
+}

@@ -108,7 +108,12 @@ type Body struct {
 	Error    *ErrorMsgContent   // error
 }
 
-// PollRepEntry is one element of PollRepContent.
+// PollRepEntry is one element of PollRepContent (RFC 9810 section 5.3.22):
+//
+//	SEQUENCE {
+//	     certReqId    INTEGER,
+//	     checkAfter   INTEGER,      -- time in seconds
+//	     reason       PKIFreeText OPTIONAL }
 type PollRepEntry struct {
 	CertReqID  int64
 	CheckAfter int64 // seconds

@@ -192,6 +192,10 @@ func addCertResponse(b *cryptobyte.Builder, r *CertResponse) {
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1Int64(r.CertReqID)
 		addStatusInfo(b, r.Status)
+		if r.Certificate != nil && r.EncryptedCert != nil {
+			b.SetError(fmt.Errorf("cmp: CertResponse %d has both Certificate and EncryptedCert", r.CertReqID))
+			return
+		}
 		if r.Certificate != nil || r.EncryptedCert != nil {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				if r.Certificate != nil {

@@ -183,6 +183,14 @@ func addGeneralName(b *cryptobyte.Builder, g GeneralName) {
 			b.AddBytes(g.DirectoryName)
 		})
 	case g.Raw != nil:
+		// Check the raw choice the way readGeneralName does, so what we send
+		// we would also accept.
+		in := cryptobyte.String(g.Raw)
+		var probe GeneralName
+		if err := readGeneralName(&in, &probe); err != nil || !in.Empty() || probe.Raw == nil {
+			b.SetError(errors.New("cmp: GeneralName.Raw is not one non-directoryName GeneralName element"))
+			return
+		}
 		b.AddBytes(g.Raw)
 	default:
 		b.SetError(errors.New("cmp: empty GeneralName (use NullDN)"))

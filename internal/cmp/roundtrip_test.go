@@ -305,3 +305,20 @@ func TestAlgorithmParametersKept(t *testing.T) {
 		})
 	}
 }
+
+func TestMarshalRejectsBadRawParts(t *testing.T) {
+	h := Header{PVNO: 2, Sender: NullDN(), Recipient: NullDN()}
+	cases := map[string]*Message{
+		"raw sender is a directoryName": {Header: Header{PVNO: 2, Sender: GeneralName{Raw: tlv(tagDirectoryName, []byte{0x30, 0x00})}, Recipient: NullDN()}, Body: Body{Type: BodyPKIConf}},
+		"raw sender two elements":       {Header: Header{PVNO: 2, Sender: GeneralName{Raw: []byte{0x82, 0x00, 0x82, 0x00}}, Recipient: NullDN()}, Body: Body{Type: BodyPKIConf}},
+		"raw sender universal tag":      {Header: Header{PVNO: 2, Sender: GeneralName{Raw: []byte{0x04, 0x00}}, Recipient: NullDN()}, Body: Body{Type: BodyPKIConf}},
+		"certificate and encryptedCert": {Header: h, Body: Body{Type: BodyIP, CertRep: &CertRepMessage{Response: []CertResponse{{Certificate: []byte{0x30, 0x00}, EncryptedCert: []byte{0x30, 0x00}}}}}},
+	}
+	for name, m := range cases {
+		t.Run(name, func(t *testing.T) {
+			if _, err := m.Marshal(); err == nil {
+				t.Fatal("Marshal accepted it")
+			}
+		})
+	}
+}

@@ -114,6 +114,8 @@ type responder struct {
 	mutate func(n int, req, resp *cmp.Message)
 	// rewrite changes the DER of the answer to request n.
 	rewrite func(n int, der []byte) []byte
+	// httpCode, when set, is the HTTP status of CMP answers.
+	httpCode int
 	// protect overrides how the answer is protected (nil: MAC for MAC
 	// requests, signature by pki.signer otherwise).
 	protect func(resp *cmp.Message) error
@@ -173,6 +175,9 @@ func (r *responder) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		der = r.rewrite(n, der)
 	}
 	w.Header().Set("Content-Type", contentType)
+	if r.httpCode != 0 {
+		w.WriteHeader(r.httpCode)
+	}
 	w.Write(der)
 }
 

@@ -155,12 +155,12 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 		return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("read HTTP response: %w", err))
 	}
 	if len(data) > cmp.MaxMessageSize {
-		return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("%w: response larger than %d bytes", ErrResponseTooLarge, cmp.MaxMessageSize))
+		return nil, resp.StatusCode, retryAfter, t.protocolError(fmt.Errorf("%w: larger than %d bytes", ErrResponseTooLarge, cmp.MaxMessageSize))
 	}
 	isCMP := isCMPContentType(resp.Header.Get("Content-Type"))
 	if resp.StatusCode == http.StatusOK {
 		if !isCMP {
-			return nil, resp.StatusCode, retryAfter, t.wrap(fmt.Errorf("%w: HTTP 200 with Content-Type %q, want %s",
+			return nil, resp.StatusCode, retryAfter, t.protocolError(fmt.Errorf("%w: HTTP 200 with Content-Type %q, want %s",
 				ErrContentType, resp.Header.Get("Content-Type"), contentType))
 		}
 		return data, resp.StatusCode, retryAfter, nil

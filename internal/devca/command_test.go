@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,7 +37,36 @@ type runningCommand struct {
 	cmd    *exec.Cmd
 	ready  Ready
 	lines  chan string
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
+}
+
+// lockedBuffer is a bytes.Buffer safe for the writer goroutine of exec.Cmd
+// and the test reading it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitFor waits up to 10s for text to appear in the buffer.
+func (b *lockedBuffer) waitFor(text string) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(b.String(), text) {
+			return true
+		}
+	}
+	return false
 }
 
 // startCommand starts `BIN devca args...` and waits for its ready line.
@@ -47,7 +77,7 @@ func startCommand(t *testing.T, bin string, args ...string) *runningCommand {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rc := &runningCommand{cmd: cmd, lines: make(chan string, 100), stderr: &bytes.Buffer{}}
+	rc := &runningCommand{cmd: cmd, lines: make(chan string, 100), stderr: &lockedBuffer{}}
 	cmd.Stderr = rc.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -128,11 +158,11 @@ func (rc *runningCommand) openssl(t *testing.T, args ...string) opensslpeer.Clie
 	return opensslpeer.RunClient(t, append(base, args...)...)
 }
 
-// TestCommand runs the real binary: ready line, one event line per
+// TestInteropCommand runs the real binary: ready line, one event line per
 // message, graceful stop on SIGTERM, and a restart on the same state
 // directory that still knows (updates, revokes) the certificate issued
 // before it.
-func TestCommand(t *testing.T) {
+func TestInteropCommand(t *testing.T) {
 	bin := buildBinary(t)
 	dir := filepath.Join(t.TempDir(), "state")
 	work := t.TempDir()
@@ -149,7 +179,7 @@ func TestCommand(t *testing.T) {
 	if caFile := readCert(t, r.CACertificateFile); !strings.Contains(caFile.Subject.String(), "Development CA") {
 		t.Errorf("CA certificate subject %q does not say it is a development CA", caFile.Subject)
 	}
-	if !strings.Contains(first.stderr.String(), "DEVELOPMENT CA") {
+	if !first.stderr.waitFor("DEVELOPMENT CA") {
 		t.Errorf("start-up message does not say it is a development CA:\n%s", first.stderr)
 	}
 	res := first.openssl(t, "-cmd", "ir", "-ref", r.Reference, "-secret", "pass:"+r.Secret, "-recipient", opensslName(caSubject),

@@ -15,8 +15,8 @@ type Config struct {
 	// certificate, CMP signer, PBM credential, record of certificates.
 	Dir string
 
-	// Reference and Secret, when set, replace the PBM credential stored in
-	// Dir for this run.
+	// Reference and Secret, each when set, replace that part of the PBM
+	// credential stored in Dir for this run.
 	Reference string
 	Secret    string
 
@@ -149,9 +149,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
-	}
-	if (c.Reference == "") != (c.Secret == "") {
-		return c, fmt.Errorf("devca: set both Reference and Secret, or neither")
 	}
 	return c, nil
 }

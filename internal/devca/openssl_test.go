@@ -63,10 +63,10 @@ func expectEvents(t *testing.T, log *eventLog, from int, want ...string) {
 	}
 }
 
-// TestOpenSSLLifecycle drives the whole life of a certificate with the
+// TestInteropOpenSSLLifecycle drives the whole life of a certificate with the
 // OpenSSL 3.0 client: ir, cr, kur with a new key, rr, and the refusals that
 // follow from the state each step leaves.
-func TestOpenSSLLifecycle(t *testing.T) {
+func TestInteropOpenSSLLifecycle(t *testing.T) {
 	c := startCA(t, Config{})
 	dir := t.TempDir()
 	key1, _ := writeKey(t, dir, "k1.pem")
@@ -174,9 +174,9 @@ func TestOpenSSLLifecycle(t *testing.T) {
 	}
 }
 
-// TestOpenSSLOperations covers the other operations and refusals, each from
+// TestInteropOpenSSLOperations covers the other operations and refusals, each from
 // a fresh start.
-func TestOpenSSLOperations(t *testing.T) {
+func TestInteropOpenSSLOperations(t *testing.T) {
 	creds := opensslpeer.NewCreds(t)
 	tests := []struct {
 		name   string

@@ -41,7 +41,10 @@ func New(cfg Config) (*CA, error) {
 		return nil, err
 	}
 	if cfg.Reference != "" {
-		st.reference, st.secret = cfg.Reference, cfg.Secret
+		st.reference = cfg.Reference
+	}
+	if cfg.Secret != "" {
+		st.secret = cfg.Secret
 	}
 	s, err := openStore(filepath.Join(cfg.Dir, recordFile))
 	if err != nil {

@@ -31,8 +31,10 @@ func TestOperationsAgainstScaffold(t *testing.T) {
 		wantTypes string
 	}{
 		{
-			name:      "ir_pbm_hmac_sha256",
-			run:       func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) { return c.Enroll(testContext(t), req) },
+			name: "ir_pbm_hmac_sha256",
+			run: func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) {
+				return c.Enroll(testContext(t), req)
+			},
 			wantOp:    "ir",
 			wantTypes: "ir,ip,certConf,pkiconf",
 		},
@@ -41,7 +43,9 @@ func TestOperationsAgainstScaffold(t *testing.T) {
 			client: func(t *testing.T, c *Client) {
 				c.Credentials = MACCredentials{Reference: pki.reference, Secret: pki.secret, Algorithm: PBMHMACSHA1}
 			},
-			run:       func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) { return c.Enroll(testContext(t), req) },
+			run: func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) {
+				return c.Enroll(testContext(t), req)
+			},
 			wantOp:    "ir",
 			wantTypes: "ir,ip,certConf,pkiconf",
 		},
@@ -50,21 +54,31 @@ func TestOperationsAgainstScaffold(t *testing.T) {
 			client: func(t *testing.T, c *Client) {
 				c.Credentials = MACCredentials{Reference: pki.reference, Secret: pki.secret, Algorithm: PBMAC1, Iterations: 1000}
 			},
-			run:       func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) { return c.Enroll(testContext(t), req) },
+			run: func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) {
+				return c.Enroll(testContext(t), req)
+			},
 			wantOp:    "ir",
 			wantTypes: "ir,ip,certConf,pkiconf",
 		},
 		{
-			name:      "ir_signed_by_device_certificate",
-			client:    func(t *testing.T, c *Client) { c.Credentials = device(t) },
-			run:       func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) { return c.Enroll(testContext(t), req) },
+			name:   "ir_signed_by_device_certificate",
+			client: func(t *testing.T, c *Client) { c.Credentials = device(t) },
+			run: func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) {
+				return c.Enroll(testContext(t), req)
+			},
 			wantOp:    "ir",
 			wantTypes: "ir,ip,certConf,pkiconf",
 		},
 		{
-			name:      "ir_pinned_signer",
-			client:    func(t *testing.T, c *Client) { c.Credentials = device(t); c.TrustAnchors = nil; c.ServerCertificate = pki.signer },
-			run:       func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) { return c.Enroll(testContext(t), req) },
+			name: "ir_pinned_signer",
+			client: func(t *testing.T, c *Client) {
+				c.Credentials = device(t)
+				c.TrustAnchors = nil
+				c.ServerCertificate = pki.signer
+			},
+			run: func(t *testing.T, c *Client, req *CertRequest) (*Enrollment, error) {
+				return c.Enroll(testContext(t), req)
+			},
 			wantOp:    "ir",
 			wantTypes: "ir,ip,certConf,pkiconf",
 		},

@@ -124,8 +124,11 @@ func TestOpenSSLMock(t *testing.T) {
 			},
 		},
 		{
-			name:   "ir_signed_response_with_pinned_server_certificate",
-			client: func(c *Client) { c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}; c.ServerCertificate = creds.Server.Cert },
+			name: "ir_signed_response_with_pinned_server_certificate",
+			client: func(c *Client) {
+				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+				c.ServerCertificate = creds.Server.Cert
+			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				enr, err := c.Enroll(ctx(t), client1Req())
 				if err != nil {
@@ -137,8 +140,10 @@ func TestOpenSSLMock(t *testing.T) {
 			},
 		},
 		{
-			name:   "signed_response_without_trust_anchors",
-			client: func(c *Client) { c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}} },
+			name: "signed_response_without_trust_anchors",
+			client: func(c *Client) {
+				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				_, err := c.Enroll(ctx(t), client1Req())
 				if !errors.Is(err, ErrUntrustedSigner) || !strings.Contains(err.Error(), "no TrustAnchors") {

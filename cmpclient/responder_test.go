@@ -105,8 +105,12 @@ type responder struct {
 	issueKey crypto.PublicKey
 	// status of the CertResponse (default accepted).
 	status cmp.PKIStatusInfo
+	// revStatus is the status of rp answers (default accepted).
+	revStatus cmp.PKIStatusInfo
 	// genp answers genm (default: echo).
 	genp func(req []cmp.InfoTypeAndValue) []cmp.InfoTypeAndValue
+	// pollRep answers pollReq (default: the final response at once).
+	pollRep func(req *cmp.Message) []cmp.PollRepEntry
 	// http, when set, handles HTTP request n (0-based) itself when it
 	// returns true.
 	http func(n int, w http.ResponseWriter, r *http.Request) bool
@@ -283,8 +287,13 @@ func (r *responder) answer(req *cmp.Message) (*cmp.Message, error) {
 		}
 	case cmp.BodyCertConf:
 		resp.Body = cmp.Body{Type: cmp.BodyPKIConf}
+	case cmp.BodyPollReq:
+		if r.pollRep == nil {
+			return nil, fmt.Errorf("scaffold responder: not polling")
+		}
+		resp.Body = cmp.Body{Type: cmp.BodyPollRep, PollRep: r.pollRep(req)}
 	case cmp.BodyRR:
-		resp.Body = cmp.Body{Type: cmp.BodyRP, RevRep: &cmp.RevRepContent{Status: []cmp.PKIStatusInfo{r.status}}}
+		resp.Body = cmp.Body{Type: cmp.BodyRP, RevRep: &cmp.RevRepContent{Status: []cmp.PKIStatusInfo{r.revStatus}}}
 	case cmp.BodyGenM:
 		items := req.Body.GenMsg
 		if r.genp != nil {

@@ -1,0 +1,256 @@
+package cmpclient
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+func TestRevoke(t *testing.T) {
+	pki := newTestPKI(t)
+	tests := []struct {
+		name     string
+		status   cmp.PKIStatusInfo
+		withKey  bool
+		wantErr  string
+		wantKind string // "signature" or "mac"
+	}{
+		{name: "accepted_signed", withKey: true, wantKind: "signature"},
+		{name: "accepted_mac", wantKind: "mac"},
+		{name: "already_revoked_counts_as_done", withKey: true, wantKind: "signature",
+			status: cmp.PKIStatusInfo{Status: cmp.StatusRejection, FailInfo: cmp.FailCertRevoked, HasFailInfo: true}},
+		{name: "rejected", withKey: true, wantKind: "signature",
+			status:  cmp.PKIStatusInfo{Status: cmp.StatusRejection, FailInfo: cmp.FailBadCertID, HasFailInfo: true, StatusString: []string{"unknown certificate"}},
+			wantErr: `cmp rr (transaction `},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &responder{pki: pki, revStatus: tt.status}
+			c := startResponder(t, r)
+			req := certRequest(t, "to-revoke")
+			enr, err := c.Enroll(testContext(t), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := req.Key
+			if !tt.withKey {
+				key = nil
+			}
+			err = c.Revoke(testContext(t), enr.Certificate, key, ReasonKeyCompromise)
+			if tt.wantErr == "" && err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			if tt.wantErr != "" {
+				var e *Error
+				if !errors.As(err, &e) || !strings.HasPrefix(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), `rejection: badCertId: "unknown certificate"`) {
+					t.Fatalf("Revoke: %v, want *Error naming badCertId", err)
+				}
+			}
+			reqs := r.requests()
+			rr := reqs[len(reqs)-1]
+			if rr.Body.Type != cmp.BodyRR || len(rr.Body.RevReq) != 1 {
+				t.Fatalf("last request %s", rr.Body.Type)
+			}
+			d := rr.Body.RevReq[0]
+			if d.CertDetails.SerialNumber.Cmp(enr.Certificate.SerialNumber) != 0 || string(d.CertDetails.Issuer) != string(enr.Certificate.RawIssuer) {
+				t.Errorf("rr names serial %v issuer %x", d.CertDetails.SerialNumber, d.CertDetails.Issuer)
+			}
+			if reason, ok, err := d.Reason(); !ok || err != nil || reason != cmp.ReasonKeyCompromise {
+				t.Errorf("reason %v %v %v", reason, ok, err)
+			}
+			if kind := map[bool]string{true: "mac", false: "signature"}[cmp.IsMACProtected(rr.Header.ProtectionAlg)]; kind != tt.wantKind {
+				t.Errorf("rr protected by %s, want %s", kind, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestParseReason(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Reason
+		ok   bool
+	}{
+		{"key_compromise", ReasonKeyCompromise, true},
+		{"keyCompromise", ReasonKeyCompromise, true},
+		{"ca_compromise", ReasonCACompromise, true},
+		{"cessation_of_operation", ReasonCessationOfOperation, true},
+		{"aa_compromise", ReasonAACompromise, true},
+		{"superseded", ReasonSuperseded, true},
+		{"remove_from_crl", ReasonRemoveFromCRL, true},
+		{"bogus", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseReason(tt.in)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Errorf("ParseReason(%q) = %v, %v", tt.in, got, err)
+			}
+		})
+	}
+}
+
+func TestGeneralMessages(t *testing.T) {
+	pki := newTestPKI(t)
+	newRoot := newTestPKI(t)
+	newWithOld := issue(t, &x509.Certificate{Subject: newRoot.root.Subject, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, newRoot.rootKey.Public(), pki.root, pki.rootKey)
+	update, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCerts, err := cmp.CACertsValue([][]byte{pki.root.Raw, pki.signer.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmplSubject, _ := asn1.Marshal(pkix.Name{CommonName: "template", Organization: []string{"Org"}}.ToRDNSequence())
+	crt, err := (&cmp.CertReqTemplate{Template: cmp.CertTemplate{Subject: tmplSubject,
+		Extensions: []pkix.Extension{{Id: oidKeyUsage, Critical: true, Value: []byte{3, 2, 7, 0x80}}}}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string][]cmp.InfoTypeAndValue{
+		cmp.OIDCACerts.String():         {{Type: cmp.OIDCACerts, Value: caCerts}},
+		cmp.OIDRootCACert.String():      {{Type: cmp.OIDRootCAKeyUpdate, Value: update}},
+		cmp.OIDCertReqTemplate.String(): {{Type: cmp.OIDCertReqTemplate, Value: crt}},
+	}
+	r := &responder{pki: pki, genp: func(req []cmp.InfoTypeAndValue) []cmp.InfoTypeAndValue { return answers[req[0].Type.String()] }}
+	c := startResponder(t, r)
+
+	certs, err := c.CACerts(testContext(t))
+	if err != nil || len(certs) != 2 || !certs[0].Equal(pki.root) || !certs[1].Equal(pki.signer) {
+		t.Errorf("CACerts = %v, %v", certs, err)
+	}
+
+	u, err := c.RootCAUpdate(testContext(t), pki.root)
+	if err != nil || !u.NewWithNew.Equal(newRoot.root) || !u.NewWithOld.Equal(newWithOld) || u.OldWithNew != nil {
+		t.Errorf("RootCAUpdate = %+v, %v", u, err)
+	}
+	if req := r.requests(); !reflect.DeepEqual(req[len(req)-1].Body.GenMsg[0].Value, pki.root.Raw) {
+		t.Errorf("rootCaCert genm does not carry the old root")
+	}
+	// newWithOld must verify with the old root the caller holds.
+	if _, err := c.RootCAUpdate(testContext(t), newTestPKI(t).root); err == nil || !strings.Contains(err.Error(), "newWithOld is not signed by the old root") {
+		t.Errorf("RootCAUpdate with another old root: %v", err)
+	}
+
+	tmpl, err := c.CertReqTemplate(testContext(t))
+	if err != nil || tmpl.Subject == nil || tmpl.Subject.CommonName != "template" || len(tmpl.Extensions) != 1 {
+		t.Errorf("CertReqTemplate = %+v, %v", tmpl, err)
+	}
+
+	// A genp that does not answer the question.
+	answers[cmp.OIDCACerts.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDSignKeyPairTypes}}
+	if _, err := c.CACerts(testContext(t)); !errors.Is(err, ErrNotSupported) {
+		t.Errorf("CACerts with unrelated genp: %v, want ErrNotSupported", err)
+	}
+	// No update and no template are not errors.
+	answers[cmp.OIDRootCACert.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDRootCAKeyUpdate}}
+	answers[cmp.OIDCertReqTemplate.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDCertReqTemplate}}
+	if u, err := c.RootCAUpdate(testContext(t), nil); u != nil || err != nil {
+		t.Errorf("RootCAUpdate without update = %v, %v", u, err)
+	}
+	if tmpl, err := c.CertReqTemplate(testContext(t)); tmpl != nil || err != nil {
+		t.Errorf("CertReqTemplate without template = %v, %v", tmpl, err)
+	}
+}
+
+// TestPollingDeadline: a checkAfter beyond the caller's deadline ends the
+// operation at once with an error that says so.
+func TestPollingDeadline(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	r.mutate = func(n int, req, resp *cmp.Message) {
+		if req.Body.Type == cmp.BodyIR {
+			resp.Body.CertRep.Response[0] = cmp.CertResponse{Status: cmp.PKIStatusInfo{Status: cmp.StatusWaiting}}
+		}
+	}
+	r.pollRep = func(req *cmp.Message) []cmp.PollRepEntry {
+		return []cmp.PollRepEntry{{CertReqID: 0, CheckAfter: 3600, Reason: []string{"operator approval"}}}
+	}
+	c := startResponder(t, r)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Enroll(ctx, certRequest(t, "leaf"))
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "poll again in 3600s") || !strings.Contains(err.Error(), "operator approval") {
+		t.Fatalf("got %v", err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("waited %v", time.Since(start))
+	}
+}
+
+// TestLogHookNeverSeesSecrets runs operations with MAC credentials and
+// basic auth and checks that no logged value and no error holds a secret.
+func TestLogHookNeverSeesSecrets(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	c := startResponder(t, r)
+	c.Password = "basic-auth-password-91"
+	var logged []MessageLog
+	c.Log = func(m MessageLog) { logged = append(logged, m) }
+
+	enr, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Revoke(testContext(t), enr.Certificate, nil, ReasonSuperseded)
+	// A failing operation too: its error must not carry the secret either.
+	c.Credentials = MACCredentials{Reference: pki.reference, Secret: []byte("wrong-secret-5521")}
+	_, failErr := c.Enroll(testContext(t), certRequest(t, "leaf"))
+	if failErr == nil {
+		t.Fatal("enrollment with a wrong secret succeeded")
+	}
+
+	if len(logged) < 6 {
+		t.Fatalf("%d messages logged, want ir, ip, certConf, pkiconf, rr, rp, ...", len(logged))
+	}
+	dump := fmt.Sprintf("%+v %#v %v", logged, logged, failErr)
+	for _, secret := range []string{string(pki.secret), "wrong-secret-5521", "basic-auth-password-91"} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("secret %q appears in logs or errors", secret)
+		}
+	}
+	for i, m := range logged {
+		if m.Type == "" || (m.Direction != "send" && m.Direction != "receive") || len(m.TransactionID) != 16 || m.Size <= 0 {
+			t.Errorf("log entry %d incomplete: %+v", i, m)
+		}
+	}
+	if logged[1].Type != "ip" || logged[1].Status != "accepted" {
+		t.Errorf("ip logged as %+v", logged[1])
+	}
+}
+
+// TestTLS checks TLSConfig and NewTransport against a TLS server.
+func TestTLS(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	srv := httptest.NewUnstartedServer(r)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	srv.StartTLS()
+	defer srv.Close()
+	c := startResponder(t, r)
+	c.URL = srv.URL
+	c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig([]*x509.Certificate{srv.Certificate()}, nil, ""))}
+	if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err != nil {
+		t.Fatalf("with the server's certificate trusted: %v", err)
+	}
+	c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig([]*x509.Certificate{pki.root}, nil, ""))}
+	if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err == nil || !strings.Contains(err.Error(), "certificate") {
+		t.Fatalf("with another root trusted: %v, want a TLS verification error", err)
+	}
+}

@@ -17,7 +17,9 @@ cd "$(dirname "$0")"
 C=creds
 G=golden
 W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
+SRV_PID=
+# On any exit, stop the running mock server (by its PID) before cleaning up.
+trap 'if [ -n "$SRV_PID" ]; then kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null; fi; rm -rf "$W"' EXIT
 rm -rf "$C" "$G"
 mkdir -p "$C" "$G"
 
@@ -58,7 +60,6 @@ openssl req -new -key $C/client1.key -subj "/CN=client1" -out $C/client1.csr.pem
 openssl req -in $C/client1.csr.pem -outform DER -out $C/client1.csr.der
 
 # ---- mock servers ----------------------------------------------------------
-SRV_PID=
 SRV_N=0
 PORT=
 # start_server MAXMSGS ARGS...: start a mock server, set SRV_PID and PORT.
@@ -85,6 +86,7 @@ start_server() {
 stop_server() {
 	kill "$SRV_PID" 2>/dev/null || true
 	wait "$SRV_PID" 2>/dev/null || true
+	SRV_PID=
 }
 # client EXPECTED_RC EXPECTED_STDERR ARGS...: run the openssl cmp client
 # against the server; EXPECTED_STDERR (a fixed string, may be empty) must

@@ -180,14 +180,12 @@ func marshalSANs(dns, emails []string, ips []net.IP, uris []*url.URL) ([]byte, e
 			}
 			b.AddASN1(cbasn1.Tag(tag).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes([]byte(v)) })
 		}
-		for _, e := range emails {
-			add(1, e, "email address")
-		}
+		// The order crypto/x509 uses.
 		for _, d := range dns {
 			add(2, d, "DNS name")
 		}
-		for _, u := range uris {
-			add(6, u.String(), "URI")
+		for _, e := range emails {
+			add(1, e, "email address")
 		}
 		for _, ip := range ips {
 			raw := ip.To4()
@@ -199,6 +197,9 @@ func marshalSANs(dns, emails []string, ips []net.IP, uris []*url.URL) ([]byte, e
 				return
 			}
 			b.AddASN1(cbasn1.Tag(7).ContextSpecific(), func(b *cryptobyte.Builder) { b.AddBytes(raw) })
+		}
+		for _, u := range uris {
+			add(6, u.String(), "URI")
 		}
 	})
 	out, err := b.Bytes()

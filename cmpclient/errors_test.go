@@ -1,0 +1,72 @@
+package cmpclient
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+func TestErrorText(t *testing.T) {
+	tx := []byte{0x3f, 0x2a, 0x01}
+	code := int64(42)
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{
+			name: "rejection_with_every_bit_and_text",
+			err: &Error{Op: "kur", TransactionID: tx, Status: cmp.StatusRejection, FailInfo: cmp.FailBadPOP | cmp.FailBadRequest,
+				StatusString: []string{"signature does not verify"}, Body: "kup"},
+			want: `cmp kur (transaction 3f2a01): rejection: badRequest, badPOP: "signature does not verify"`,
+		},
+		{
+			name: "error_message_with_code_details_http",
+			err: &Error{Op: "ir", TransactionID: tx, Status: cmp.StatusRejection, FailInfo: cmp.FailTransactionIDInUse,
+				ErrorCode: &code, ErrorDetails: []string{"retry later"}, Body: "error", HTTPStatus: 400, Unprotected: true},
+			want: `cmp ir (transaction 3f2a01): error message: rejection: transactionIdInUse (errorCode 42) "retry later" [unprotected error message] (HTTP 400 Bad Request)`,
+		},
+		{
+			name: "http_only",
+			err:  &Error{Op: "rr", TransactionID: tx, HTTPStatus: http.StatusBadGateway, Detail: "upstream down"},
+			want: `cmp rr (transaction 3f2a01): HTTP 502 Bad Gateway: upstream down`,
+		},
+		{
+			name: "protocol",
+			err:  &ProtocolError{Op: "cr", TransactionID: tx, Cause: ErrRecipNonce},
+			want: `cmp cr (transaction 3f2a01): invalid response: recipNonce does not match the request's senderNonce`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.err.Error(); got != tt.want {
+				t.Errorf("got  %s\nwant %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", -1},
+		{"0", 0},
+		{"120", 2 * time.Minute},
+		{"-5", -1},
+		{"soon", -1},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := parseRetryAfter(tt.in, now); got != tt.want {
+				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -140,28 +140,15 @@ func ParseAlgorithmIdentifier(der []byte) (pkix.AlgorithmIdentifier, error) {
 	return alg, nil
 }
 
-// readAlgorithmIdentifier reads one AlgorithmIdentifier SEQUENCE from s.
+// readAlgorithmIdentifier reads one AlgorithmIdentifier SEQUENCE from s
+// with the codec's reader (algid.go), which keeps the parameters' DER in
+// Parameters.FullBytes.
 func readAlgorithmIdentifier(s *cryptobyte.String) (pkix.AlgorithmIdentifier, error) {
-	var seq cryptobyte.String
-	if !s.ReadASN1(&seq, cbasn1.SEQUENCE) {
-		return pkix.AlgorithmIdentifier{}, errors.New("AlgorithmIdentifier: not a SEQUENCE")
+	var alg pkix.AlgorithmIdentifier
+	if err := readAlgID(s, &alg); err != nil {
+		return pkix.AlgorithmIdentifier{}, err
 	}
-	var oid asn1.ObjectIdentifier
-	if !seq.ReadASN1ObjectIdentifier(&oid) {
-		return pkix.AlgorithmIdentifier{}, errors.New("AlgorithmIdentifier: algorithm is not an OBJECT IDENTIFIER")
-	}
-	if seq.Empty() {
-		return pkix.AlgorithmIdentifier{Algorithm: oid}, nil
-	}
-	var params cryptobyte.String
-	var tag cbasn1.Tag
-	if !seq.ReadAnyASN1Element(&params, &tag) {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("AlgorithmIdentifier %s: malformed parameters", oid)
-	}
-	if !seq.Empty() {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("AlgorithmIdentifier %s: trailing data after parameters", oid)
-	}
-	return NewAlgorithmIdentifier(oid, []byte(params))
+	return alg, nil
 }
 
 // MarshalAlgorithmIdentifier returns the DER of alg.

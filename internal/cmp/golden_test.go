@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 )
 
 // The golden files were captured from openssl cmp 3.0 (testdata/README.md);
@@ -54,6 +56,8 @@ var goldenFiles = map[string]BodyType{
 	"ir_pbm_sha256": BodyIR, "ip_pbm_sha256": BodyIP, "certConf_pbm_sha256": BodyCertConf, "pkiConf_pbm_sha256": BodyPKIConf,
 	"ir_sig_rsa": BodyIR, "ip_sig_rsa": BodyIP, "certConf_sig_rsa": BodyCertConf, "pkiConf_sig_rsa": BodyPKIConf,
 	"ir_pop_ed25519": BodyIR, "ip_ed25519": BodyIP, "certConf_ed25519": BodyCertConf, "pkiConf_ed25519": BodyPKIConf,
+	"ir_template": BodyIR, "ip_template": BodyIP, "certConf_template": BodyCertConf, "pkiConf_template": BodyPKIConf,
+	"ir_raverified": BodyIR, "ip_raverified": BodyIP, "certConf_raverified": BodyCertConf, "pkiConf_raverified": BodyPKIConf,
 	"cr": BodyCR, "cp": BodyCP, "certConf_cr": BodyCertConf, "pkiConf_cr": BodyPKIConf,
 	"kur": BodyKUR, "kup": BodyKUP, "certConf_kur": BodyCertConf, "pkiConf_kur": BodyPKIConf,
 	"p10cr": BodyP10CR, "cp_p10cr": BodyCP, "certConf_p10cr": BodyCertConf, "pkiConf_p10cr": BodyPKIConf,
@@ -152,6 +156,8 @@ func TestGoldenTransactions(t *testing.T) {
 		{"ir_pbm_sha256", "ip_pbm_sha256"}, {"certConf_pbm_sha256", "pkiConf_pbm_sha256"},
 		{"ir_sig_rsa", "ip_sig_rsa"}, {"certConf_sig_rsa", "pkiConf_sig_rsa"},
 		{"ir_pop_ed25519", "ip_ed25519"}, {"certConf_ed25519", "pkiConf_ed25519"},
+		{"ir_template", "ip_template"}, {"certConf_template", "pkiConf_template"},
+		{"ir_raverified", "ip_raverified"}, {"certConf_raverified", "pkiConf_raverified"},
 		{"cr", "cp"}, {"certConf_cr", "pkiConf_cr"},
 		{"kur", "kup"}, {"certConf_kur", "pkiConf_kur"},
 		{"p10cr", "cp_p10cr"}, {"certConf_p10cr", "pkiConf_p10cr"},
@@ -340,6 +346,8 @@ func TestGoldenCertResponses(t *testing.T) {
 		{"ip_pbm_sha256", 0, client1, true},
 		{"ip_sig_rsa", 0, client1, true},
 		{"ip_ed25519", 0, ed, false},
+		{"ip_template", 0, client1, true},
+		{"ip_raverified", 0, client1, true},
 		{"cp", 0, client1, false}, // caPubs only in ip (RFC 9810 5.3.4)
 		{"kup", 0, client2, false},
 		{"cp_p10cr", -1, client1, false}, // RFC 9810 5.3.4: certReqId -1 answers a p10cr
@@ -390,6 +398,7 @@ func TestGoldenCertConf(t *testing.T) {
 		{"certConf_pbm_sha1", "client1"}, {"certConf_pbm_sha256", "client1"}, {"certConf_sig_rsa", "client1"},
 		{"certConf_cr", "client1"}, {"certConf_kur", "client2"}, {"certConf_poll", "client1"},
 		{"certConf_ed25519", "ed25519"}, {"certConf_p10cr", "client1"},
+		{"certConf_template", "client1"}, {"certConf_raverified", "client1"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file, func(t *testing.T) {
@@ -549,5 +558,48 @@ func TestGoldenRejectionAndError(t *testing.T) {
 	}
 	if e.ErrorCode == nil {
 		t.Error("errorCode absent; OpenSSL sends its error code")
+	}
+}
+
+// TestGoldenTemplate checks a template with -days, -sans and -policy_oids:
+// OptionalValidity is [4] IMPLICIT with [0]/[1] EXPLICIT Time (RFC 4211
+// appendix B), extensions are [9] IMPLICIT.
+func TestGoldenTemplate(t *testing.T) {
+	der, m := readGolden(t, "ir_template")
+	r := checkCertReq(t, m, readCred(t, "client1"), OIDECDSAWithSHA256)
+	v := r.Template.Validity
+	if v == nil || v.NotBefore == nil || v.NotAfter == nil {
+		t.Fatalf("validity %+v, want both times", v)
+	}
+	if d := v.NotAfter.Sub(*v.NotBefore); d != 365*24*time.Hour {
+		t.Errorf("requested validity %v, want 365 days (-days 365)", d)
+	}
+	if d := v.NotBefore.Sub(m.Header.MessageTime); d < -time.Minute || d > time.Minute {
+		t.Errorf("notBefore %v is not the time of the request %v", v.NotBefore, m.Header.MessageTime)
+	}
+	// UTCTime inside explicit [0] and [1], inside implicit [4].
+	if !bytes.Contains(der, []byte{0xa4, 0x22, 0xa0, 0x0f, 0x17, 0x0d}) {
+		t.Error("validity is not A4 { A0 { UTCTime } A1 { UTCTime } }")
+	}
+	exts := map[string]pkix.Extension{}
+	for _, e := range r.Template.Extensions {
+		exts[e.Id.String()] = e
+	}
+	san, ok := exts["2.5.29.17"]
+	if !ok || !bytes.Contains(san.Value, []byte("client1.example")) || !bytes.Contains(san.Value, []byte{0x87, 0x04, 127, 0, 0, 1}) ||
+		!bytes.Contains(san.Value, []byte("https://client1.example/")) {
+		t.Errorf("subjectAltName %x lacks the -sans DNS name, IP address or URI", san.Value)
+	}
+	pol, ok := exts["2.5.29.32"]
+	if !ok || !bytes.Contains(pol.Value, []byte{0x06, 0x03, 0x2a, 0x03, 0x04}) {
+		t.Errorf("certificatePolicies %x lacks 1.2.3.4", pol.Value)
+	}
+	if len(exts) != 2 {
+		t.Errorf("%d extensions, want SAN and policies", len(exts))
+	}
+
+	_, rav := readGolden(t, "ir_raverified")
+	if len(rav.Body.CertReq) != 1 || rav.Body.CertReq[0].POP == nil || rav.Body.CertReq[0].POP.Type != POPRAVerified {
+		t.Errorf("ir_raverified POP %+v, want raVerified", rav.Body.CertReq[0].POP)
 	}
 }

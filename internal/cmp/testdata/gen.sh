@@ -109,7 +109,8 @@ PBM="-ref 1234 -secret pass:test"
 pbm_server() {
 	n=$1
 	shift
-	start_server "$n" -srv_ref 1234 -srv_secret pass:test -rsp_cert $C/client1.crt -rsp_capubs $C/root.crt "$@"
+	start_server "$n" -srv_ref 1234 -srv_secret pass:test -rsp_cert $C/client1.crt -rsp_capubs $C/root.crt \
+		-accept_raverified "$@"
 }
 
 # Server A: PBM and signatures; returns client1.crt.
@@ -126,6 +127,12 @@ client 0 "" -cmd cr -cert $C/client1.crt -key $C/client1.key -trusted $C/root.cr
 	-reqout "$G/cr.der $G/certConf_cr.der" -rspout "$G/cp.der $G/pkiConf_cr.der"
 client 0 "" -cmd p10cr $PBM -csr $C/client1.csr.pem -out_trusted $C/root.crt \
 	-reqout "$G/p10cr.der $G/certConf_p10cr.der" -rspout "$G/cp_p10cr.der $G/pkiConf_p10cr.der"
+# Template with requested validity, SANs and policies; and a raVerified POP.
+client 0 "" -cmd ir $PBM -newkey $C/client1.key -subject "/CN=client1" -out_trusted $C/root.crt \
+	-days 365 -sans "client1.example 127.0.0.1 https://client1.example/" -policy_oids 1.2.3.4 \
+	-reqout "$G/ir_template.der $G/certConf_template.der" -rspout "$G/ip_template.der $G/pkiConf_template.der"
+client 0 "" -cmd ir $PBM -newkey $C/client1.key -subject "/CN=client1" -out_trusted $C/root.crt -popo 0 \
+	-reqout "$G/ir_raverified.der $G/certConf_raverified.der" -rspout "$G/ip_raverified.der $G/pkiConf_raverified.der"
 client 0 "" -cmd genm $PBM -infotype signKeyPairTypes -reqout $G/genm_signKeyPairTypes.der -rspout $G/genp_signKeyPairTypes.der
 client 0 "" -cmd genm $PBM -infotype caCerts -reqout $G/genm_caCerts.der -rspout $G/genp_caCerts.der
 client 0 "" -cmd rr $PBM -oldcert $C/client1.crt -revreason 1 -reqout $G/rr_pbm.der -rspout $G/rp_pbm.der
@@ -183,6 +190,8 @@ stop_server
 for f in ir_pbm_sha1 ip_pbm_sha1 certConf_pbm_sha1 pkiConf_pbm_sha1 ir_pbm_sha256 ip_pbm_sha256 \
 	certConf_pbm_sha256 pkiConf_pbm_sha256 ir_sig_rsa ip_sig_rsa certConf_sig_rsa pkiConf_sig_rsa \
 	ir_pop_ed25519 ip_ed25519 certConf_ed25519 pkiConf_ed25519 cr cp certConf_cr pkiConf_cr \
+	ir_template ip_template certConf_template pkiConf_template \
+	ir_raverified ip_raverified certConf_raverified pkiConf_raverified \
 	kur kup certConf_kur pkiConf_kur p10cr cp_p10cr certConf_p10cr pkiConf_p10cr rr_pbm rp_pbm \
 	rr_sig rp_sig genm_caCerts genp_caCerts genm_signKeyPairTypes genp_signKeyPairTypes \
 	ir_poll ip_waiting pollReq_1 pollRep_1 pollReq_2 ip_after_poll certConf_poll pkiConf_poll \

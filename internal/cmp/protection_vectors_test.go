@@ -215,8 +215,9 @@ func TestSharedVectorsSignature(t *testing.T) {
 		// key of prot_RSA.pem (`openssl pkeyutl -verifyrecover` yields a
 		// well-formed SHA-256 DigestInfo) but over other bytes than the
 		// file's ProtectedPart: its digest differs from SHA-256 of the
-		// ProtectedPart. OpenSSL's own test (test_cmp_calc_protection_pkey)
-		// re-signs the message instead of verifying the stored protection.
+		// ProtectedPart. OpenSSL 3.0.19 agrees: its mock server, given a
+		// certificate for that key and this file via `-reqin`, logs "msg
+		// signature verification failed ... bad signature".
 		{"IR_protected.der", func(t *testing.T) crypto.PublicKey {
 			return protPublicKeyOfKeyPEM(t, protVector(t, "prot_RSA.pem"))
 		}, -1, ErrBadSignature},

@@ -2,7 +2,7 @@ package cmpclient
 
 import (
 	"bytes"
-		"crypto/x509"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"net"
 	"net/url"
@@ -77,3 +77,5 @@ func TestRequestRefused(t *testing.T) {
 		t.Error("template without key accepted")
 	}
 }
+
+func pkixName(cn string) pkix.Name { return pkix.Name{CommonName: cn} }

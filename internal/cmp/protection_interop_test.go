@@ -197,4 +197,3 @@ func protIssueUnder(t *testing.T, issuer opensslpeer.Cred, key crypto.Signer) *x
 	}
 	return cert
 }
-

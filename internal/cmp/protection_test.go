@@ -15,6 +15,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/big"
 	"strings"
 	"sync"
@@ -579,4 +580,51 @@ func TestPOPRoundTrip(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPBMKeyCacheBoundsAndConcurrency: the cache never holds more than
+// maxCachedKeys keys, and concurrent use is safe (run with -race).
+func TestPBMKeyCacheBoundsAndConcurrency(t *testing.T) {
+	cache := &PBMKeyCache{}
+	secret := []byte("bounded")
+	for i := 0; i < maxCachedKeys+50; i++ {
+		salt := []byte(fmt.Sprintf("salt-%08d", i))
+		alg, err := NewMACAlgorithmIdentifier(MACParams{Iterations: MinMACIterations, Salt: salt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := MACProtection(alg, secret, []byte("data"), cache); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := cache.Len(); n > maxCachedKeys || n == 0 {
+		t.Errorf("cache holds %d keys, want 1..%d", n, maxCachedKeys)
+	}
+	alg, err := NewMACAlgorithmIdentifier(MACParams{Iterations: 1000, Salt: []byte("shared salt 1234")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := MACProtection(alg, secret, []byte("data"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				if err := CheckMACProtection(alg, secret, []byte("data"), want, cache); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"sync"
@@ -491,5 +493,57 @@ func BenchmarkEnroll(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "enrollments/s")
 		})
+	}
+}
+
+// TestClientUserIntermediateCA runs the CA with a user-supplied
+// intermediate CA whose ca.crt also holds its root: clients that trust only
+// the root can verify answers and chains, and caPubs is the root.
+func TestClientUserIntermediateCA(t *testing.T) {
+	rootKey, interKey := newKey(t), newKey(t)
+	now := time.Now()
+	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "User Root"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, _ := x509.ParseCertificate(rootDER)
+	interTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "User Issuing CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	interDER, err := x509.CreateCertificate(rand.Reader, interTmpl, root, interKey.Public(), rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyDER, _ := x509.MarshalPKCS8PrivateKey(interKey)
+	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: interDER}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})...)
+	if err := os.WriteFile(filepath.Join(dir, caCertFile), pemData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, caKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := startCA(t, Config{Dir: dir})
+	cl := c.client(0)
+	cl.TrustAnchors = []*x509.Certificate{root}
+	key := newKey(t)
+	e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "leaf"}, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.CACerts) != 1 || !certificateEqual(e.CACerts[0], root) {
+		t.Errorf("caPubs %d certificates, want the user's root", len(e.CACerts))
+	}
+	if e.Certificate.Issuer.CommonName != "User Issuing CA" {
+		t.Errorf("issuer %s", e.Certificate.Issuer)
+	}
+	// A signed request (cr) gets a signed answer the root-only client verifies.
+	if _, err := cl.Certify(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "leaf2"}, Key: newKey(t)}, e.Certificate, key); err != nil {
+		t.Fatalf("cr: %v", err)
+	}
+	certs, err := cl.CACerts(ctxT(t))
+	if err != nil || len(certs) != 2 {
+		t.Fatalf("caCerts: %d, %v; want issuing CA and root", len(certs), err)
 	}
 }

@@ -69,10 +69,34 @@ func (b *lockedBuffer) waitFor(text string) bool {
 	return false
 }
 
-// startCommand starts `BIN devca args...` and waits for its ready line.
+// mainEnv makes the test binary run Main instead of the tests (TestMain),
+// so the command runs as its own process as main.go runs it.
+const mainEnv = "DEVCA_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// devcaCommand returns the command line prefix of the devca command: the
+// built project binary with "devca" when bin is set, else this test
+// binary running Main.
+func devcaCommand(bin string, args ...string) *exec.Cmd {
+	if bin != "" {
+		return exec.Command(bin, append([]string{"devca"}, args...)...)
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	return cmd
+}
+
+// startCommand starts the devca command (see devcaCommand) and waits for
+// its ready line.
 func startCommand(t *testing.T, bin string, args ...string) *runningCommand {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"devca"}, args...)...)
+	cmd := devcaCommand(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -158,12 +182,12 @@ func (rc *runningCommand) openssl(t *testing.T, args ...string) opensslpeer.Clie
 	return opensslpeer.RunClient(t, append(base, args...)...)
 }
 
-// TestInteropCommand runs the real binary: ready line, one event line per
-// message, graceful stop on SIGTERM, and a restart on the same state
-// directory that still knows (updates, revokes) the certificate issued
-// before it.
+// TestInteropCommand runs the devca command as its own process (Main, as
+// main.go calls it): ready line, one event line per message, graceful stop
+// on SIGTERM, and a restart on the same state directory that still knows
+// (updates, revokes) the certificate issued before it.
 func TestInteropCommand(t *testing.T) {
-	bin := buildBinary(t)
+	bin := ""
 	dir := filepath.Join(t.TempDir(), "state")
 	work := t.TempDir()
 	key1, _ := writeKey(t, work, "k1.pem")
@@ -236,6 +260,27 @@ func TestInteropCommand(t *testing.T) {
 	}
 	if got := strings.Join(kinds, " "); got != "issued:ir issued:kur revoked:" {
 		t.Errorf("record %q, want issued:ir issued:kur revoked:", got)
+	}
+}
+
+// TestInteropBinary runs the project binary built from main.go: `devca`
+// starts, answers the OpenSSL client and stops on SIGTERM.
+func TestInteropBinary(t *testing.T) {
+	bin := buildBinary(t)
+	work := t.TempDir()
+	key, _ := writeKey(t, work, "k.pem")
+	rc := startCommand(t, bin, "-listen", "127.0.0.1:0", "-dir", filepath.Join(work, "state"))
+	res := rc.openssl(t, "-cmd", "genm", "-infotype", "caCerts", "-ref", rc.ready.Reference, "-secret", "pass:"+rc.ready.Secret,
+		"-recipient", opensslName(caSubject))
+	expect(t, res, 0, "received GENP")
+	if ev := rc.nextEvent(t); ev.Op != "genm" || ev.Status != "accepted" {
+		t.Errorf("genm event %+v", ev)
+	}
+	res = rc.openssl(t, "-cmd", "ir", "-ref", rc.ready.Reference, "-secret", "pass:"+rc.ready.Secret,
+		"-recipient", opensslName(caSubject), "-newkey", key, "-subject", "/CN=binary", "-certout", filepath.Join(work, "c.crt"))
+	expect(t, res, 0, "received PKICONF")
+	if code := rc.stop(t); code != 0 {
+		t.Fatalf("exit code after SIGTERM %d, want 0", code)
 	}
 }
 

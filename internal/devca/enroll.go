@@ -113,7 +113,7 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 	if tx.op == cmp.BodyIR {
 		// RFC 9483 4.1.1: caPubs carries the root for an ir, the only
 		// place a MAC-authenticated client learns its trust anchor.
-		caPubs = [][]byte{ca.st.caCert.Raw}
+		caPubs = [][]byte{ca.st.rootDER()}
 	}
 	resp := cmp.CertResponse{
 		CertReqID:   tx.certReqID,
@@ -127,7 +127,7 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 	// answers protect puts signer and root in front.
 	var extra [][]byte
 	if mac != nil {
-		extra = [][]byte{ca.st.caCert.Raw}
+		extra = ca.st.chainDER()
 	}
 	return ca.answer(msg, tx, mac, certRepBody(tx.op, resp, caPubs), generalInfo, extra), ev
 }

@@ -30,7 +30,7 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 		switch {
 		case itav.Type.Equal(cmp.OIDCACerts):
 			// RFC 9483 4.3.1: the CA certificates the client may need.
-			v, err := cmp.CACertsValue([][]byte{ca.st.caCert.Raw})
+			v, err := cmp.CACertsValue(ca.st.chainDER())
 			if err != nil {
 				ref := refuse(cmp.FailSystemFailure, "could not encode caCerts")
 				return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)

@@ -144,7 +144,7 @@ func (ca *CA) protect(resp *cmp.Message, mac *pkix.AlgorithmIdentifier) error {
 		}
 		h.ProtectionAlg = &alg
 		h.SenderKID = ca.st.signerCert.SubjectKeyId
-		resp.ExtraCerts = append([][]byte{ca.st.signerCert.Raw, ca.st.caCert.Raw}, resp.ExtraCerts...)
+		resp.ExtraCerts = append(append([][]byte{ca.st.signerCert.Raw}, ca.st.chainDER()...), resp.ExtraCerts...)
 	}
 	if ca.cfg.hasFault(FaultWrongRecipNonce) && h.RecipNonce != nil {
 		h.RecipNonce = mustRandom(len(h.RecipNonce))

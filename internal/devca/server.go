@@ -51,6 +51,8 @@ func New(cfg Config) (*CA, error) {
 		return nil, err
 	}
 	ca := &CA{cfg: cfg, st: st, store: s, ownRoots: x509.NewCertPool()}
+	// The CA certificate is the anchor for its own end entities, also when
+	// it is an intermediate a user put in place.
 	ca.ownRoots.AddCert(st.caCert)
 	if len(cfg.Trusted) > 0 {
 		ca.externalRoots = x509.NewCertPool()

@@ -55,8 +55,11 @@ const (
 // state is what the CA keeps on disk apart from the record of issued
 // certificates: its own keys and certificates and the PBM credential.
 type state struct {
-	caKey      crypto.Signer
-	caCert     *x509.Certificate
+	caKey  crypto.Signer
+	caCert *x509.Certificate
+	// caChain is the issuers of a user-supplied CA certificate that is not
+	// self-signed, nearest first (further certificates in ca.crt).
+	caChain    []*x509.Certificate
 	signerKey  crypto.Signer
 	signerCert *x509.Certificate
 	reference  string
@@ -77,7 +80,7 @@ func loadState(dir string, now time.Time) (*state, error) {
 	}
 	st := &state{}
 	var err error
-	if st.caKey, st.caCert, err = loadOrCreateCA(dir, now); err != nil {
+	if st.caKey, st.caCert, st.caChain, err = loadOrCreateCA(dir, now); err != nil {
 		return nil, err
 	}
 	if st.signerKey, st.signerCert, err = loadOrCreateSigner(dir, st.caKey, st.caCert, now); err != nil {
@@ -89,33 +92,37 @@ func loadState(dir string, now time.Time) (*state, error) {
 	return st, nil
 }
 
-func loadOrCreateCA(dir string, now time.Time) (crypto.Signer, *x509.Certificate, error) {
+func loadOrCreateCA(dir string, now time.Time) (crypto.Signer, *x509.Certificate, []*x509.Certificate, error) {
 	keyPath, certPath := filepath.Join(dir, caKeyFile), filepath.Join(dir, caCertFile)
 	keyExists, certExists := fileExists(keyPath), fileExists(certPath)
 	if keyExists != certExists {
-		return nil, nil, fmt.Errorf("state directory %s holds only one of %s and %s; put both or neither", dir, caKeyFile, caCertFile)
+		return nil, nil, nil, fmt.Errorf("state directory %s holds only one of %s and %s; put both or neither", dir, caKeyFile, caCertFile)
 	}
 	if keyExists {
 		key, cert, err := loadKeyPair(keyPath, certPath)
 		if err != nil {
-			return nil, nil, fmt.Errorf("CA: %w", err)
+			return nil, nil, nil, fmt.Errorf("CA: %w", err)
 		}
 		if !cert.IsCA || (cert.KeyUsage != 0 && cert.KeyUsage&x509.KeyUsageCertSign == 0) {
-			return nil, nil, fmt.Errorf("CA: %s is not a CA certificate (basicConstraints cA and keyCertSign needed)", certPath)
+			return nil, nil, nil, fmt.Errorf("CA: %s is not a CA certificate (basicConstraints cA and keyCertSign needed)", certPath)
 		}
-		return key, cert, nil
+		certs, err := readCertificates(certPath)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("CA: %w", err)
+		}
+		return key, cert, certs[1:], nil
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, nil, fmt.Errorf("CA key: %w", err)
+		return nil, nil, nil, fmt.Errorf("CA key: %w", err)
 	}
 	serial, err := randomSerial()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	skid, err := subjectKeyID(key.Public())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
@@ -129,16 +136,16 @@ func loadOrCreateCA(dir string, now time.Time) (crypto.Signer, *x509.Certificate
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("CA certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("CA certificate: %w", err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, nil, fmt.Errorf("CA certificate: %w", err)
+		return nil, nil, nil, fmt.Errorf("CA certificate: %w", err)
 	}
 	if err := writeKeyPair(keyPath, certPath, key, der); err != nil {
-		return nil, nil, fmt.Errorf("CA: %w", err)
+		return nil, nil, nil, fmt.Errorf("CA: %w", err)
 	}
-	return key, cert, nil
+	return key, cert, nil, nil
 }
 
 // loadOrCreateSigner returns the CMP signer, making a new one when there is
@@ -397,4 +404,22 @@ func randomSerial() (*big.Int, error) {
 // certificateEqual says whether two certificates have the same encoding.
 func certificateEqual(a, b *x509.Certificate) bool {
 	return a != nil && b != nil && bytes.Equal(a.Raw, b.Raw)
+}
+
+// chainDER is the CA certificate and its issuers, nearest first.
+func (s *state) chainDER() [][]byte {
+	out := [][]byte{s.caCert.Raw}
+	for _, c := range s.caChain {
+		out = append(out, c.Raw)
+	}
+	return out
+}
+
+// rootDER is the trust anchor clients should hold: the last certificate of
+// the chain (the CA itself when it is a root).
+func (s *state) rootDER() []byte {
+	if n := len(s.caChain); n > 0 {
+		return s.caChain[n-1].Raw
+	}
+	return s.caCert.Raw
 }

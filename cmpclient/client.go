@@ -25,7 +25,8 @@ import (
 // Client talks to one CMP endpoint. Its exported fields are the
 // configuration; the zero value of each is a sensible default. Set them
 // before the first call and do not change them while calls run; a Client is
-// safe for concurrent use.
+// safe for concurrent use. Do not copy a Client once used (it caches
+// derived MAC keys); make a new one.
 type Client struct {
 	// URL is the full CMP endpoint URL, e.g.
 	// https://ca.example/.well-known/cmp/p/tls.
@@ -56,8 +57,9 @@ type Client struct {
 	// 3.1 allows it when the CA's name is not known).
 	Recipient pkix.Name
 	// Sender is the header sender. Zero: the subject of the signer's
-	// certificate for signature protection, else NULL-DN (RFC 9483 section
-	// 3.1), or for an ir protected by MAC the requested subject.
+	// certificate for signature protection (RFC 9483 section 3.1); with MAC
+	// protection the requested subject for ir and p10cr (as OpenSSL sends
+	// it), else NULL-DN (RFC 9810 section 5.1.1).
 	Sender pkix.Name
 
 	// ImplicitConfirm asks the CA to skip certConf/pkiConf (RFC 9483 section

@@ -2,7 +2,6 @@ package cmpclient
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
@@ -90,7 +89,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "ir_pbm_hmac_sha1",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 				if len(enr.CACerts) != 1 || !enr.CACerts[0].Equal(creds.Root.Cert) {
 					t.Errorf("caPubs %v, want the root", enr.CACerts)
@@ -105,7 +104,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "ir_pbm_hmac_sha256",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA256); c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 			},
 		},
@@ -116,7 +115,7 @@ func TestOpenSSLMock(t *testing.T) {
 				c.TrustAnchors = anchors
 			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 				if rec.count("send", "certConf") != 1 {
 					t.Errorf("messages %v: want one certConf", rec.types())
@@ -130,7 +129,7 @@ func TestOpenSSLMock(t *testing.T) {
 				c.ServerCertificate = creds.Server.Cert
 			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -145,7 +144,7 @@ func TestOpenSSLMock(t *testing.T) {
 				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
 			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				if !errors.Is(err, ErrUntrustedSigner) || !strings.Contains(err.Error(), "no TrustAnchors") {
 					t.Fatalf("got %v, want ErrUntrustedSigner naming the missing trust anchors", err)
 				}
@@ -155,7 +154,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "cr_signed_with_current_certificate",
 			client: func(c *Client) { c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Certify(ctx(t), client1Req(), creds.Client1.Cert, creds.Client1.Key)
+				enr, err := c.Certify(testContext(t), client1Req(), creds.Client1.Cert, creds.Client1.Key)
 				enrollOK(t, enr, err, creds.Client1.Cert, "cr")
 			},
 		},
@@ -166,9 +165,9 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.RspCert(creds.Client2)},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA256); c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				ir, err := c.Enroll(ctx(t), &CertRequest{Subject: creds.Client2.Cert.Subject, Key: creds.Client2.Key})
+				ir, err := c.Enroll(testContext(t), &CertRequest{Subject: creds.Client2.Cert.Subject, Key: creds.Client2.Key})
 				enrollOK(t, ir, err, creds.Client2.Cert, "ir")
-				kur, err := c.UpdateKey(ctx(t), &CertRequest{Key: creds.Client2.Key}, ir.Certificate, creds.Client2.Key)
+				kur, err := c.UpdateKey(testContext(t), &CertRequest{Key: creds.Client2.Key}, ir.Certificate, creds.Client2.Key)
 				enrollOK(t, kur, err, creds.Client2.Cert, "kur")
 			},
 		},
@@ -177,7 +176,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.SignatureOnly(), opensslpeer.RspCert(creds.Client2)},
 			client:   func(c *Client) { c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.UpdateKey(ctx(t), &CertRequest{Key: creds.Client2.Key}, creds.Client1.Cert, creds.Client1.Key)
+				_, err := c.UpdateKey(testContext(t), &CertRequest{Key: creds.Client2.Key}, creds.Client1.Cert, creds.Client1.Key)
 				var e *Error
 				if !errors.As(err, &e) || !e.FailInfo.Has(FailBadRequest) || !strings.Contains(err.Error(), "wrong certid") {
 					t.Fatalf("got %v, want a badRequest *Error about the certid", err)
@@ -192,7 +191,7 @@ func TestOpenSSLMock(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				enr, err := c.EnrollCSR(ctx(t), csr)
+				enr, err := c.EnrollCSR(testContext(t), csr)
 				enrollOK(t, enr, err, creds.Client1.Cert, "p10cr")
 			},
 		},
@@ -200,7 +199,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "rr_signed",
 			client: func(c *Client) { c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				if err := c.Revoke(ctx(t), creds.Client1.Cert, creds.Client1.Key, ReasonKeyCompromise); err != nil {
+				if err := c.Revoke(testContext(t), creds.Client1.Cert, creds.Client1.Key, ReasonKeyCompromise); err != nil {
 					t.Fatal(err)
 				}
 				if got := rec.types(); len(got) != 2 || got[0] != "send rr" || got[1] != "receive rp" {
@@ -212,7 +211,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "rr_pbm",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				if err := c.Revoke(ctx(t), creds.Client1.Cert, nil, ReasonSuperseded); err != nil {
+				if err := c.Revoke(testContext(t), creds.Client1.Cert, nil, ReasonSuperseded); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -221,7 +220,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "rr_other_certificate_rejected",
 			client: func(c *Client) { c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				err := c.Revoke(ctx(t), creds.Device.Cert, creds.Device.Key, ReasonUnspecified)
+				err := c.Revoke(testContext(t), creds.Device.Cert, creds.Device.Key, ReasonUnspecified)
 				var e *Error
 				if !errors.As(err, &e) || e.Status != StatusRejection {
 					t.Fatalf("got %v, want a rejection *Error", err)
@@ -234,14 +233,14 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "genm",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA256) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				certs, err := c.CACerts(ctx(t))
+				certs, err := c.CACerts(testContext(t))
 				if err != nil || len(certs) != 0 {
 					t.Errorf("CACerts: %v, %v; want no certificates", certs, err)
 				}
-				if _, err := c.RootCAUpdate(ctx(t), creds.Root.Cert); !errors.Is(err, ErrNotSupported) {
+				if _, err := c.RootCAUpdate(testContext(t), creds.Root.Cert); !errors.Is(err, ErrNotSupported) {
 					t.Errorf("RootCAUpdate: %v, want ErrNotSupported", err)
 				}
-				if tmpl, err := c.CertReqTemplate(ctx(t)); err != nil || tmpl != nil {
+				if tmpl, err := c.CertReqTemplate(testContext(t)); err != nil || tmpl != nil {
 					t.Errorf("CertReqTemplate: %v, %v; want none", tmpl, err)
 				}
 				if n := rec.count("send", "genm"); n != 3 {
@@ -255,7 +254,7 @@ func TestOpenSSLMock(t *testing.T) {
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				start := time.Now()
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 				if n := rec.count("send", "pollReq"); n != 2 {
 					t.Errorf("%d pollReq, want 2: %v", n, rec.types())
@@ -270,7 +269,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-grant_implicitconf")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1); c.ImplicitConfirm = true },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 				if !enr.ImplicitlyConfirmed || rec.count("send", "certConf") != 0 {
 					t.Errorf("ImplicitlyConfirmed %v, messages %v", enr.ImplicitlyConfirmed, rec.types())
@@ -281,7 +280,7 @@ func TestOpenSSLMock(t *testing.T) {
 			name:   "implicit_confirm_not_granted",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA1); c.ImplicitConfirm = true },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 				if enr.ImplicitlyConfirmed || rec.count("send", "certConf") != 1 {
 					t.Errorf("ImplicitlyConfirmed %v, messages %v", enr.ImplicitlyConfirmed, rec.types())
@@ -293,7 +292,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-pkistatus", "2", "-failure", "2", "-statusstring", "mock says no")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				enr, err := c.Enroll(ctx(t), client1Req())
+				enr, err := c.Enroll(testContext(t), client1Req())
 				var e *Error
 				if enr != nil || !errors.As(err, &e) {
 					t.Fatalf("got %v, %v; want *Error", enr, err)
@@ -311,7 +310,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-send_error")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				var e *Error
 				if !errors.As(err, &e) || e.Body != "error" || e.Unprotected {
 					t.Fatalf("got %v, want a protected CMP error message", err)
@@ -326,7 +325,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-send_unprotected")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				var pe *ProtocolError
 				if !errors.As(err, &pe) || !errors.Is(err, ErrUnprotected) || !strings.Contains(err.Error(), "missing protection") {
 					t.Fatalf("got %v, want ProtocolError missing protection", err)
@@ -339,7 +338,7 @@ func TestOpenSSLMock(t *testing.T) {
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1); c.AllowUnprotectedErrors = true },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				// A positive ip is never accepted without protection.
-				if _, err := c.Enroll(ctx(t), client1Req()); !errors.Is(err, ErrUnprotected) {
+				if _, err := c.Enroll(testContext(t), client1Req()); !errors.Is(err, ErrUnprotected) {
 					t.Fatalf("got %v, want ErrUnprotected", err)
 				}
 			},
@@ -349,7 +348,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-send_error", "-send_unprot_err")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				if !errors.Is(err, ErrUnprotected) || !strings.Contains(err.Error(), "unauthenticated error message") {
 					t.Fatalf("got %v, want ErrUnprotected quoting the unauthenticated error", err)
 				}
@@ -360,7 +359,7 @@ func TestOpenSSLMock(t *testing.T) {
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-send_error", "-send_unprot_err")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1); c.AllowUnprotectedErrors = true },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				var e *Error
 				if !errors.As(err, &e) || !e.Unprotected || !strings.Contains(err.Error(), "[unprotected error message]") {
 					t.Fatalf("got %v, want an *Error marked unprotected", err)
@@ -373,7 +372,7 @@ func TestOpenSSLMock(t *testing.T) {
 				c.Credentials = MACCredentials{Reference: opensslpeer.MockReference, Secret: []byte("WRONG"), Algorithm: PBMHMACSHA1}
 			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				_, err := c.Enroll(ctx(t), client1Req())
+				_, err := c.Enroll(testContext(t), client1Req())
 				if !errors.Is(err, ErrProtection) || !strings.Contains(err.Error(), "secret") {
 					t.Fatalf("got %v, want ErrProtection mentioning the secret", err)
 				}
@@ -392,11 +391,4 @@ func TestOpenSSLMock(t *testing.T) {
 			tt.run(t, c, rec)
 		})
 	}
-}
-
-// ctx is a context bounded for one test step.
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
 }

@@ -254,3 +254,21 @@ func TestTLS(t *testing.T) {
 		t.Fatalf("with another root trusted: %v, want a TLS verification error", err)
 	}
 }
+
+// TestMACKeyDerivedOnce: enrollments with one MACCredentials derive the
+// PBM key once per client (our salt) plus once per server salt, not once
+// per message.
+func TestMACKeyDerivedOnce(t *testing.T) {
+	pki := newTestPKI(t)
+	c := startResponder(t, &responder{pki: pki})
+	for i := 0; i < 3; i++ {
+		if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 12 messages were protected or verified; the responder uses one
+	// fixed salt, so two keys: ours and the responder's.
+	if n := c.keys.Len(); n != 2 {
+		t.Errorf("%d derived keys cached, want 2", n)
+	}
+}

@@ -95,11 +95,13 @@ func (t *transaction) roundTrip(ctx context.Context, r request) (*cmp.Message, e
 		return nil, err
 	}
 	resp, err := t.checkResponse(msg, raw, httpStatus, r.expect)
-	if resp != nil {
-		t.c.log(MessageLog{Direction: "receive", Operation: t.op, Type: resp.Body.Type.String(),
-			TransactionID: t.id, Status: responseStatus(resp), Size: len(raw)})
-		t.peerNonce = resp.Header.SenderNonce
+	if resp == nil {
+		t.c.log(MessageLog{Direction: "receive", Operation: t.op, Type: "malformed", TransactionID: t.id, Size: len(raw)})
+		return nil, err
 	}
+	t.c.log(MessageLog{Direction: "receive", Operation: t.op, Type: resp.Body.Type.String(),
+		TransactionID: t.id, Status: responseStatus(resp), Size: len(raw)})
+	t.peerNonce = resp.Header.SenderNonce
 	return resp, err
 }
 

@@ -288,6 +288,13 @@ func addBody(b *cryptobyte.Builder, body *Body) {
 		b.SetError(fmt.Errorf("%w %d", ErrUnsupportedBody, int(body.Type)))
 		return
 	}
+	// Never send more entries than Parse accepts.
+	for _, n := range []int{len(body.RevReq), len(body.CertConf), len(body.PollReq), len(body.PollRep)} {
+		if n > MaxRequests {
+			b.SetError(fmt.Errorf("%s with %d entries, more than %d", body.Type, n, MaxRequests))
+			return
+		}
+	}
 	b.AddASN1(explicitTag(int(body.Type)), func(b *cryptobyte.Builder) {
 		switch body.Type {
 		case BodyIR, BodyCR, BodyKUR:

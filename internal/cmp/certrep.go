@@ -106,7 +106,9 @@ func readCertResponse(s *cryptobyte.String, r *CertResponse) error {
 	}
 	if seq.PeekASN1Tag(cbasn1.SEQUENCE) {
 		var kp cryptobyte.String
-		seq.ReadASN1(&kp, cbasn1.SEQUENCE)
+		if !seq.ReadASN1(&kp, cbasn1.SEQUENCE) {
+			return errors.New("certifiedKeyPair: bad SEQUENCE")
+		}
 		if err := readCertifiedKeyPair(kp, r); err != nil {
 			return within("certifiedKeyPair", err)
 		}

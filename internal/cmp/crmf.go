@@ -115,8 +115,7 @@ func readCertReqMsg(s *cryptobyte.String, r *CertReqMsg) error {
 	}
 	r.RawCertRequest = bytes.Clone(req)
 	var body cryptobyte.String
-	req.ReadASN1(&body, cbasn1.SEQUENCE)
-	if !body.ReadASN1Integer(&r.CertReqID) {
+	if !req.ReadASN1(&body, cbasn1.SEQUENCE) || !body.ReadASN1Integer(&r.CertReqID) {
 		return errors.New("certReq: certReqId is not an INTEGER")
 	}
 	if err := readCertTemplate(&body, &r.Template); err != nil {

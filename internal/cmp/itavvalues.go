@@ -64,7 +64,9 @@ func CACertsValue(certs [][]byte) ([]byte, error) {
 }
 
 // ParseCACertsValue decodes the genp value of id-it-caCerts; an absent
-// value (nil) gives no certificates and no error.
+// value (nil) gives no certificates and no error. An empty SEQUENCE breaks
+// SIZE (1..MAX) but is read as no certificates too, as an empty extraCerts
+// is: a CA with nothing to report should not turn into a protocol error.
 func ParseCACertsValue(value []byte) ([][]byte, error) {
 	if value == nil {
 		return nil, nil
@@ -73,6 +75,9 @@ func ParseCACertsValue(value []byte) ([][]byte, error) {
 	var list cryptobyte.String
 	if !s.ReadASN1(&list, cbasn1.SEQUENCE) || !s.Empty() {
 		return nil, asMalformed(errors.New("caCerts: not one SEQUENCE"))
+	}
+	if list.Empty() {
+		return nil, nil
 	}
 	certs, err := readCertificatesContents(list)
 	if err != nil {

@@ -27,8 +27,10 @@ func TestCACertsValue(t *testing.T) {
 	if got, err := ParseCACertsValue(nil); got != nil || err != nil {
 		t.Errorf("absent value: %v, %v", got, err)
 	}
+	if got, err := ParseCACertsValue([]byte{0x30, 0x00}); got != nil || err != nil {
+		t.Errorf("empty SEQUENCE: %v, %v; want no certificates", got, err)
+	}
 	bad := map[string][]byte{
-		"empty SEQUENCE":  {0x30, 0x00},
 		"trailing data":   append(bytes.Clone(v), 0),
 		"not a SEQUENCE":  {0x31, 0x00},
 		"element not SEQ": {0x30, 0x02, 0x04, 0x00},

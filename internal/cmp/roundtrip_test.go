@@ -212,6 +212,8 @@ func TestMarshalRejects(t *testing.T) {
 		"p10cr not DER":                   {Header: h, Body: Body{Type: BodyP10CR, P10CR: []byte{0x30, 0x05}}},
 		"extraCert not DER":               {Header: h, Body: Body{Type: BodyPKIConf}, ExtraCerts: [][]byte{{0x02, 0x01, 0x00}}},
 		"too many extraCerts":             {Header: h, Body: Body{Type: BodyPKIConf}, ExtraCerts: repeat([]byte{0x30, 0x00}, MaxCertificates+1)},
+		"too many pollReq":                {Header: h, Body: Body{Type: BodyPollReq, PollReq: make([]int64, MaxRequests+1)}},
+		"too many certConf":               {Header: h, Body: Body{Type: BodyCertConf, CertConf: make([]CertStatus, MaxRequests+1)}},
 		"invalid UTF-8 text":              {Header: Header{PVNO: 2, Sender: NullDN(), Recipient: NullDN(), FreeText: []string{"\xff"}}, Body: Body{Type: BodyPKIConf}},
 		"itav value not DER":              {Header: h, Body: Body{Type: BodyGenM, GenMsg: []InfoTypeAndValue{{Type: OIDCACerts, Value: []byte{0x05}}}}},
 		"template key not DER":            {Header: h, Body: Body{Type: BodyIR, CertReq: []CertReqMsg{{Template: CertTemplate{PublicKey: []byte{1}}}}}},

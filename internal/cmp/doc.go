@@ -72,6 +72,16 @@
 // ConfirmWaitTimeITAV / ParseConfirmWaitTime, SignKeyPairTypesValue /
 // ParseSignKeyPairTypes. FindITAV finds an item by type.
 //
+// # Tolerances
+//
+// Parse is strict DER with three exceptions seen from real peers, each read
+// in its natural meaning: an empty extraCerts or caCerts list (Insta
+// Certifier) reads as none, an Extension with an explicit FALSE critical
+// flag is accepted, and a failInfo BIT STRING may keep trailing zero bits.
+// Re-encoding such input is valid DER, so it differs from what was received;
+// RawProtectedPart and RawCertRequest keep the received bytes for
+// verification.
+//
 // # Limits
 //
 // MaxMessageSize (1 MiB), MaxCertificates (256: extraCerts, caPubs, caCerts),

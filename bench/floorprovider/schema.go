@@ -1,0 +1,130 @@
+package main
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// certificateSchema is cmpv2_certificate's attribute list (SPEC section 2):
+// the same names, types, optionality and sensitivity, with no validators
+// and no plan modifiers, because those are the real resource's work.
+func certificateSchema() schema.Schema {
+	optString := func(sensitive bool) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Sensitive: sensitive}
+	}
+	computedString := func() schema.StringAttribute { return schema.StringAttribute{Computed: true} }
+	optList := func() schema.ListAttribute {
+		return schema.ListAttribute{Optional: true, ElementType: types.StringType}
+	}
+	return schema.Schema{
+		Description: "A no-op certificate with cmpv2_certificate's schema, for benchmarks.",
+		Attributes: map[string]schema.Attribute{
+			"server": schema.SingleNestedAttribute{
+				Optional:   true,
+				Attributes: connectionAttributes(),
+			},
+			"enrollment": schema.SingleNestedAttribute{
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"reference":       optString(false),
+					"secret":          optString(true),
+					"secret_wo":       schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
+					"certificate_pem": optString(false),
+					"private_key_pem": optString(true),
+				},
+			},
+			"subject": schema.SingleNestedAttribute{
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"common_name":         optString(false),
+					"organization":        optString(false),
+					"organizational_unit": optString(false),
+					"country":             optString(false),
+					"province":            optString(false),
+					"locality":            optString(false),
+					"street_address":      optString(false),
+					"postal_code":         optString(false),
+					"serial_number":       optString(false),
+				},
+			},
+			"dns_names":             optList(),
+			"ip_addresses":          optList(),
+			"uris":                  optList(),
+			"email_addresses":       optList(),
+			"key_usages":            optList(),
+			"extended_key_usages":   optList(),
+			"validity_period_hours": schema.Int64Attribute{Optional: true},
+			"key_algorithm": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("ECDSA"),
+			},
+			"rsa_bits":    schema.Int64Attribute{Optional: true},
+			"ecdsa_curve": optString(false),
+			"private_key_pem": schema.StringAttribute{
+				Optional: true, Computed: true, Sensitive: true,
+			},
+			"renew_before_expiry": optString(false),
+			"renew_after_issue":   optString(false),
+			"rotation_triggers":   schema.MapAttribute{Optional: true, ElementType: types.StringType},
+			"revoke_on_destroy": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+			},
+			"revocation_reason": optString(false),
+			"timeouts": schema.SingleNestedAttribute{
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"create": optString(false),
+					"update": optString(false),
+					"delete": optString(false),
+				},
+			},
+
+			"id":                       computedString(),
+			"certificate_pem":          computedString(),
+			"ca_chain_pem":             computedString(),
+			"serial_number":            computedString(),
+			"issuer":                   computedString(),
+			"not_before":               computedString(),
+			"not_after":                computedString(),
+			"public_key_pem":           computedString(),
+			"fingerprint_sha256":       computedString(),
+			"previous_certificate_pem": computedString(),
+			"last_operation":           computedString(),
+			"ready_for_renewal":        schema.BoolAttribute{Computed: true},
+			"renewal_time":             computedString(),
+		},
+	}
+}
+
+// connectionAttributes is the shape of cmpv2_server's connection object.
+func connectionAttributes() map[string]schema.Attribute {
+	str := func(sensitive bool) schema.StringAttribute {
+		return schema.StringAttribute{Optional: true, Sensitive: sensitive}
+	}
+	return map[string]schema.Attribute{
+		"url":                    str(false),
+		"trusted_ca_pem":         str(false),
+		"server_certificate_pem": str(false),
+		"recipient":              str(false),
+		"tls": schema.SingleNestedAttribute{
+			Optional: true,
+			Attributes: map[string]schema.Attribute{
+				"ca_pem":                 str(false),
+				"client_certificate_pem": str(false),
+				"client_private_key_pem": str(true),
+				"server_name":            str(false),
+				"insecure_skip_verify":   schema.BoolAttribute{Optional: true},
+			},
+		},
+		"basic_auth": schema.SingleNestedAttribute{
+			Optional: true,
+			Attributes: map[string]schema.Attribute{
+				"username": str(false),
+				"password": str(true),
+			},
+		},
+		"implicit_confirm": schema.BoolAttribute{Optional: true},
+		"message_timeout":  str(false),
+	}
+}

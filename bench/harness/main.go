@@ -1,0 +1,177 @@
+// Command harness runs `make bench`: Terraform plan and apply of N
+// cmpv2_certificate resources against the development CA next to the same
+// N of two floors (Terraform's built-in terraform_data, and a no-op
+// provider with the same schema), a renewal of a tenth of them, applies
+// with -parallelism=10 and 50, and CMP enrollment throughput of cmpclient
+// against `openssl cmp`. Every figure is a ratio against something
+// measured in the same run on the same machine.
+//
+// Settings (environment):
+//
+//	BENCH_N        comma-separated resource counts (default 100,1000)
+//	BENCH_REPEAT   repetitions of the create+plan pair per N, median kept
+//	               (default 3 for N <= 200, else 1)
+//	BENCH_SECONDS  length of each enrollment throughput measurement (default 10)
+//	BENCH_SECTIONS which parts run (default scale,renewal,parallelism,enroll)
+//	BENCH_OUT      folder for the results (default .bench)
+//	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
+//	BENCH_REV      build the provider from this git revision instead of
+//	               the working tree (e.g. HEAD)
+//	BENCH_CLOCK_ENV  name of the provider's clock variable, if the renewal
+//	               scenario should move time instead of rotation_triggers
+//
+// Results: BENCH_OUT/bench-<time>.{json,tsv,md}; the markdown is printed.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	start := time.Now()
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+	}
+	repo, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		return fmt.Errorf("run from the repository root (make bench): %w", err)
+	}
+	ns, err := counts(envOr("BENCH_N", "100,1000"))
+	if err != nil {
+		return err
+	}
+	sections := strings.Split(envOr("BENCH_SECTIONS", "scale,renewal,parallelism,enroll"), ",")
+	seconds, err := strconv.ParseFloat(envOr("BENCH_SECONDS", "10"), 64)
+	if err != nil {
+		return fmt.Errorf("BENCH_SECONDS: %w", err)
+	}
+	tf, err := exec.Command("scripts/terraform.sh").Output()
+	if err != nil {
+		return fmt.Errorf("scripts/terraform.sh: %w", err)
+	}
+	terraform := strings.TrimSpace(string(tf))
+
+	res := results{
+		Started: start.UTC().Format(time.RFC3339),
+		Command: commandLine(),
+		Machine: describeMachine(terraform),
+	}
+	logf("building the provider, the floor provider and the wrapper")
+	l, err := newLab(repo, terraform, os.Getenv("BENCH_REV"))
+	if err != nil {
+		return err
+	}
+	if os.Getenv("BENCH_KEEP") == "" {
+		defer l.close()
+	} else {
+		logf("scratch folder kept: %s", l.dir)
+	}
+	mode := renewalMode{clockEnv: os.Getenv("BENCH_CLOCK_ENV")}
+	mode.clockValue = func() string { return time.Now().Add(20 * time.Hour).UTC().Format(time.RFC3339) }
+	res.Renewal = mode.describe()
+
+	if slices.Contains(sections, "scale") {
+		ca, err := startDevCA(l.provider, l.dir)
+		if err != nil {
+			return err
+		}
+		s := &scaleRunner{lab: l, ca: ca, renewal: mode, logf: logf}
+		for i, n := range ns {
+			repeats := 1
+			if n <= 200 {
+				repeats = 3
+			}
+			if v := os.Getenv("BENCH_REPEAT"); v != "" {
+				if repeats, err = strconv.Atoi(v); err != nil || repeats < 1 {
+					return fmt.Errorf("BENCH_REPEAT=%q: want a positive number", v)
+				}
+			}
+			last := i == len(ns)-1
+			logf("terraform: N=%d, %d repetition(s)%s", n, repeats, map[bool]string{true: ", then renewal", false: ""}[last && slices.Contains(sections, "renewal")])
+			s.scale(n, repeats, last && slices.Contains(sections, "renewal"))
+		}
+		if slices.Contains(sections, "parallelism") {
+			n := ns[len(ns)-1]
+			logf("terraform: N=%d with -parallelism=50", n)
+			s.parallelism(n, 50)
+		}
+		ca.stop()
+		events, byOp, failures := ca.counts()
+		res.TerraformCA = caSummary{Events: events, ByOp: byOp, Failures: failures, MaxRSSMiB: ca.MaxRSSMiB}
+		res.Rows = s.rows
+	}
+	if slices.Contains(sections, "enroll") {
+		res.Enroll = runEnrollBench(l, seconds, logf)
+	}
+	res.Machine.LoadEnd = loadavg()
+	res.DurationSec = time.Since(start).Seconds()
+
+	md := machineMarkdown(res.Machine) + "\n" + res.markdown(ns)
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	stamp := start.UTC().Format("20060102T150405Z")
+	paths, err := writeFiles(envOr("BENCH_OUT", ".bench"), stamp, map[string][]byte{
+		"json": js, "tsv": []byte(res.tsv()), "md": []byte(md),
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println(md)
+	slices.Sort(paths)
+	fmt.Printf("results: %s (%.0f s)\n", strings.Join(paths, ", "), res.DurationSec)
+	return nil
+}
+
+func machineMarkdown(m machine) string {
+	return fmt.Sprintf("Machine: %d CPUs (%s), %s memory, %s; %s, %s, %s; load average %s at start, %s at end; revision %s.\n",
+		m.CPUs, m.CPUModel, m.MemTotal, m.Kernel, m.Terraform, m.Go, m.OpenSSL, m.LoadStart, m.LoadEnd, m.GitRevision)
+}
+
+func commandLine() string {
+	var parts []string
+	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_CLOCK_ENV"} {
+		if v := os.Getenv(name); v != "" {
+			parts = append(parts, name+"="+v)
+		}
+	}
+	return strings.Join(append(parts, "make bench"), " ")
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func counts(list string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 10 {
+			return nil, fmt.Errorf("BENCH_N=%q: want numbers >= 10 separated by commas", list)
+		}
+		ns = append(ns, n)
+	}
+	slices.Sort(ns)
+	return ns, nil
+}

@@ -103,9 +103,10 @@ func TestOperationsAgainstScaffold(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				kur, err := c.UpdateKey(testContext(t), &CertRequest{Key: req.Key, DNSNames: old.DNSNames}, first.Certificate, old.Key)
-				if err == nil && !bytes.Equal(kur.Certificate.RawSubject, first.Certificate.RawSubject) {
-					t.Errorf("kur without subject did not request the old subject")
+				kur, err := c.UpdateKey(testContext(t), &CertRequest{Key: req.Key}, first.Certificate, old.Key)
+				if err == nil && (!bytes.Equal(kur.Certificate.RawSubject, first.Certificate.RawSubject) ||
+					!sameSet(kur.Certificate.DNSNames, first.Certificate.DNSNames) || len(kur.Certificate.DNSNames) == 0) {
+					t.Errorf("kur without subject and SANs did not request the old ones: %v %v", kur.Certificate.Subject, kur.Certificate.DNSNames)
 				}
 				return kur, err
 			},

@@ -38,7 +38,8 @@ func (c *Client) Certify(ctx context.Context, req *CertRequest, cur *x509.Certif
 // UpdateKey renews the certificate old with the new key req.Key by a key
 // update request (kur, RFC 9483 section 4.1.3), signed with old and oldKey
 // and carrying the id-regCtrl-oldCertID control. When req names no
-// subject, old's subject is requested. The same contract as Enroll applies.
+// subject, old's subject is requested; when it names no subjectAltName
+// entries, old's are. The same contract as Enroll applies.
 func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Certificate, oldKey crypto.Signer) (*Enrollment, error) {
 	if old == nil || oldKey == nil {
 		return nil, errors.New("cmp kur: the certificate to update and its key are required")
@@ -46,11 +47,18 @@ func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Cert
 	if req == nil {
 		return nil, errors.New("cmp kur: CertRequest is nil")
 	}
-	if !req.hasSubject() {
-		r := *req
+	// Like OpenSSL's -oldcert default: what the request leaves out of
+	// subject and subjectAltName is taken from the certificate being
+	// updated, so "same certificate, new key" is one call, and the issued
+	// certificate can be checked against an explicit request.
+	r := *req
+	if !r.hasSubject() {
 		r.RawSubject = old.RawSubject
-		req = &r
 	}
+	if len(r.DNSNames)+len(r.IPAddresses)+len(r.URIs)+len(r.EmailAddresses) == 0 {
+		r.DNSNames, r.IPAddresses, r.URIs, r.EmailAddresses = old.DNSNames, old.IPAddresses, old.URIs, old.EmailAddresses
+	}
+	req = &r
 	// RFC 9483 4.1.3: oldCertID names the certificate to be updated.
 	ctrl, err := cmp.OldCertIDControl(cmp.CertID{Issuer: cmp.NameFromDER(old.RawIssuer), Serial: old.SerialNumber})
 	if err != nil {

@@ -376,6 +376,39 @@ func TestClientOperations(t *testing.T) {
 				t.Fatal("the client accepted a wrong recipNonce")
 			}
 		}},
+		{"fault reject-enrollment", Config{Faults: []Fault{FaultRejectAll}}, func(t *testing.T, c *testCA) {
+			_, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "r"}, Key: newKey(t)})
+			wantCMPError(t, err, cmp.FailBadRequest)
+		}},
+		{"fault unprotected-error", Config{Faults: []Fault{FaultUnprotectedError}}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			_, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "u"}, Key: newKey(t)})
+			var ce *cmpclient.Error
+			if err == nil || (errors.As(err, &ce) && !ce.Unprotected) {
+				t.Fatalf("the client accepted an unprotected error as protected: %v", err)
+			}
+			cl.AllowUnprotectedErrors = true
+			_, err = cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "u"}, Key: newKey(t)})
+			if ce := wantCMPError(t, err, cmp.FailSystemUnavail); !ce.Unprotected {
+				t.Error("error not marked unprotected")
+			}
+		}},
+		{"fault wrong-transaction-id", Config{Faults: []Fault{FaultWrongTransactionID}}, func(t *testing.T, c *testCA) {
+			if _, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "tx"}, Key: newKey(t)}); err == nil {
+				t.Fatal("the client accepted a wrong transactionID")
+			}
+		}},
+		{"fault slow", Config{Faults: []Fault{FaultSlow}}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.MessageTimeout = 300 * time.Millisecond
+			start := time.Now()
+			if _, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "slow"}, Key: newKey(t)}); err == nil {
+				t.Fatal("the client did not time out")
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("timing out took %v", d)
+			}
+		}},
 		{"fault bad-protection", Config{Faults: []Fault{FaultBadProtection}}, func(t *testing.T, c *testCA) {
 			if _, err := c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "p"}, Key: newKey(t)}); err == nil {
 				t.Fatal("the client accepted a broken MAC")

@@ -369,6 +369,26 @@ func TestHTTPBehaviour(t *testing.T) {
 		}
 	})
 
+	t.Run("503_retries_bounded", func(t *testing.T) {
+		r := &responder{pki: pki}
+		var calls atomic.Int32
+		r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+			calls.Add(1)
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		c := startResponder(t, r)
+		_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+		var e *Error
+		if !errors.As(err, &e) || e.HTTPStatus != 503 || !strings.Contains(err.Error(), "HTTP 503 Service Unavailable: server still busy after 5 retries") {
+			t.Fatalf("got %v, want a 503 *Error after bounded retries", err)
+		}
+		if n := calls.Load(); n != maxBusyRetries+1 {
+			t.Errorf("%d attempts, want %d", n, maxBusyRetries+1)
+		}
+	})
+
 	t.Run("slow_server_past_message_timeout", func(t *testing.T) {
 		r := &responder{pki: pki}
 		r.http = func(n int, w http.ResponseWriter, hr *http.Request) bool {

@@ -166,7 +166,7 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 	unprotected := false
 	if err := t.verifyProtection(resp); err != nil {
 		if !t.c.AllowUnprotectedErrors || !isNegative(resp) {
-			if resp.Body.Type == cmp.BodyError {
+			if resp.Body.Type == cmp.BodyError && resp.Body.Error != nil {
 				// Tell the person what the server (apparently) said, marked
 				// as unauthenticated: often it explains the bad protection,
 				// e.g. a wrong secret.
@@ -178,6 +178,9 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 	}
 
 	if resp.Body.Type == cmp.BodyError {
+		if resp.Body.Error == nil {
+			return resp, t.protocolError(fmt.Errorf("%w: error message without content", ErrMalformedResponse))
+		}
 		e := statusError(t, cmp.BodyError, resp.Body.Error.Status)
 		e.ErrorCode = resp.Body.Error.ErrorCode
 		e.ErrorDetails = resp.Body.Error.ErrorDetails

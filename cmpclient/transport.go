@@ -10,7 +10,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -96,18 +95,23 @@ func (c *Client) messageTimeout() time.Duration {
 func (c *Client) exchange(ctx context.Context, t *transaction, req []byte) (body []byte, httpStatus int, err error) {
 	for attempt := 0; ; attempt++ {
 		body, status, retryAfter, err := c.postOnce(ctx, t, req)
-		if err != nil || status != http.StatusServiceUnavailable || retryAfter < 0 || attempt >= maxBusyRetries {
+		if err != nil || status != http.StatusServiceUnavailable || retryAfter < 0 {
 			return body, status, err
 		}
-		// RFC 9110 15.6.4 / RFC 6712: the server is busy and says when to
-		// come back; wait only if that is still within the caller's time.
-		if retryAfter > maxRetryAfter {
-			return nil, status, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status,
-				Detail: fmt.Sprintf("server busy, Retry-After %v is longer than %v", retryAfter, maxRetryAfter)}
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < retryAfter {
-			return nil, status, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status,
-				Detail: fmt.Sprintf("server busy, Retry-After %v is past the deadline", retryAfter)}
+		// RFC 9110 15.6.4: the server is busy and says when to come back;
+		// wait only a bounded number of times, and only if that is still
+		// within the caller's time.
+		busy := &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status}
+		switch dl, hasDeadline := ctx.Deadline(); {
+		case attempt >= maxBusyRetries:
+			busy.Detail = fmt.Sprintf("server still busy after %d retries", attempt)
+			return nil, status, busy
+		case retryAfter > maxRetryAfter:
+			busy.Detail = fmt.Sprintf("server busy, Retry-After %v is longer than %v", retryAfter, maxRetryAfter)
+			return nil, status, busy
+		case hasDeadline && time.Until(dl) < retryAfter:
+			busy.Detail = fmt.Sprintf("server busy, Retry-After %v is past the deadline", retryAfter)
+			return nil, status, busy
 		}
 		if err := sleep(ctx, retryAfter); err != nil {
 			return nil, 0, t.wrap(fmt.Errorf("waiting for Retry-After: %w", err))
@@ -143,7 +147,9 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 		if ctx.Err() == nil && mctx.Err() != nil {
 			err = fmt.Errorf("no answer within the message timeout %v: %w", c.messageTimeout(), err)
 		}
-		return nil, 0, retryAfter, t.wrap(fmt.Errorf("POST %s: %w", redactURL(c.URL), err))
+		// err is a *url.Error naming the method and the URL (without a
+		// password).
+		return nil, 0, retryAfter, t.wrap(err)
 	}
 	defer resp.Body.Close()
 
@@ -226,15 +232,6 @@ func snippet(data []byte) string {
 		return ' '
 	}, string(bytes.ToValidUTF8(data, nil)))
 	return strings.TrimSpace(s)
-}
-
-// redactURL drops a password from a URL for error messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return u.Redacted()
 }
 
 var (

@@ -7,7 +7,9 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net/http"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -332,5 +334,42 @@ func TestCraftedConfirmation(t *testing.T) {
 				t.Errorf("revoked %v, want %v", revoked, tc.revoked)
 			}
 		})
+	}
+}
+
+// TestTransactionLifetime moves the CA's clock: a transactionID stays
+// reserved for transactionTTL and an open transaction ends with it.
+func TestTransactionLifetime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	c := startCA(t, Config{Now: clock})
+	txID := mustRandom(16)
+	ir := func() (*cmp.Message, *cmp.Message) {
+		k := newKey(t)
+		req := &cmp.Message{Header: header(rawName(t, "ttl")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{certReq(t, "ttl", k, k)}}}
+		req.Header.TransactionID = txID
+		return req, c.exchange(t, macProtect(t, req, c.ca.Reference(), c.ca.Secret()))
+	}
+	req, ip := ir()
+	if ip.Body.Type != cmp.BodyIP {
+		t.Fatalf("first ir answered %s", ip.Body.Type)
+	}
+	advance(transactionTTL - time.Minute)
+	if _, ans := ir(); ans.Body.Type != cmp.BodyError || !ans.Body.Error.Status.FailInfo.Has(cmp.FailTransactionIDInUse) {
+		t.Fatalf("reused ID within the lifetime answered %s", ans.Body.Type)
+	}
+	advance(2 * time.Minute)
+	// The open transaction is gone: its certConf is refused...
+	h := header(req.Header.Sender.DirectoryName)
+	h.TransactionID, h.RecipNonce = txID, ip.Header.SenderNonce
+	conf := &cmp.Message{Header: h, Body: cmp.Body{Type: cmp.BodyCertConf, CertConf: []cmp.CertStatus{}}}
+	if ans := c.exchange(t, macProtect(t, conf, c.ca.Reference(), c.ca.Secret())); ans.Body.Type != cmp.BodyError || !ans.Body.Error.Status.FailInfo.Has(cmp.FailBadRequest) {
+		t.Fatalf("certConf after the lifetime answered %s", ans.Body.Type)
+	}
+	// ...and the ID may start a new transaction.
+	if _, ans := ir(); ans.Body.Type != cmp.BodyIP {
+		t.Fatalf("reused ID after the lifetime answered %s", ans.Body.Type)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -46,9 +47,13 @@ type transaction struct {
 	// delivered is the certificate sent and awaiting certConf.
 	delivered *x509.Certificate
 	// closed: the transaction is over; its ID stays reserved.
-	closed  bool
-	expires time.Time
+	closed bool
+	// expires (Unix nanoseconds) is read without mu, so that sweeping the
+	// table never waits for a transaction being worked on.
+	expires atomic.Int64
 }
+
+func (tx *transaction) expired(now time.Time) bool { return now.UnixNano() > tx.expires.Load() }
 
 // transactions is the table of transactions by transactionID.
 type transactions struct {
@@ -67,27 +72,22 @@ func (t *transactions) open(id []byte, now time.Time) (*transaction, *refusal) {
 	}
 	if now.Sub(t.sweep) > time.Minute || len(t.byID) >= maxTransactions {
 		for k, tx := range t.byID {
-			tx.mu.Lock()
-			expired := now.After(tx.expires)
-			tx.mu.Unlock()
-			if expired {
+			if tx.expired(now) {
 				delete(t.byID, k)
 			}
 		}
 		t.sweep = now
 	}
 	if old, ok := t.byID[string(id)]; ok {
-		old.mu.Lock()
-		expired := now.After(old.expires)
-		old.mu.Unlock()
-		if !expired {
+		if !old.expired(now) {
 			return nil, refuse(cmp.FailTransactionIDInUse, "transactionID %x is already in use", id)
 		}
 	}
 	if len(t.byID) >= maxTransactions {
 		return nil, refuse(cmp.FailSystemUnavail, "too many open transactions; try again later")
 	}
-	tx := &transaction{id: append([]byte(nil), id...), expires: now.Add(transactionTTL)}
+	tx := &transaction{id: append([]byte(nil), id...)}
+	tx.expires.Store(now.Add(transactionTTL).UnixNano())
 	t.byID[string(id)] = tx
 	return tx, nil
 }
@@ -97,13 +97,7 @@ func (t *transactions) get(id []byte, now time.Time) *transaction {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	tx, ok := t.byID[string(id)]
-	if !ok {
-		return nil
-	}
-	tx.mu.Lock()
-	expired := now.After(tx.expires)
-	tx.mu.Unlock()
-	if expired {
+	if !ok || tx.expired(now) {
 		return nil
 	}
 	return tx

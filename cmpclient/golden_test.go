@@ -193,3 +193,60 @@ func TestOpenSSLGoldenRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestInstaVectors runs responses made by Insta Certifier (shared test
+// vectors, not in the repository) through the response checks. The
+// requests they answer are not available, so the request is reconstructed
+// from what the response echoes (transactionID, recipNonce).
+func TestInstaVectors(t *testing.T) {
+	dir := filepath.Join("..", "..", "shared", "vectors")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("SKIPPED: shared Insta/OpenSSL vectors not found at %s (%v); they are not part of the repository", dir, err)
+	}
+	tests := []struct {
+		file, secret string
+		wantStatus   cmp.PKIStatus
+		wantIs       error
+	}{
+		{file: "IP_PBM.der", secret: "insta", wantStatus: cmp.StatusAccepted},
+		{file: "IP_PBM.der", secret: "not-insta", wantIs: ErrProtection},
+		{file: "IP_waitingStatus_PBM.der", secret: "9pp8-b35i-Xd3Q-udNR", wantStatus: cmp.StatusWaiting},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file+"/"+tt.secret, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join(dir, tt.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			echo, err := cmp.Parse(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := &cmp.Message{Header: cmp.Header{TransactionID: echo.Header.TransactionID, SenderNonce: echo.Header.RecipNonce},
+				Body: cmp.Body{Type: cmp.BodyIR}}
+			tx := &transaction{c: &Client{}, op: "ir", id: req.Header.TransactionID, cred: MACCredentials{Secret: []byte(tt.secret)}}
+			resp, err := tx.checkResponse(req, raw, 200, []cmp.BodyType{cmp.BodyIP})
+			if tt.wantIs != nil {
+				if !errors.Is(err, tt.wantIs) {
+					t.Fatalf("got %v, want %v", err, tt.wantIs)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			cr, err := tx.certResponse(resp, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cr.Status.Status != tt.wantStatus {
+				t.Errorf("status %v, want %v", cr.Status.Status, tt.wantStatus)
+			}
+			if tt.wantStatus == cmp.StatusAccepted {
+				if _, err := tx.enrollment(resp, cr); err != nil {
+					t.Errorf("enrollment: %v", err)
+				}
+			}
+		})
+	}
+}

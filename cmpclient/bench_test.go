@@ -16,8 +16,8 @@ import (
 //
 // Without environment settings the peer is the in-process scaffolding
 // responder. To measure against another CMP server (e.g. the development
-// CA), set CMPCLIENT_BENCH_URL, CMPCLIENT_BENCH_REFERENCE and
-// CMPCLIENT_BENCH_SECRET, and CMPCLIENT_BENCH_TRUST (a PEM file) when the
+// CA), set the variables bench/ uses: BENCH_CMP_URL, BENCH_CMP_REFERENCE,
+// BENCH_CMP_SECRET, and BENCH_CMP_CA_FILE (PEM trust anchors) when the
 // server signs its responses or to verify issued chains.
 func BenchmarkEnrollPBM(b *testing.B) {
 	c := benchClient(b)
@@ -35,12 +35,12 @@ func BenchmarkEnrollPBM(b *testing.B) {
 // benchClient returns a client for the benchmark peer.
 func benchClient(b *testing.B) *Client {
 	b.Helper()
-	if url := os.Getenv("CMPCLIENT_BENCH_URL"); url != "" {
+	if url := os.Getenv("BENCH_CMP_URL"); url != "" {
 		c := &Client{URL: url, Credentials: MACCredentials{
-			Reference: os.Getenv("CMPCLIENT_BENCH_REFERENCE"),
-			Secret:    []byte(os.Getenv("CMPCLIENT_BENCH_SECRET")),
+			Reference: os.Getenv("BENCH_CMP_REFERENCE"),
+			Secret:    []byte(os.Getenv("BENCH_CMP_SECRET")),
 		}}
-		if f := os.Getenv("CMPCLIENT_BENCH_TRUST"); f != "" {
+		if f := os.Getenv("BENCH_CMP_CA_FILE"); f != "" {
 			data, err := os.ReadFile(f)
 			if err != nil {
 				b.Fatal(err)

@@ -46,10 +46,10 @@ func (r *logRecorder) count(direction, typ string) int {
 	return n
 }
 
-// TestOpenSSLMock runs the client against OpenSSL 3.0's mock CMP server
+// TestInteropOpenSSLMock runs the client against OpenSSL 3.0's mock CMP server
 // (`openssl cmp -port 0`) in a private network namespace: every operation,
 // and every fault the mock can inject.
-func TestOpenSSLMock(t *testing.T) {
+func TestInteropOpenSSLMock(t *testing.T) {
 	if !opensslpeer.InNetNS(t) {
 		return
 	}

@@ -46,9 +46,9 @@ func TestCreds(t *testing.T) {
 	}
 }
 
-// TestMockWithOpenSSLClient proves the helpers end to end: the OpenSSL
+// TestInteropMockWithOpenSSLClient proves the helpers end to end: the OpenSSL
 // client enrolls against the mock inside a private network namespace.
-func TestMockWithOpenSSLClient(t *testing.T) {
+func TestInteropMockWithOpenSSLClient(t *testing.T) {
 	if !InNetNS(t) {
 		return
 	}

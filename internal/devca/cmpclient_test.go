@@ -240,6 +240,18 @@ func TestClientOperations(t *testing.T) {
 			_, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "device"}, Key: newKey(t)})
 			wantCMPError(t, err, cmp.FailSignerNotTrusted)
 		}},
+		{"profile path and root path", Config{}, func(t *testing.T, c *testCA) {
+			for _, tc := range []struct{ path, profile string }{{"/.well-known/cmp/p/tls", "tls"}, {"/", ""}} {
+				cl := c.client(0)
+				cl.URL = c.srv.URL + tc.path
+				if _, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "profile"}, Key: newKey(t)}); err != nil {
+					t.Fatalf("%s: %v", tc.path, err)
+				}
+				if ev, _ := c.log.last("ir"); ev.Profile != tc.profile {
+					t.Errorf("%s: event profile %q, want %q", tc.path, ev.Profile, tc.profile)
+				}
+			}
+		}},
 		{"p10cr", Config{}, func(t *testing.T, c *testCA) {
 			key := newKey(t)
 			csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "p10"}, DNSNames: []string{"p10.example"}}, key)

@@ -21,12 +21,12 @@ func (certificateResource) Metadata(_ context.Context, req resource.MetadataRequ
 	resp.TypeName = req.ProviderTypeName + "_certificate"
 }
 
-func (certificateResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = certificateSchema()
+func (certificateResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = certificateSchema(ctx)
 }
 
 func (certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	raw, err := complete(req.Plan.Raw, tftypes.NewValue(req.Plan.Raw.Type(), nil), writeOnlyNames(certificateSchema()))
+	raw, err := complete(req.Plan.Raw, tftypes.NewValue(req.Plan.Raw.Type(), nil), writeOnlyNames(certificateSchema(ctx)))
 	if err != nil {
 		resp.Diagnostics.AddError("floor create", err.Error())
 		return
@@ -37,7 +37,7 @@ func (certificateResource) Create(ctx context.Context, req resource.CreateReques
 func (certificateResource) Read(context.Context, resource.ReadRequest, *resource.ReadResponse) {}
 
 func (certificateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	raw, err := complete(req.Plan.Raw, req.State.Raw, writeOnlyNames(certificateSchema()))
+	raw, err := complete(req.Plan.Raw, req.State.Raw, writeOnlyNames(certificateSchema(ctx)))
 	if err != nil {
 		resp.Diagnostics.AddError("floor update", err.Error())
 		return

@@ -1,16 +1,24 @@
 package main
 
 import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// certificateSchema is cmpv2_certificate's attribute list (SPEC section 2):
-// the same names, types, optionality and sensitivity, with no validators
-// and no plan modifiers, because those are the real resource's work.
-func certificateSchema() schema.Schema {
+// certificateSchema is cmpv2_certificate's attribute list (SPEC section 2,
+// internal/provider/resource_certificate.go): the same names, types,
+// optionality, defaults and sensitivity, and the UseStateForUnknown
+// modifiers that shape its plans, but no validators and no plan
+// modification, because those are the real resource's work.
+func certificateSchema(ctx context.Context) schema.Schema {
 	optString := func(sensitive bool) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, Sensitive: sensitive}
 	}
@@ -18,6 +26,10 @@ func certificateSchema() schema.Schema {
 	optList := func() schema.ListAttribute {
 		return schema.ListAttribute{Optional: true, ElementType: types.StringType}
 	}
+	optSet := func() schema.SetAttribute {
+		return schema.SetAttribute{Optional: true, ElementType: types.StringType}
+	}
+	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	return schema.Schema{
 		Description: "A no-op certificate with cmpv2_certificate's schema, for benchmarks.",
 		Attributes: map[string]schema.Attribute{
@@ -53,16 +65,20 @@ func certificateSchema() schema.Schema {
 			"ip_addresses":          optList(),
 			"uris":                  optList(),
 			"email_addresses":       optList(),
-			"key_usages":            optList(),
-			"extended_key_usages":   optList(),
+			"key_usages":            optSet(),
+			"extended_key_usages":   optSet(),
 			"validity_period_hours": schema.Int64Attribute{Optional: true},
 			"key_algorithm": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("ECDSA"),
 			},
-			"rsa_bits":    schema.Int64Attribute{Optional: true},
-			"ecdsa_curve": optString(false),
+			"rsa_bits": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(2048),
+			},
+			"ecdsa_curve": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("P256"),
+			},
 			"private_key_pem": schema.StringAttribute{
-				Optional: true, Computed: true, Sensitive: true,
+				Optional: true, Computed: true, Sensitive: true, PlanModifiers: keepState,
 			},
 			"renew_before_expiry": optString(false),
 			"renew_after_issue":   optString(false),
@@ -70,17 +86,11 @@ func certificateSchema() schema.Schema {
 			"revoke_on_destroy": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 			},
-			"revocation_reason": optString(false),
-			"timeouts": schema.SingleNestedAttribute{
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"create": optString(false),
-					"update": optString(false),
-					"delete": optString(false),
-				},
+			"revocation_reason": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("unspecified"),
 			},
 
-			"id":                       computedString(),
+			"id":                       schema.StringAttribute{Computed: true, PlanModifiers: keepState},
 			"certificate_pem":          computedString(),
 			"ca_chain_pem":             computedString(),
 			"serial_number":            computedString(),
@@ -93,6 +103,9 @@ func certificateSchema() schema.Schema {
 			"last_operation":           computedString(),
 			"ready_for_renewal":        schema.BoolAttribute{Computed: true},
 			"renewal_time":             computedString(),
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }

@@ -39,12 +39,13 @@ const certificateBody = `  subject = {
 // variant says which of the N resources change after the first apply.
 type variant struct {
 	// renew: the first tenth of the resources get a new rotation trigger
-	// (floors) or are inside their renewal window (cmpv2, see renewal).
+	// (terraform_data: a new input value).
 	renew bool
-	// cmpv2Extra is added to cmpv2_certificate's body (renewal settings).
-	cmpv2Extra string
 	// validity is validity_period_hours as an HCL expression.
 	validity string
+	// renewBefore, when set, is renew_before_expiry of the first tenth
+	// (plugin floor and cmpv2).
+	renewBefore string
 }
 
 // configuration is main.tf for n resources of kind k.
@@ -56,6 +57,10 @@ func configuration(k kind, n int, v variant) string {
 	validity := v.validity
 	if validity == "" {
 		validity = "2160"
+	}
+	extra := fmt.Sprintf("  rotation_triggers = { epoch = %s }\n", epoch)
+	if v.renewBefore != "" {
+		extra += fmt.Sprintf("  renew_before_expiry = count.index < %d ? %q : null\n", n/10, v.renewBefore)
 	}
 	var b strings.Builder
 	switch k {
@@ -86,12 +91,8 @@ resource "cmpv2floor_certificate" "c" {
   count = %d
 %s
 }
-`, n, fmt.Sprintf(certificateBody, "2160", fmt.Sprintf("  rotation_triggers = { epoch = %s }\n", epoch)))
+`, n, fmt.Sprintf(certificateBody, "2160", extra))
 	case kindCMPv2:
-		extra := v.cmpv2Extra
-		if extra == "" {
-			extra = fmt.Sprintf("  rotation_triggers = { epoch = %s }\n", epoch)
-		}
 		// The provider reads url, reference, secret and trusted_ca_pem
 		// from CMPV2_* variables the harness sets to the devca's.
 		fmt.Fprintf(&b, `terraform {

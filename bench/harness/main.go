@@ -17,8 +17,9 @@
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
-//	BENCH_CLOCK_ENV  name of the provider's clock variable, if the renewal
-//	               scenario should move time instead of rotation_triggers
+//	BENCH_RENEWAL  how a tenth of the certificates become due: window
+//	               (default), clock (with BENCH_CLOCK_ENV, the provider's
+//	               clock variable) or trigger; see renewal.go
 //
 // Results: BENCH_OUT/bench-<time>.{json,tsv,md}; the markdown is printed.
 package main
@@ -83,8 +84,13 @@ func run() error {
 	} else {
 		logf("scratch folder kept: %s", l.dir)
 	}
-	mode := renewalMode{clockEnv: os.Getenv("BENCH_CLOCK_ENV")}
-	mode.clockValue = func() string { return time.Now().Add(20 * time.Hour).UTC().Format(time.RFC3339) }
+	mode := renewalMode{name: envOr("BENCH_RENEWAL", "window"), clockEnv: os.Getenv("BENCH_CLOCK_ENV")}
+	switch {
+	case mode.name == "clock" && mode.clockEnv == "":
+		return fmt.Errorf("BENCH_RENEWAL=clock needs BENCH_CLOCK_ENV, the provider's clock variable")
+	case mode.name != "window" && mode.name != "clock" && mode.name != "trigger":
+		return fmt.Errorf("BENCH_RENEWAL=%q: want window, clock or trigger", mode.name)
+	}
 	res.Renewal = mode.describe()
 
 	if slices.Contains(sections, "scale") {
@@ -148,7 +154,7 @@ func machineMarkdown(m machine) string {
 
 func commandLine() string {
 	var parts []string
-	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_CLOCK_ENV"} {
+	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_RENEWAL", "BENCH_CLOCK_ENV"} {
 		if v := os.Getenv(name); v != "" {
 			parts = append(parts, name+"="+v)
 		}

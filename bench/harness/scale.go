@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 )
 
 // row is one measured Terraform command.
@@ -39,6 +40,8 @@ type scaleRunner struct {
 	// cmpv2_certificate; the remaining cmpv2 rows are skipped.
 	cmpv2Missing string
 	rows         []row
+	// applyEnded is when the last create apply of each kind ended.
+	applyEnded map[kind]time.Time
 }
 
 // step is one command of a scenario.
@@ -68,6 +71,12 @@ func (s *scaleRunner) measure(ws *workspace, scenario string, n, parallelism int
 		ws.env = append(append([]string(nil), ws.env...), st.env...)
 		m, err := ws.run(st.label, st.args...)
 		ws.env = saved
+		if st.command == "apply" {
+			if s.applyEnded == nil {
+				s.applyEnded = map[kind]time.Time{}
+			}
+			s.applyEnded[ws.kind] = time.Now()
+		}
 		r.measurement = m
 		if n > 0 {
 			r.StateBytesPerResource = float64(m.StateBytes) / float64(n)
@@ -149,6 +158,14 @@ func (s *scaleRunner) scale(n, repeats int, renewal bool) {
 			continue
 		}
 		env := s.renewal.env(k)
+		if k == kindCMPv2 && s.renewal.name == "window" {
+			// The window of the last certificate issued by the apply
+			// opens windowOpen after it; wait until then.
+			if wait := time.Until(s.applyEnded[k].Add(windowOpen + 5*time.Second)); wait > 0 {
+				s.logf("  waiting %v for the renewal windows to open", wait.Round(time.Second))
+				time.Sleep(wait)
+			}
+		}
 		s.rows = append(s.rows, s.measure(ws, "renewal", n, 10, []step{planStep("renew-plan", 10, env...), applyStep("renew-apply", 10, env...)})...)
 	}
 }

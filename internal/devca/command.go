@@ -17,7 +17,7 @@ import (
 	"time"
 )
 
-const commandUsage = `Usage: devca [flags]
+const commandUsage = `Usage: terraform-provider-cmpv2 devca [flags]   (or: go run . devca, make devca)
 
 Runs a CMP (RFC 4210/9810, RFC 9483 profile) certificate authority in the
 foreground until SIGINT or SIGTERM. It is a DEVELOPMENT CA: its keys sit
@@ -39,6 +39,7 @@ then one JSON line per handled message:
 State directory (-dir), created on first start and reused afterwards:
   ca.key, ca.crt        root CA key (PKCS#8 PEM) and certificate; created
                         unless you put your own CA key and certificate there
+                        (ca.crt may go on with the CA's issuers, nearest first)
   signer.key, signer.crt  CMP signer (digitalSignature) that signs responses
                         to signature-protected requests; re-made when the CA
                         changes or it is about to expire

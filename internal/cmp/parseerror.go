@@ -31,11 +31,11 @@ func within(where string, err error) error {
 // decoder returns: it wraps ErrMalformed unless the cause is an unsupported
 // body, which is not a DER problem.
 func asMalformed(err error) error {
-	if err == nil || errors.Is(err, ErrUnsupportedBody) {
-		if err != nil {
-			return fmt.Errorf("cmp: %w", err)
-		}
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, ErrUnsupportedBody):
+		return fmt.Errorf("cmp: %w", err)
 	}
 	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }

@@ -2,7 +2,9 @@ package cmpclient
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"time"
@@ -152,14 +154,25 @@ func (t *transaction) poll(ctx context.Context, certReqID int64, repType cmp.Bod
 // confirm sends certConf for cert — accepted when status is nil, else the
 // given rejection — and expects pkiConf (RFC 9483 section 4.1.1).
 func (t *transaction) confirm(ctx context.Context, cert *x509.Certificate, certReqID int64, status *cmp.PKIStatusInfo) error {
-	// RFC 9481 section 2 / RFC 9810 5.3.18: the hash of the certificate's
-	// signature algorithm, so no hashAlg and pvno 2.
+	cs := cmp.CertStatus{CertReqID: certReqID, StatusInfo: status}
+	pvno := cmp.PVNO2
+	// RFC 9810 5.3.18 / RFC 9481 section 2: hash with the hash of the
+	// certificate's signature algorithm. Only when that algorithm names no
+	// hash, say which one was used in hashAlg, a version-3 feature.
 	hash, err := cmp.CertHash(cert)
-	if err != nil {
+	switch {
+	case errors.Is(err, cmp.ErrUnsupportedAlgorithm):
+		sum := sha256.Sum256(cert.Raw)
+		hash = sum[:]
+		cs.HashAlg = &pkix.AlgorithmIdentifier{Algorithm: cmp.OIDSHA256}
+		pvno = cmp.PVNO3
+	case err != nil:
 		return t.wrap(fmt.Errorf("certHash: %w", err))
 	}
+	cs.CertHash = hash
 	_, err = t.roundTrip(ctx, request{
-		body:   cmp.Body{Type: cmp.BodyCertConf, CertConf: []cmp.CertStatus{{CertHash: hash, CertReqID: certReqID, StatusInfo: status}}},
+		body:   cmp.Body{Type: cmp.BodyCertConf, CertConf: []cmp.CertStatus{cs}},
+		pvno:   pvno,
 		expect: []cmp.BodyType{cmp.BodyPKIConf},
 	})
 	return err

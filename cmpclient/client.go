@@ -75,7 +75,7 @@ type Client struct {
 	AllowUnprotectedErrors bool
 
 	// Log, when set, is called once per message sent or received. It never
-	// receives secrets or keys.
+	// receives secrets or keys. Concurrent operations call it concurrently.
 	Log func(MessageLog)
 
 	// keys caches keys derived from MAC secrets, so that enrollments with

@@ -1,7 +1,9 @@
 package cmpclient
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -270,5 +272,43 @@ func TestMACKeyDerivedOnce(t *testing.T) {
 	// fixed salt, so two keys: ours and the responder's.
 	if n := c.keys.Len(); n != 2 {
 		t.Errorf("%d derived keys cached, want 2", n)
+	}
+}
+
+// TestCertConfHashAlg: a certificate whose signature algorithm names no
+// hash is confirmed with SHA-256 named in hashAlg, which makes the
+// certConf version 3 (RFC 9810 section 5.3.18); all other messages stay at
+// version 2.
+func TestCertConfHashAlg(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	ecdsaWithSHA256 := []byte{0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02}
+	r.mutate = func(n int, req, resp *cmp.Message) {
+		if req.Body.Type != cmp.BodyIR {
+			return
+		}
+		// Rename ecdsa-with-SHA256 to the unassigned 1.2.840.10045.4.3.9
+		// (same length) in the TBS and outer signature algorithm.
+		cr := &resp.Body.CertRep.Response[0]
+		cr.Certificate = bytes.ReplaceAll(cr.Certificate, ecdsaWithSHA256, append(ecdsaWithSHA256[:9:9], 0x09))
+	}
+	c := startResponder(t, r)
+	c.TrustAnchors = nil // the renamed signature cannot verify
+	enr, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := r.requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	ir, conf := reqs[0], reqs[1]
+	cs := conf.Body.CertConf[0]
+	want := sha256.Sum256(enr.Certificate.Raw)
+	if ir.Header.PVNO != cmp.PVNO2 || conf.Header.PVNO != cmp.PVNO3 {
+		t.Errorf("pvno ir %d certConf %d, want 2 and 3", ir.Header.PVNO, conf.Header.PVNO)
+	}
+	if cs.HashAlg == nil || !cs.HashAlg.Algorithm.Equal(cmp.OIDSHA256) || !bytes.Equal(cs.CertHash, want[:]) {
+		t.Errorf("certConf hashAlg %v certHash %x, want SHA-256 %x", cs.HashAlg, cs.CertHash, want)
 	}
 }

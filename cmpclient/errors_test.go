@@ -3,7 +3,6 @@ package cmpclient
 import (
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
@@ -43,29 +42,6 @@ func TestErrorText(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.err.Error(); got != tt.want {
 				t.Errorf("got  %s\nwant %s", got, tt.want)
-			}
-		})
-	}
-}
-
-func TestParseRetryAfter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	tests := []struct {
-		in   string
-		want time.Duration
-	}{
-		{"", -1},
-		{"0", 0},
-		{"120", 2 * time.Minute},
-		{"-5", -1},
-		{"soon", -1},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			if got := parseRetryAfter(tt.in, now); got != tt.want {
-				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -1,0 +1,149 @@
+package cmpclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestHTTPBehaviour covers the transport: Retry-After, timeouts, basic
+// auth.
+func TestHTTPBehaviour(t *testing.T) {
+	pki := newTestPKI(t)
+
+	t.Run("503_retry_after_then_success", func(t *testing.T) {
+		var busy atomic.Int32
+		r := &responder{pki: pki}
+		r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+			if n == 0 {
+				busy.Add(1)
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return true
+			}
+			return false
+		}
+		c := startResponder(t, r)
+		start := time.Now()
+		if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err != nil {
+			t.Fatal(err)
+		}
+		if busy.Load() != 1 || len(r.requests()) != 2 {
+			t.Errorf("503 answered %d times, %d CMP requests served; want 1 and 2 (ir again, certConf)", busy.Load(), len(r.requests()))
+		}
+		if time.Since(start) < time.Second {
+			t.Errorf("did not wait for Retry-After")
+		}
+	})
+
+	t.Run("503_retry_after_past_deadline", func(t *testing.T) {
+		r := &responder{pki: pki}
+		r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		c := startResponder(t, r)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Enroll(ctx, certRequest(t, "leaf"))
+		var e *Error
+		if !errors.As(err, &e) || e.HTTPStatus != 503 || !strings.Contains(err.Error(), "past the deadline") {
+			t.Fatalf("got %v, want a 503 *Error saying the wait is past the deadline", err)
+		}
+		if time.Since(start) > time.Second {
+			t.Errorf("waited %v although the wait could not succeed", time.Since(start))
+		}
+	})
+
+	t.Run("503_retries_bounded", func(t *testing.T) {
+		r := &responder{pki: pki}
+		var calls atomic.Int32
+		r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+			calls.Add(1)
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return true
+		}
+		c := startResponder(t, r)
+		_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+		var e *Error
+		if !errors.As(err, &e) || e.HTTPStatus != 503 || !strings.Contains(err.Error(), "HTTP 503 Service Unavailable: server still busy after 5 retries") {
+			t.Fatalf("got %v, want a 503 *Error after bounded retries", err)
+		}
+		if n := calls.Load(); n != maxBusyRetries+1 {
+			t.Errorf("%d attempts, want %d", n, maxBusyRetries+1)
+		}
+	})
+
+	t.Run("slow_server_past_message_timeout", func(t *testing.T) {
+		r := &responder{pki: pki}
+		r.http = func(n int, w http.ResponseWriter, hr *http.Request) bool {
+			// Read the request so the server notices the client leaving.
+			io.Copy(io.Discard, hr.Body)
+			select {
+			case <-hr.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+			return true
+		}
+		c := startResponder(t, r)
+		c.MessageTimeout = 200 * time.Millisecond
+		start := time.Now()
+		_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+		if err == nil || !strings.Contains(err.Error(), "message timeout 200ms") {
+			t.Fatalf("got %v, want a message timeout error", err)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("took %v", d)
+		}
+	})
+
+	t.Run("basic_auth", func(t *testing.T) {
+		r := &responder{pki: pki}
+		var user, pass atomic.Value
+		r.http = func(n int, w http.ResponseWriter, hr *http.Request) bool {
+			u, p, _ := hr.BasicAuth()
+			user.Store(u)
+			pass.Store(p)
+			return false
+		}
+		c := startResponder(t, r)
+		c.Username, c.Password = "alice", "open sesame"
+		if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err != nil {
+			t.Fatal(err)
+		}
+		if user.Load() != "alice" || pass.Load() != "open sesame" {
+			t.Errorf("basic auth %v:%v", user.Load(), pass.Load())
+		}
+	})
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", -1},
+		{"0", 0},
+		{"120", 2 * time.Minute},
+		{"-5", -1},
+		{"soon", -1},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := parseRetryAfter(tt.in, now); got != tt.want {
+				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -237,23 +238,49 @@ func TestLogHookNeverSeesSecrets(t *testing.T) {
 	}
 }
 
-// TestTLS checks TLSConfig and NewTransport against a TLS server.
+// TestTLS checks TLSConfig and NewTransport against a TLS server that
+// requires a client certificate (mutual TLS).
 func TestTLS(t *testing.T) {
 	pki := newTestPKI(t)
 	r := &responder{pki: pki}
 	srv := httptest.NewUnstartedServer(r)
-	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake below is expected
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // refused handshakes are expected
+	srv.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: x509.NewCertPool()}
+	srv.TLS.ClientCAs.AddCert(pki.root)
 	srv.StartTLS()
 	defer srv.Close()
-	c := startResponder(t, r)
-	c.URL = srv.URL
-	c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig([]*x509.Certificate{srv.Certificate()}, nil, ""))}
-	if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err != nil {
-		t.Fatalf("with the server's certificate trusted: %v", err)
+
+	clientKey := newKey(t)
+	clientCert := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "tls client"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		clientKey.Public(), pki.root, pki.rootKey)
+	mtls := &tls.Certificate{Certificate: [][]byte{clientCert.Raw}, PrivateKey: clientKey}
+	serverRoots := []*x509.Certificate{srv.Certificate()}
+	tests := []struct {
+		name       string
+		roots      []*x509.Certificate
+		clientCert *tls.Certificate
+		serverName string
+		wantErr    string
+	}{
+		{name: "trusted_with_client_certificate", roots: serverRoots, clientCert: mtls},
+		{name: "server_name_override", roots: serverRoots, clientCert: mtls, serverName: "example.com"},
+		{name: "wrong_server_name", roots: serverRoots, clientCert: mtls, serverName: "other.example", wantErr: "other.example"},
+		{name: "untrusted_server", roots: []*x509.Certificate{pki.root}, clientCert: mtls, wantErr: "certificate"},
+		{name: "no_client_certificate", roots: serverRoots, wantErr: "certificate"},
 	}
-	c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig([]*x509.Certificate{pki.root}, nil, ""))}
-	if _, err := c.Enroll(testContext(t), certRequest(t, "leaf")); err == nil || !strings.Contains(err.Error(), "certificate") {
-		t.Fatalf("with another root trusted: %v, want a TLS verification error", err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := startResponder(t, r)
+			c.URL = srv.URL
+			c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig(tt.roots, tt.clientCert, tt.serverName))}
+			_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
+			}
+		})
 	}
 }
 

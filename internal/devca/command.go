@@ -2,6 +2,7 @@ package devca
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/pem"
 	"errors"
 	"flag"
@@ -29,6 +30,10 @@ It serves CMP over HTTP (RFC 6712) at /.well-known/cmp,
 PBM credential (reference + secret, PasswordBasedMac or PBMAC1) for ir, p10cr
 and genm, or with a signature by a certificate of this CA (cr, kur, rr, and
 the rest) or, for ir and p10cr, by a certificate that chains to a -trust anchor.
+
+With -tls it serves HTTPS with a server certificate it issues itself (trust
+ca.crt), optionally requiring client certificates of this CA; -basic-auth adds
+HTTP basic authentication on top of CMP protection.
 
 When ready it prints one JSON line to standard output:
   {"url":..., "reference":..., "secret":..., "ca_certificate_file":..., ...}
@@ -75,6 +80,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		implicit   = fs.Bool("implicit-confirm", false, "grant implicit confirmation to clients that ask for it")
 		polls      = fs.Int("poll", 0, "answer each enrollment with `N` waiting statuses (ip/cp/kup waiting, then pollRep) before delivering")
 		checkAfter = fs.Duration("check-after", defaultCheckAfter, "checkAfter sent while polling")
+		useTLS     = fs.Bool("tls", false, "serve HTTPS with a server certificate the CA issues itself for the listen address and loopback names")
+		clientAuth = fs.Bool("tls-require-client-cert", false, "with -tls: require a client certificate issued by this CA (mutual TLS)")
+		basicAuth  = fs.String("basic-auth", "", "require HTTP basic authentication `user:password` on every request (default: env DEVCA_BASIC_AUTH)")
 		faults     = fs.String("fault", "", "comma-separated misbehaviours for client tests: "+strings.Join(faultNames(), ", "))
 	)
 	fs.Usage = func() {
@@ -103,7 +111,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devca: -fault: %v\n", err)
 		return 2
 	}
+	if *basicAuth == "" {
+		*basicAuth = os.Getenv("DEVCA_BASIC_AUTH")
+	}
+	var user, password string
+	if *basicAuth != "" {
+		var ok bool
+		if user, password, ok = strings.Cut(*basicAuth, ":"); !ok || user == "" {
+			fmt.Fprintln(stderr, "devca: -basic-auth wants user:password")
+			return 2
+		}
+	}
+	if *clientAuth && !*useTLS {
+		fmt.Fprintln(stderr, "devca: -tls-require-client-cert needs -tls")
+		return 2
+	}
 	cfg := Config{
+		Username:          user,
+		Password:          password,
 		Dir:               *dir,
 		Reference:         *reference,
 		Secret:            *secret,
@@ -143,18 +168,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	addr := ln.Addr().String()
+	scheme := "http"
+	if *useTLS {
+		if srv.TLSConfig, err = ca.ServerTLSConfig(*clientAuth, tlsHosts(addr)...); err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "devca: %v\n", err)
+			return 1
+		}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+		scheme = "https"
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
 	absDir, _ := filepath.Abs(cfg.Dir)
-	addr := ln.Addr().String()
 	fmt.Fprintf(stderr, "devca: DEVELOPMENT CA, NOT FOR PRODUCTION USE: keys are stored unencrypted in %s\n", absDir)
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintf(stderr, "devca: WARNING: listening on %s, which is not a loopback address\n", addr)
 	}
-	fmt.Fprintf(stderr, "devca: serving CMP at http://%s/.well-known/cmp (reference %s); stop with Ctrl-C\n", addr, ca.Reference())
+	fmt.Fprintf(stderr, "devca: serving CMP at %s://%s/.well-known/cmp (reference %s); stop with Ctrl-C\n", scheme, addr, ca.Reference())
 	out.write(Ready{
-		URL:                   "http://" + addr + "/.well-known/cmp",
+		URL:                   scheme + "://" + addr + "/.well-known/cmp",
 		Reference:             ca.Reference(),
 		Secret:                ca.Secret(),
 		CACertificateFile:     ca.CACertificateFile(),

@@ -296,6 +296,8 @@ func TestCommandFlags(t *testing.T) {
 		{name: "stray argument", args: []string{"extra"}, code: 2, stderr: "unexpected arguments"},
 		{name: "default validity above max", args: []string{"-dir", "DIR", "-max-validity", "1h", "-default-validity", "2h"}, code: 1, stderr: "exceeds max validity"},
 		{name: "missing trust file", args: []string{"-trust", "/nonexistent/trust.pem"}, code: 2, stderr: "-trust"},
+		{name: "client certificates without TLS", args: []string{"-tls-require-client-cert"}, code: 2, stderr: "needs -tls"},
+		{name: "basic auth without password", args: []string{"-basic-auth", "user"}, code: 2, stderr: "user:password"},
 		{name: "address in use", args: []string{"-dir", "DIR", "-listen", "LISTENER"}, code: 1, stderr: "address already in use"},
 	}
 	for _, tc := range tests {

@@ -40,6 +40,12 @@ type Config struct {
 	Polls      int
 	CheckAfter time.Duration
 
+	// Username and Password, when Username is set, are the HTTP basic
+	// authentication every request must carry (as some CAs, e.g. MTG CLM,
+	// require in addition to CMP protection); others get HTTP 401.
+	Username string
+	Password string
+
 	// Faults switches on misbehaviour for tests of clients; see Faults.
 	Faults []Fault
 

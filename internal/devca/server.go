@@ -1,6 +1,7 @@
 package devca
 
 import (
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
@@ -119,6 +120,11 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no CMP endpoint here; use /.well-known/cmp or /.well-known/cmp/p/<profile>", http.StatusNotFound)
 		return
 	}
+	if ca.cfg.Username != "" && !ca.basicAuthOK(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="cmpv2 development CA", charset="UTF-8"`)
+		http.Error(w, "HTTP basic authentication required", http.StatusUnauthorized)
+		return
+	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "CMP over HTTP uses POST (RFC 6712)", http.StatusMethodNotAllowed)
@@ -158,6 +164,15 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(resp)
+}
+
+// basicAuthOK checks the request's HTTP basic authentication in constant
+// time.
+func (ca *CA) basicAuthOK(r *http.Request) bool {
+	user, pass, ok := r.BasicAuth()
+	userOK := subtle.ConstantTimeCompare([]byte(user), []byte(ca.cfg.Username)) == 1
+	passOK := subtle.ConstantTimeCompare([]byte(pass), []byte(ca.cfg.Password)) == 1
+	return ok && userOK && passOK
 }
 
 // cmpPath returns the profile named by a request path, and whether the

@@ -20,10 +20,12 @@ import (
 //
 //	cmp kur (transaction 3f2a…): rejection: badPOP, badRequest: "signature does not verify"
 type Error struct {
-	// Op is the operation: "ir", "cr", "kur", "p10cr", "rr", "genm", or
-	// "certConf" / "pollReq" for a failure in a later step.
+	// Op is the operation: "ir", "cr", "kur", "p10cr", "rr" or "genm".
 	Op            string
 	TransactionID []byte
+	// Request is the message the failure answered: Op, or a later message
+	// of the transaction such as "certConf" or "pollReq".
+	Request string
 
 	// Status, FailInfo and StatusString come from the PKIStatusInfo of the
 	// response or of the error message. FailInfo is zero when absent.
@@ -54,6 +56,10 @@ func (e *Error) Error() string {
 	var sb strings.Builder
 	sb.WriteString(opPrefix(e.Op, e.TransactionID))
 	sb.WriteString(": ")
+	if e.Request != "" && e.Request != e.Op {
+		sb.WriteString(e.Request)
+		sb.WriteString(": ")
+	}
 	if e.Body != "" {
 		if e.Body == cmp.BodyError.String() {
 			sb.WriteString("error message: ")
@@ -99,6 +105,7 @@ func statusError(t *transaction, body cmp.BodyType, si cmp.PKIStatusInfo) *Error
 	return &Error{
 		Op:            t.op,
 		TransactionID: t.id,
+		Request:       t.sending,
 		Status:        si.Status,
 		FailInfo:      si.FailInfo,
 		StatusString:  si.StatusString,
@@ -113,11 +120,17 @@ func statusError(t *transaction, body cmp.BodyType, si cmp.PKIStatusInfo) *Error
 type ProtocolError struct {
 	Op            string
 	TransactionID []byte
-	Cause         error
+	// Request is the message the invalid response answered (see Error).
+	Request string
+	Cause   error
 }
 
 func (e *ProtocolError) Error() string {
-	return opPrefix(e.Op, e.TransactionID) + ": invalid response: " + e.Cause.Error()
+	to := ""
+	if e.Request != "" && e.Request != e.Op {
+		to = " to " + e.Request
+	}
+	return opPrefix(e.Op, e.TransactionID) + ": invalid response" + to + ": " + e.Cause.Error()
 }
 
 func (e *ProtocolError) Unwrap() error { return e.Cause }
@@ -157,7 +170,7 @@ func (e *CertificateRejectedError) Error() string {
 		s += fmt.Sprintf(" (serial %s)", e.Certificate.SerialNumber.Text(16))
 	}
 	if e.ConfirmErr != nil {
-		s += "; sending the rejection also failed: " + e.ConfirmErr.Error()
+		s += "; sending the rejection failed: " + strings.TrimPrefix(e.ConfirmErr.Error(), opPrefix(e.Op, e.TransactionID)+": ")
 	}
 	return s
 }
@@ -181,7 +194,10 @@ func (e *UnconfirmedError) Error() string {
 	if e.Certificate != nil {
 		serial = " serial " + e.Certificate.SerialNumber.Text(16)
 	}
-	return fmt.Sprintf("%s: certificate%s was issued but not confirmed: %v", opPrefix(e.Op, e.TransactionID), serial, e.Err)
+	prefix := opPrefix(e.Op, e.TransactionID)
+	// The cause usually names the same transaction; say it once.
+	cause := strings.TrimPrefix(e.Err.Error(), prefix+": ")
+	return fmt.Sprintf("%s: certificate%s was issued but not confirmed: %s", prefix, serial, cause)
 }
 
 func (e *UnconfirmedError) Unwrap() error { return e.Err }

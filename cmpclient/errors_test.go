@@ -33,6 +33,16 @@ func TestErrorText(t *testing.T) {
 			want: `cmp rr (transaction 3f2a01): HTTP 502 Bad Gateway: upstream down`,
 		},
 		{
+			name: "later_message_of_the_transaction",
+			err:  &Error{Op: "ir", Request: "certConf", TransactionID: tx, Status: cmp.StatusRejection, FailInfo: cmp.FailSystemUnavail, Body: "error"},
+			want: `cmp ir (transaction 3f2a01): certConf: error message: rejection: systemUnavail`,
+		},
+		{
+			name: "protocol_later_message",
+			err:  &ProtocolError{Op: "ir", Request: "pollReq", TransactionID: tx, Cause: ErrUnexpectedBody},
+			want: `cmp ir (transaction 3f2a01): invalid response to pollReq: unexpected body type`,
+		},
+		{
 			name: "protocol",
 			err:  &ProtocolError{Op: "cr", TransactionID: tx, Cause: ErrRecipNonce},
 			want: `cmp cr (transaction 3f2a01): invalid response: recipNonce does not match the request's senderNonce`,

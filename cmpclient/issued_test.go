@@ -58,6 +58,10 @@ func TestNoCertificateLost(t *testing.T) {
 		if enr == nil || enr.Certificate == nil {
 			t.Fatal("enrollment not returned with the error")
 		}
+		want := "was issued but not confirmed: certConf: error message: rejection: systemUnavail"
+		if !strings.Contains(err.Error(), want) || strings.Count(err.Error(), "(transaction ") != 1 {
+			t.Errorf("error %q does not read %q naming the transaction once", err, want)
+		}
 	})
 
 	t.Run("pkiconf_lost", func(t *testing.T) {
@@ -72,7 +76,7 @@ func TestNoCertificateLost(t *testing.T) {
 		c := startResponder(t, r)
 		enr, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
 		var u *UnconfirmedError
-		if !errors.As(err, &u) || enr == nil || enr.Certificate == nil || !strings.Contains(err.Error(), "HTTP 502") {
+		if !errors.As(err, &u) || enr == nil || enr.Certificate == nil || !strings.Contains(err.Error(), "not confirmed: certConf: HTTP 502 Bad Gateway: gateway gone") {
 			t.Fatalf("got %v, %v; want the enrollment and an UnconfirmedError naming HTTP 502", enr, err)
 		}
 	})

@@ -26,6 +26,9 @@ type transaction struct {
 	// peerNonce is the senderNonce of the last response: the recipNonce of
 	// the next request.
 	peerNonce []byte
+	// sending is the body type of the request in flight, named in errors
+	// when it is not the transaction's first message (e.g. "certConf").
+	sending string
 }
 
 func (c *Client) newTransaction(op string, cred Credentials, sender *cmp.GeneralName) (*transaction, error) {
@@ -66,7 +69,12 @@ func (t *transaction) wrap(err error) error {
 
 // protocolError builds a *ProtocolError of this transaction.
 func (t *transaction) protocolError(cause error) *ProtocolError {
-	return &ProtocolError{Op: t.op, TransactionID: t.id, Cause: cause}
+	return &ProtocolError{Op: t.op, TransactionID: t.id, Request: t.sending, Cause: cause}
+}
+
+// httpError builds an *Error for an HTTP failure of this transaction.
+func (t *transaction) httpError(status int, detail string) *Error {
+	return &Error{Op: t.op, TransactionID: t.id, Request: t.sending, HTTPStatus: status, Detail: detail}
 }
 
 // request describes one message to send and what may answer it.
@@ -89,7 +97,8 @@ func (t *transaction) roundTrip(ctx context.Context, r request) (*cmp.Message, e
 	if err != nil {
 		return nil, t.wrap(fmt.Errorf("encode %s: %w", r.body.Type, err))
 	}
-	t.c.log(MessageLog{Direction: "send", Operation: t.op, Type: r.body.Type.String(), TransactionID: t.id, Size: len(der)})
+	t.sending = r.body.Type.String()
+	t.c.log(MessageLog{Direction: "send", Operation: t.op, Type: t.sending, TransactionID: t.id, Size: len(der)})
 	raw, httpStatus, err := t.c.exchange(ctx, t, der)
 	if err != nil {
 		return nil, err
@@ -245,8 +254,7 @@ func (t *transaction) negativeError(resp *cmp.Message, httpStatus int, unprotect
 		si = resp.Body.RevRep.Status[0]
 	default:
 		if httpStatus != 0 {
-			return &Error{Op: t.op, TransactionID: t.id, HTTPStatus: httpStatus,
-				Detail: fmt.Sprintf("with a CMP %s message", resp.Body.Type)}
+			return t.httpError(httpStatus, fmt.Sprintf("with a CMP %s message", resp.Body.Type))
 		}
 		return t.protocolError(fmt.Errorf("%w: %s", ErrUnprotected, resp.Body.Type))
 	}

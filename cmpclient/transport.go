@@ -101,7 +101,7 @@ func (c *Client) exchange(ctx context.Context, t *transaction, req []byte) (body
 		// RFC 9110 15.6.4: the server is busy and says when to come back;
 		// wait only a bounded number of times, and only if that is still
 		// within the caller's time.
-		busy := &Error{Op: t.op, TransactionID: t.id, HTTPStatus: status}
+		busy := t.httpError(status, "")
 		switch dl, hasDeadline := ctx.Deadline(); {
 		case attempt >= maxBusyRetries:
 			busy.Detail = fmt.Sprintf("server still busy after %d retries", attempt)
@@ -180,7 +180,7 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	if isCMP && len(data) > 0 {
 		return data, resp.StatusCode, retryAfter, nil
 	}
-	return nil, resp.StatusCode, retryAfter, &Error{Op: t.op, TransactionID: t.id, HTTPStatus: resp.StatusCode, Detail: snippet(data)}
+	return nil, resp.StatusCode, retryAfter, t.httpError(resp.StatusCode, snippet(data))
 }
 
 func isCMPContentType(v string) bool {

@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -337,5 +338,42 @@ func TestCertConfHashAlg(t *testing.T) {
 	}
 	if cs.HashAlg == nil || !cs.HashAlg.Algorithm.Equal(cmp.OIDSHA256) || !bytes.Equal(cs.CertHash, want[:]) {
 		t.Errorf("certConf hashAlg %v certHash %x, want SHA-256 %x", cs.HashAlg, cs.CertHash, want)
+	}
+}
+
+// TestConcurrentEnrollments: one Client serves concurrent operations, each
+// in its own transaction.
+func TestConcurrentEnrollments(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	c := startResponder(t, r)
+	const workers, each = 4, 3
+	errs := make(chan error, workers*each)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				_, err := c.Enroll(testContext(t), certRequest(t, fmt.Sprintf("w%d-%d", w, i)))
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	ids := map[string]bool{}
+	for _, m := range r.requests() {
+		if m.Body.Type == cmp.BodyIR {
+			ids[string(m.Header.TransactionID)] = true
+		}
+	}
+	if len(ids) != workers*each {
+		t.Errorf("%d distinct transactionIDs for %d enrollments", len(ids), workers*each)
 	}
 }

@@ -1,14 +1,3 @@
-// Package cmpclient is a client for the Certificate Management Protocol
-// (CMP, RFC 9810 / RFC 4210) over HTTP (RFC 6712), for end entities: it
-// enrolls certificates (ir, cr, kur, p10cr), revokes them (rr) and asks
-// general questions (genm), following the Lightweight CMP Profile
-// (RFC 9483).
-//
-// A Client holds the configuration; its methods run one transaction each,
-// take a context first and return plain Go values and an error. Failures
-// reported by the server are *Error; responses that break the protocol are
-// *ProtocolError; a certificate that was issued but not confirmed comes
-// back together with an *UnconfirmedError, so it is never lost.
 package cmpclient
 
 import (

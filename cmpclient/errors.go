@@ -85,7 +85,7 @@ func (e *Error) Error() string {
 			sb.WriteString(strconv.Quote(d))
 		}
 		if e.Unprotected {
-			sb.WriteString(" [unprotected error message]")
+			sb.WriteString(" [unprotected: not authenticated]")
 		}
 		if e.HTTPStatus != 0 {
 			fmt.Fprintf(&sb, " (HTTP %d %s)", e.HTTPStatus, http.StatusText(e.HTTPStatus))

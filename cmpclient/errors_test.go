@@ -25,7 +25,7 @@ func TestErrorText(t *testing.T) {
 			name: "error_message_with_code_details_http",
 			err: &Error{Op: "ir", TransactionID: tx, Status: cmp.StatusRejection, FailInfo: cmp.FailTransactionIDInUse,
 				ErrorCode: &code, ErrorDetails: []string{"retry later"}, Body: "error", HTTPStatus: 400, Unprotected: true},
-			want: `cmp ir (transaction 3f2a01): error message: rejection: transactionIdInUse (errorCode 42) "retry later" [unprotected error message] (HTTP 400 Bad Request)`,
+			want: `cmp ir (transaction 3f2a01): error message: rejection: transactionIdInUse (errorCode 42) "retry later" [unprotected: not authenticated] (HTTP 400 Bad Request)`,
 		},
 		{
 			name: "http_only",

@@ -361,7 +361,7 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				_, err := c.Enroll(testContext(t), client1Req())
 				var e *Error
-				if !errors.As(err, &e) || !e.Unprotected || !strings.Contains(err.Error(), "[unprotected error message]") {
+				if !errors.As(err, &e) || !e.Unprotected || !strings.Contains(err.Error(), "[unprotected: not authenticated]") {
 					t.Fatalf("got %v, want an *Error marked unprotected", err)
 				}
 			},

@@ -313,3 +313,58 @@ func flipProtection(t *testing.T, der []byte) []byte {
 	out[i+len(m.Protection)/2] ^= 0x01
 	return out
 }
+
+// TestAllowUnprotectedErrors: with the option, negative answers without
+// valid protection are reported (marked unauthenticated); positive ones are
+// still refused.
+func TestAllowUnprotectedErrors(t *testing.T) {
+	pki := newTestPKI(t)
+	errorBody := func(_, resp *cmp.Message) {
+		resp.Body = cmp.Body{Type: cmp.BodyError, Error: &cmp.ErrorMsgContent{Status: cmp.PKIStatusInfo{
+			Status: cmp.StatusRejection, FailInfo: cmp.FailNotAuthorized, HasFailInfo: true}}}
+	}
+	rejection := func(_, resp *cmp.Message) {
+		resp.Body.CertRep.Response[0] = cmp.CertResponse{Status: cmp.PKIStatusInfo{
+			Status: cmp.StatusRejection, FailInfo: cmp.FailBadCertTemplate, HasFailInfo: true}}
+	}
+	unprotected := func(resp *cmp.Message) error { return nil }
+	badMAC := func(resp *cmp.Message) error { return macProtect(resp, []byte("someone else's secret"), nil) }
+	tests := []struct {
+		name    string
+		mutate  func(req, resp *cmp.Message)
+		protect func(resp *cmp.Message) error
+		allow   bool
+		want    string // *Error text, or "" for ErrUnprotected/ErrProtection
+	}{
+		{name: "unprotected_error_refused", mutate: errorBody, protect: unprotected},
+		{name: "unprotected_error_allowed", mutate: errorBody, protect: unprotected, allow: true, want: "error message: rejection: notAuthorized [unprotected: not authenticated]"},
+		{name: "bad_mac_error_allowed", mutate: errorBody, protect: badMAC, allow: true, want: "notAuthorized [unprotected: not authenticated]"},
+		{name: "unprotected_rejection_allowed", mutate: rejection, protect: unprotected, allow: true, want: "rejection: badCertTemplate [unprotected: not authenticated]"},
+		{name: "unprotected_rejection_refused", mutate: rejection, protect: unprotected},
+		{name: "unprotected_certificate_refused_even_if_allowed", protect: unprotected, allow: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &responder{pki: pki, protect: tt.protect}
+			if tt.mutate != nil {
+				r.mutate = func(n int, req, resp *cmp.Message) {
+					if n == 0 {
+						tt.mutate(req, resp)
+					}
+				}
+			}
+			c := startResponder(t, r)
+			c.AllowUnprotectedErrors = tt.allow
+			_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+			var e *Error
+			switch {
+			case tt.want == "":
+				if !errors.Is(err, ErrUnprotected) && !errors.Is(err, ErrProtection) {
+					t.Fatalf("got %v, want the protection refused", err)
+				}
+			case !errors.As(err, &e) || !e.Unprotected || !strings.Contains(err.Error(), tt.want):
+				t.Fatalf("got %v, want an unprotected *Error containing %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -161,27 +161,25 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 		return nil, t.protocolError(cause)
 	}
 	h := &resp.Header
+	var headerErr error
 	switch {
 	case h.PVNO != cmp.PVNO2 && h.PVNO != cmp.PVNO3:
-		return resp, t.protocolError(fmt.Errorf("%w %d", ErrPVNO, h.PVNO))
+		headerErr = fmt.Errorf("%w %d", ErrPVNO, h.PVNO)
 	case !bytes.Equal(h.TransactionID, req.Header.TransactionID):
-		return resp, t.protocolError(fmt.Errorf("%w: got %x", ErrTransactionID, h.TransactionID))
+		headerErr = fmt.Errorf("%w: got %x", ErrTransactionID, h.TransactionID)
 	case !bytes.Equal(h.RecipNonce, req.Header.SenderNonce):
-		return resp, t.protocolError(fmt.Errorf("%w: got %x, sent %x", ErrRecipNonce, h.RecipNonce, req.Header.SenderNonce))
+		headerErr = fmt.Errorf("%w: got %x, sent %x", ErrRecipNonce, h.RecipNonce, req.Header.SenderNonce)
 	case len(h.SenderNonce) == 0 && resp.Body.Type != cmp.BodyError:
-		return resp, t.protocolError(ErrSenderNonce)
+		headerErr = ErrSenderNonce
+	}
+	if headerErr != nil {
+		return resp, t.protocolError(withErrorHint(resp, headerErr))
 	}
 
 	unprotected := false
 	if err := t.verifyProtection(resp); err != nil {
 		if !t.c.AllowUnprotectedErrors || !isNegative(resp) {
-			if resp.Body.Type == cmp.BodyError && resp.Body.Error != nil {
-				// Tell the person what the server (apparently) said, marked
-				// as unauthenticated: often it explains the bad protection,
-				// e.g. a wrong secret.
-				err = fmt.Errorf("%w (unauthenticated error message in the response: %s)", err, resp.Body.Error.Status)
-			}
-			return resp, t.protocolError(err)
+			return resp, t.protocolError(withErrorHint(resp, err))
 		}
 		unprotected = true
 	}
@@ -209,6 +207,16 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 		}
 	}
 	return resp, t.protocolError(fmt.Errorf("%w %s in answer to %s (want %s)", ErrUnexpectedBody, resp.Body.Type, req.Body.Type, bodyNames(expect)))
+}
+
+// withErrorHint adds what an error message that failed the checks says,
+// marked as unauthenticated: it often explains the failure (a wrong
+// secret, a request the server could not read).
+func withErrorHint(resp *cmp.Message, err error) error {
+	if resp.Body.Type != cmp.BodyError || resp.Body.Error == nil {
+		return err
+	}
+	return fmt.Errorf("%w (unauthenticated error message in the response: %s)", err, resp.Body.Error.Status)
 }
 
 // isNegative reports whether resp is an error message or a response whose

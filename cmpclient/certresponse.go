@@ -44,7 +44,7 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 		if polls >= maxPolls {
 			return nil, t.wrap(fmt.Errorf("still waiting after %d polls", polls))
 		}
-		if resp, err = t.poll(ctx, cr.CertReqID, repType); err != nil {
+		if resp, err = t.poll(ctx, cr.CertReqID, []cmp.BodyType{repType}); err != nil {
 			return nil, err
 		}
 	}
@@ -109,19 +109,20 @@ func (t *transaction) certResponse(resp *cmp.Message, p10 bool) (*cmp.CertRespon
 	return cr, nil
 }
 
-// poll sends pollReq until the CA answers with the final repType response
+// poll sends pollReq until the CA answers with one of the final body types
 // (RFC 9810 section 5.3.22), waiting checkAfter seconds between rounds as
 // long as ctx allows.
-func (t *transaction) poll(ctx context.Context, certReqID int64, repType cmp.BodyType) (*cmp.Message, error) {
+func (t *transaction) poll(ctx context.Context, certReqID int64, final []cmp.BodyType) (*cmp.Message, error) {
+	expect := append([]cmp.BodyType{cmp.BodyPollRep}, final...)
 	for round := 0; round < maxPolls; round++ {
 		resp, err := t.roundTrip(ctx, request{
 			body:   cmp.Body{Type: cmp.BodyPollReq, PollReq: []int64{certReqID}},
-			expect: []cmp.BodyType{cmp.BodyPollRep, repType},
+			expect: expect,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if resp.Body.Type == repType {
+		if resp.Body.Type != cmp.BodyPollRep {
 			return resp, nil
 		}
 		var entry *cmp.PollRepEntry
@@ -149,6 +150,19 @@ func (t *transaction) poll(ctx context.Context, certReqID int64, repType cmp.Bod
 		}
 	}
 	return nil, t.wrap(fmt.Errorf("still waiting after %d polls", maxPolls))
+}
+
+// roundTripDelayed is roundTrip for requests other than ir/cr/kur/p10cr:
+// a server that cannot answer at once sends an error message with status
+// waiting, and the answer is then polled for with certReqId -1 (RFC 9810
+// section 5.3.22, RFC 9483 section 4.4).
+func (t *transaction) roundTripDelayed(ctx context.Context, r request) (*cmp.Message, error) {
+	resp, err := t.roundTrip(ctx, r)
+	var e *Error
+	if err != nil && errors.As(err, &e) && e.Body == cmp.BodyError.String() && e.Status == cmp.StatusWaiting && !e.Unprotected {
+		return t.poll(ctx, -1, r.expect)
+	}
+	return resp, err
 }
 
 // confirm sends certConf for cert — accepted when status is nil, else the

@@ -38,7 +38,7 @@ func (c *Client) GeneralMessage(ctx context.Context, items []InfoTypeAndValue) (
 	for i, it := range items {
 		in[i] = cmp.InfoTypeAndValue{Type: it.Type, Value: it.Value}
 	}
-	resp, err := t.roundTrip(ctx, request{
+	resp, err := t.roundTripDelayed(ctx, request{
 		body:   cmp.Body{Type: cmp.BodyGenM, GenMsg: in},
 		expect: []cmp.BodyType{cmp.BodyGenP},
 	})

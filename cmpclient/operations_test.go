@@ -377,3 +377,46 @@ func TestConcurrentEnrollments(t *testing.T) {
 		t.Errorf("%d distinct transactionIDs for %d enrollments", len(ids), workers*each)
 	}
 }
+
+// TestDelayedGeneralMessage: a genm answered with an error message
+// "waiting" is polled for with certReqId -1 until the genp arrives
+// (RFC 9810 section 5.3.22, RFC 9483 section 4.4).
+func TestDelayedGeneralMessage(t *testing.T) {
+	pki := newTestPKI(t)
+	caCerts, err := cmp.CACertsValue([][]byte{pki.root.Raw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &responder{pki: pki}
+	r.pollRep = func(req *cmp.Message) []cmp.PollRepEntry {
+		return []cmp.PollRepEntry{{CertReqID: -1, CheckAfter: 0}}
+	}
+	r.mutate = func(n int, req, resp *cmp.Message) {
+		switch n {
+		case 0:
+			resp.Body = cmp.Body{Type: cmp.BodyError, Error: &cmp.ErrorMsgContent{Status: cmp.PKIStatusInfo{Status: cmp.StatusWaiting}}}
+		case 2:
+			resp.Body = cmp.Body{Type: cmp.BodyGenP, GenMsg: []cmp.InfoTypeAndValue{{Type: cmp.OIDCACerts, Value: caCerts}}}
+		}
+	}
+	c := startResponder(t, r)
+	rec := &logRecorder{}
+	c.Log = rec.log
+	certs, err := c.CACerts(testContext(t))
+	if err != nil || len(certs) != 1 || !certs[0].Equal(pki.root) {
+		t.Fatalf("CACerts = %v, %v", certs, err)
+	}
+	want := "send genm,receive error,send pollReq,receive pollRep,send pollReq,receive genp"
+	var got []string
+	for _, m := range rec.msgs {
+		got = append(got, m.Direction+" "+m.Type)
+	}
+	if strings.Join(got, ",") != want {
+		t.Errorf("messages %v, want %s", got, want)
+	}
+	for _, m := range r.requests()[1:] {
+		if len(m.Body.PollReq) != 1 || m.Body.PollReq[0] != -1 {
+			t.Errorf("pollReq %v, want certReqId -1", m.Body.PollReq)
+		}
+	}
+}

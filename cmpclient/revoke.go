@@ -90,7 +90,7 @@ func (c *Client) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.
 		CertDetails: cmp.CertTemplate{Issuer: cert.RawIssuer, SerialNumber: cert.SerialNumber},
 		Extensions:  []pkix.Extension{ext},
 	}
-	resp, err := t.roundTrip(ctx, request{
+	resp, err := t.roundTripDelayed(ctx, request{
 		body:   cmp.Body{Type: cmp.BodyRR, RevReq: []cmp.RevDetails{details}},
 		expect: []cmp.BodyType{cmp.BodyRP},
 	})

@@ -28,7 +28,7 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 	if t.c.ImplicitConfirm {
 		generalInfo = []cmp.InfoTypeAndValue{cmp.ImplicitConfirmITAV()}
 	}
-	resp, err := t.roundTrip(ctx, request{body: body, generalInfo: generalInfo, expect: []cmp.BodyType{repType}})
+	resp, err := t.roundTripDelayed(ctx, request{body: body, generalInfo: generalInfo, expect: []cmp.BodyType{repType}})
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +152,11 @@ func (t *transaction) poll(ctx context.Context, certReqID int64, final []cmp.Bod
 	return nil, t.wrap(fmt.Errorf("still waiting after %d polls", maxPolls))
 }
 
-// roundTripDelayed is roundTrip for requests other than ir/cr/kur/p10cr:
-// a server that cannot answer at once sends an error message with status
+// roundTripDelayed is roundTrip for a transaction's first request: a
+// server that cannot answer at once may send an error message with status
 // waiting, and the answer is then polled for with certReqId -1 (RFC 9810
-// section 5.3.22, RFC 9483 section 4.4).
+// section 5.3.22, RFC 9483 section 4.4). (For ir/cr/kur/p10cr the usual
+// way is an ip/cp/kup with status waiting, handled in certRequest.)
 func (t *transaction) roundTripDelayed(ctx context.Context, r request) (*cmp.Message, error) {
 	resp, err := t.roundTrip(ctx, r)
 	var e *Error

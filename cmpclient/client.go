@@ -111,9 +111,10 @@ type Enrollment struct {
 	// ExtraCerts are the extraCerts of the response carrying the
 	// certificate (the response signer and chains).
 	ExtraCerts []*x509.Certificate
-	// Chain is the issuer chain of Certificate, leaf excluded, built from
-	// ExtraCerts and CACerts when possible (verified against TrustAnchors
-	// when those are set), nearest issuer first.
+	// Chain is the issuer chain of Certificate, leaf excluded, nearest
+	// issuer first, built from ExtraCerts and CACerts. With TrustAnchors set
+	// it is the verified chain and ends with the anchor; without, it follows
+	// issuer signatures as far as the response allows (possibly empty).
 	Chain []*x509.Certificate
 	// Status is the PKIStatusInfo the CA gave the request; grantedWithMods
 	// means the CA changed what was asked for.

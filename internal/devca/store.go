@@ -17,13 +17,21 @@ import (
 // store is the record of every certificate the CA issued and revoked. It is
 // an append-only file of JSON lines, one record per line, synced to disk
 // before the CA answers (so a certificate a client holds is never missing
-// after a crash), and replayed on start. A torn last line (crash while
+// after a crash), and replayed on start. Records reach the file in the
+// order they are applied, so a revocation always follows its issue. A torn last line (crash while
 // writing) is ignored: the answer that depended on it was never sent.
 type store struct {
 	mu        sync.Mutex
 	file      *os.File
 	bySerial  map[string]*storedCert
 	bySubject map[string][]*storedCert
+	// written counts records appended (under mu); synced counts those
+	// known to be on disk (under syncMu). Appends made while a sync runs
+	// share the next one (group commit), so concurrent requests do not
+	// queue for a sync each.
+	written uint64
+	syncMu  sync.Mutex
+	synced  uint64
 }
 
 // storedCert is what the CA knows about one certificate it issued.
@@ -131,19 +139,40 @@ func (s *store) apply(rec storeRecord) error {
 	return nil
 }
 
-// append writes one record, syncs it and applies it. Must hold s.mu.
-func (s *store) append(rec storeRecord) error {
+// append writes one record and applies it; it returns the record's
+// sequence number for waitSynced. Must hold s.mu.
+func (s *store) append(rec storeRecord) (uint64, error) {
 	line, err := json.Marshal(rec)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := s.file.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("certificate record: %w", err)
+		return 0, fmt.Errorf("certificate record: %w", err)
 	}
+	if err := s.apply(rec); err != nil {
+		return 0, err
+	}
+	s.written++
+	return s.written, nil
+}
+
+// waitSynced returns once record seq is on disk, syncing the file unless
+// a sync that started after the record was written covered it already.
+// Must not hold s.mu.
+func (s *store) waitSynced(seq uint64) error {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if s.synced >= seq {
+		return nil
+	}
+	s.mu.Lock()
+	upTo := s.written
+	s.mu.Unlock()
 	if err := s.file.Sync(); err != nil {
 		return fmt.Errorf("certificate record: %w", err)
 	}
-	return s.apply(rec)
+	s.synced = upTo
+	return nil
 }
 
 // serialTaken says whether a serial number was already used.
@@ -155,10 +184,10 @@ func (s *store) serialTaken(serial *big.Int) bool {
 }
 
 // addIssued records a certificate the CA is about to hand out.
+// It returns once the record is on disk.
 func (s *store) addIssued(cert *x509.Certificate, op string, now time.Time) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.append(storeRecord{
+	seq, err := s.append(storeRecord{
 		Kind:        recordIssued,
 		Serial:      cert.SerialNumber.String(),
 		Subject:     cert.Subject.String(),
@@ -166,6 +195,11 @@ func (s *store) addIssued(cert *x509.Certificate, op string, now time.Time) erro
 		Certificate: cert.Raw,
 		Op:          op,
 	})
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.waitSynced(seq)
 }
 
 // errAlreadyRevoked is returned by revoke for a certificate revoked before.
@@ -174,24 +208,31 @@ var errAlreadyRevoked = errors.New("certificate already revoked")
 // errUnknownSerial is returned for a serial number this CA never issued.
 var errUnknownSerial = errors.New("certificate not issued by this CA")
 
-// revoke records the revocation of a certificate.
+// revoke records the revocation of a certificate and returns once the
+// record is on disk.
 func (s *store) revoke(serial *big.Int, reason int, now time.Time) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	sc, ok := s.bySerial[serial.String()]
 	if !ok {
+		s.mu.Unlock()
 		return errUnknownSerial
 	}
 	if sc.revoked {
+		s.mu.Unlock()
 		return errAlreadyRevoked
 	}
-	return s.append(storeRecord{
+	seq, err := s.append(storeRecord{
 		Kind:    recordRevoked,
 		Serial:  serial.String(),
 		Subject: sc.cert.Subject.String(),
 		Time:    now.UTC(),
 		Reason:  reason,
 	})
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	return s.waitSynced(seq)
 }
 
 // lookup returns what the store knows of a serial number; the copy is safe

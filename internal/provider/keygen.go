@@ -5,17 +5,106 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 )
 
+// Key algorithm and curve names of cmpv2_certificate (SPEC section 2).
+const (
+	keyAlgorithmRSA     = "RSA"
+	keyAlgorithmECDSA   = "ECDSA"
+	keyAlgorithmEd25519 = "ED25519"
+)
+
+var (
+	keyAlgorithms = []string{keyAlgorithmRSA, keyAlgorithmECDSA, keyAlgorithmEd25519}
+	rsaKeySizes   = []int64{2048, 3072, 4096}
+	ecdsaCurves   = map[string]elliptic.Curve{"P256": elliptic.P256(), "P384": elliptic.P384(), "P521": elliptic.P521()}
+)
+
+// keySpec says which key to generate. RSABits only matters for RSA and
+// Curve only for ECDSA.
+type keySpec struct {
+	Algorithm string
+	RSABits   int
+	Curve     string
+}
+
+// generateKey makes a new private key as spec says.
+func generateKey(spec keySpec) (crypto.Signer, error) {
+	switch spec.Algorithm {
+	case keyAlgorithmRSA:
+		if !slices.Contains(rsaKeySizes, int64(spec.RSABits)) {
+			return nil, fmt.Errorf("RSA key size %d not supported (2048, 3072 or 4096)", spec.RSABits)
+		}
+		return rsa.GenerateKey(rand.Reader, spec.RSABits)
+	case keyAlgorithmECDSA:
+		curve, ok := ecdsaCurves[spec.Curve]
+		if !ok {
+			return nil, fmt.Errorf("ECDSA curve %q not supported (P256, P384 or P521)", spec.Curve)
+		}
+		return ecdsa.GenerateKey(curve, rand.Reader)
+	case keyAlgorithmEd25519:
+		_, key, err := ed25519.GenerateKey(rand.Reader)
+		return key, err
+	default:
+		return nil, fmt.Errorf("key algorithm %q not supported (RSA, ECDSA or ED25519)", spec.Algorithm)
+	}
+}
+
+// specOf describes an existing key in keySpec terms, so a user-supplied key
+// can be compared with key_algorithm, rsa_bits and ecdsa_curve.
+func specOf(key crypto.Signer) (keySpec, error) {
+	switch k := key.(type) {
+	case *rsa.PrivateKey:
+		return keySpec{Algorithm: keyAlgorithmRSA, RSABits: k.N.BitLen()}, nil
+	case *ecdsa.PrivateKey:
+		for name, curve := range ecdsaCurves {
+			if k.Curve == curve {
+				return keySpec{Algorithm: keyAlgorithmECDSA, Curve: name}, nil
+			}
+		}
+		return keySpec{}, fmt.Errorf("ECDSA curve %s not supported (P256, P384 or P521)", k.Curve.Params().Name)
+	case ed25519.PrivateKey:
+		return keySpec{Algorithm: keyAlgorithmEd25519}, nil
+	default:
+		return keySpec{}, fmt.Errorf("unsupported private key type %T", key)
+	}
+}
+
+// marshalPrivateKeyPEM encodes a key as PKCS#8 "PRIVATE KEY", the form
+// terraform-provider-tls's private_key_pem_pkcs8 and OpenSSL 3 use.
+func marshalPrivateKeyPEM(key crypto.Signer) (string, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return "", fmt.Errorf("marshal private key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+}
+
+// marshalPublicKeyPEM encodes a public key as SubjectPublicKeyInfo
+// "PUBLIC KEY", as public_key_pem shows it.
+func marshalPublicKeyPEM(pub crypto.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return "", fmt.Errorf("marshal public key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
 // parsePrivateKeyPEM parses one PEM private key: "PRIVATE KEY" (PKCS#8),
-// "RSA PRIVATE KEY" (PKCS#1) or "EC PRIVATE KEY" (SEC 1). Errors never quote
-// the key material.
+// "RSA PRIVATE KEY" (PKCS#1) or "EC PRIVATE KEY" (SEC 1), of a type and size
+// the provider can enroll. Errors never quote the key material.
 func parsePrivateKeyPEM(s string) (crypto.Signer, error) {
+	if !startsWithPEM([]byte(s)) {
+		return nil, errors.New("no PEM block found at the start")
+	}
 	block, rest := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, errors.New("no PEM block found")
@@ -41,14 +130,16 @@ func parsePrivateKeyPEM(s string) (crypto.Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse %s: %w", block.Type, err)
 	}
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
-		return k, nil
-	case *ecdsa.PrivateKey:
-		return k, nil
-	case ed25519.PrivateKey:
-		return k, nil
-	default:
+	signer, ok := key.(crypto.Signer)
+	if !ok {
 		return nil, fmt.Errorf("unsupported private key type %T", key)
 	}
+	spec, err := specOf(signer)
+	if err != nil {
+		return nil, err
+	}
+	if spec.Algorithm == keyAlgorithmRSA && spec.RSABits < 2048 {
+		return nil, fmt.Errorf("RSA key of %d bits is too small (at least 2048)", spec.RSABits)
+	}
+	return signer, nil
 }

@@ -160,6 +160,7 @@ func (p *cmpv2Provider) Configure(ctx context.Context, req provider.ConfigureReq
 func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewServerResource,
+		NewCertificateResource,
 	}
 }
 

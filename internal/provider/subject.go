@@ -5,11 +5,68 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
+// subjectModel is the `subject` object of cmpv2_certificate. Each attribute
+// holds one value, as terraform-provider-tls's subject does.
+type subjectModel struct {
+	CommonName         types.String `tfsdk:"common_name"`
+	Organization       types.String `tfsdk:"organization"`
+	OrganizationalUnit types.String `tfsdk:"organizational_unit"`
+	Country            types.String `tfsdk:"country"`
+	Province           types.String `tfsdk:"province"`
+	Locality           types.String `tfsdk:"locality"`
+	StreetAddress      types.String `tfsdk:"street_address"`
+	PostalCode         types.String `tfsdk:"postal_code"`
+	SerialNumber       types.String `tfsdk:"serial_number"`
+}
+
+var subjectAttrTypes = map[string]attr.Type{
+	"common_name":         types.StringType,
+	"organization":        types.StringType,
+	"organizational_unit": types.StringType,
+	"country":             types.StringType,
+	"province":            types.StringType,
+	"locality":            types.StringType,
+	"street_address":      types.StringType,
+	"postal_code":         types.StringType,
+	"serial_number":       types.StringType,
+}
+
+// name builds the subject to request. Unset and empty attributes are left
+// out; crypto/x509 writes the RDNs in its fixed order (C, ST, L, STREET,
+// POSTALCODE, O, OU, CN, SERIALNUMBER), the order OpenSSL's -subject
+// examples use as well.
+func (m subjectModel) name() pkix.Name {
+	one := func(v types.String) []string {
+		if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
+			return nil
+		}
+		return []string{v.ValueString()}
+	}
+	return pkix.Name{
+		CommonName:         m.CommonName.ValueString(),
+		Organization:       one(m.Organization),
+		OrganizationalUnit: one(m.OrganizationalUnit),
+		Country:            one(m.Country),
+		Province:           one(m.Province),
+		Locality:           one(m.Locality),
+		StreetAddress:      one(m.StreetAddress),
+		PostalCode:         one(m.PostalCode),
+		SerialNumber:       m.SerialNumber.ValueString(),
+	}
+}
+
 // dnAttributeTypes are the attribute type names parseDistinguishedName
-// accepts (RFC 4514 section 3 plus the ones X.509 subjects commonly use).
+// accepts: those crypto/x509/pkix prints by name, so that a parsed name
+// prints back in the same form.
 var dnAttributeTypes = map[string]asn1.ObjectIdentifier{
 	"CN":           {2, 5, 4, 3},
 	"SERIALNUMBER": {2, 5, 4, 5},
@@ -20,8 +77,6 @@ var dnAttributeTypes = map[string]asn1.ObjectIdentifier{
 	"O":            {2, 5, 4, 10},
 	"OU":           {2, 5, 4, 11},
 	"POSTALCODE":   {2, 5, 4, 17},
-	"DC":           {0, 9, 2342, 19200300, 100, 1, 25},
-	"UID":          {0, 9, 2342, 19200300, 100, 1, 1},
 }
 
 // parseDistinguishedName parses an RFC 4514 string such as
@@ -45,7 +100,7 @@ func parseDistinguishedName(s string) (pkix.RDNSequence, error) {
 		typ = strings.ToUpper(strings.TrimSpace(typ))
 		oid, known := dnAttributeTypes[typ]
 		if !known {
-			return nil, fmt.Errorf("RDN %d: unknown attribute type %q (known: CN, O, OU, C, ST, L, STREET, POSTALCODE, SERIALNUMBER, DC, UID)", i+1, typ)
+			return nil, fmt.Errorf("RDN %d: unknown attribute type %q (known: CN, O, OU, C, ST, L, STREET, POSTALCODE, SERIALNUMBER)", i+1, typ)
 		}
 		v, err := unescapeDNValue(strings.TrimSpace(value))
 		if err != nil {
@@ -53,6 +108,9 @@ func parseDistinguishedName(s string) (pkix.RDNSequence, error) {
 		}
 		if v == "" {
 			return nil, fmt.Errorf("RDN %d (%s): empty value", i+1, typ)
+		}
+		if !utf8.ValidString(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			return nil, fmt.Errorf("RDN %d (%s): value is not printable UTF-8", i+1, typ)
 		}
 		if strings.Contains(v, "+") && !strings.Contains(value, `\+`) {
 			return nil, fmt.Errorf("RDN %d (%s): multi-valued RDNs are not supported; escape a literal + as \\+", i+1, typ)
@@ -98,9 +156,8 @@ func unescapeDNValue(s string) (string, error) {
 			return "", errors.New("value ends with a lone backslash")
 		}
 		if isHex(s[i]) && i+1 < len(s) && isHex(s[i+1]) {
-			var c byte
-			fmt.Sscanf(s[i:i+2], "%02x", &c)
-			b.WriteByte(c)
+			c, _ := strconv.ParseUint(s[i:i+2], 16, 8) // both digits checked by isHex
+			b.WriteByte(byte(c))
 			i++
 			continue
 		}

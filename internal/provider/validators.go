@@ -7,7 +7,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"net/mail"
+	"net/netip"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -119,11 +122,11 @@ func checkDuration(s string) (time.Duration, error) {
 func parseCertificatesPEM(s string) ([]*x509.Certificate, error) {
 	rest := []byte(s)
 	var certs []*x509.Certificate
-	for {
+	for startsWithPEM(rest) {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			break
+			return nil, fmt.Errorf("PEM block %d is malformed", len(certs)+1)
 		}
 		if block.Type != "CERTIFICATE" {
 			// The block type is safe to show; its content may be a secret.
@@ -144,6 +147,13 @@ func parseCertificatesPEM(s string) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
+// startsWithPEM reports whether b, after leading white space, starts with a
+// PEM header. pem.Decode itself skips any text before a block, which would
+// let stray text in a configuration pass unnoticed.
+func startsWithPEM(b []byte) bool {
+	return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("-----BEGIN "))
+}
+
 func distinguishedNameValidator() validator.String {
 	return stringCheck{
 		summary:     "Invalid distinguished name",
@@ -154,3 +164,92 @@ func distinguishedNameValidator() validator.String {
 		},
 	}
 }
+
+func ipAddressValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid IP address",
+		description: "value must be an IPv4 or IPv6 address",
+		check: func(s string) error {
+			if _, err := netip.ParseAddr(s); err != nil {
+				return fmt.Errorf("%q is not an IP address", s)
+			}
+			return nil
+		},
+	}
+}
+
+func uriValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid URI",
+		description: "value must be an absolute URI such as \"spiffe://example.org/web\"",
+		check: func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil {
+				return fmt.Errorf("not a URI: %w", err)
+			}
+			if u.Scheme == "" {
+				return fmt.Errorf("%q has no scheme; a SAN URI must be absolute (RFC 5280 section 4.2.1.6)", s)
+			}
+			return nil
+		},
+	}
+}
+
+func emailValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid email address",
+		description: "value must be a bare email address such as \"ops@example.org\"",
+		check: func(s string) error {
+			addr, err := mail.ParseAddress(s)
+			if err != nil || addr.Address != s || addr.Name != "" {
+				return fmt.Errorf("%q is not a bare email address (an rfc822Name, RFC 5280 section 4.2.1.6)", s)
+			}
+			return nil
+		},
+	}
+}
+
+func dnsNameValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid DNS name",
+		description: "value must be a DNS name, optionally with a leading \"*.\" wildcard label",
+		check:       checkDNSName,
+	}
+}
+
+// checkDNSName accepts host names as a dNSName SAN holds them (RFC 5280
+// section 4.2.1.6: preferred name syntax, RFC 1034), with one leading
+// wildcard label as CAs commonly issue them.
+func checkDNSName(s string) error {
+	name := strings.TrimSuffix(strings.TrimPrefix(s, "*."), ".")
+	if name == "" || len(name) > 253 {
+		return fmt.Errorf("%q is not a DNS name", s)
+	}
+	for _, label := range strings.Split(name, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("%q is not a DNS name: bad label %q", s, label)
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return fmt.Errorf("%q is not a DNS name: character %q", s, c)
+			}
+		}
+	}
+	return nil
+}
+
+func countryValidator() validator.String {
+	return stringCheck{
+		summary:     "Invalid country code",
+		description: "value must be a two-letter ISO 3166 country code such as \"FI\"",
+		check: func(s string) error {
+			// RFC 5280 appendix A: CountryName is a PrintableString of size 2.
+			if len(s) != 2 || !isLetter(s[0]) || !isLetter(s[1]) {
+				return fmt.Errorf("%q is not a two-letter country code", s)
+			}
+			return nil
+		},
+	}
+}
+
+func isLetter(c byte) bool { return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' }

@@ -1,0 +1,234 @@
+package provider
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// issuedState is the state of a certificate issued by an IR at t0, valid
+// for 90 days, with a generated ECDSA key.
+func issuedState() certificateModel {
+	str := types.StringValue
+	subject, _ := types.ObjectValue(subjectAttrTypes, map[string]attr.Value{
+		"common_name": str("web.example"), "organization": types.StringNull(), "organizational_unit": types.StringNull(),
+		"country": types.StringNull(), "province": types.StringNull(), "locality": types.StringNull(),
+		"street_address": types.StringNull(), "postal_code": types.StringNull(), "serial_number": types.StringNull(),
+	})
+	strings := func(v ...string) types.List {
+		if v == nil {
+			return types.ListNull(types.StringType)
+		}
+		elems := make([]attr.Value, len(v))
+		for i, s := range v {
+			elems[i] = str(s)
+		}
+		return types.ListValueMust(types.StringType, elems)
+	}
+	return certificateModel{
+		Server:              types.ObjectNull(connectionAttrTypes),
+		Enrollment:          types.ObjectNull(map[string]attr.Type{"reference": types.StringType, "secret": types.StringType, "secret_wo": types.StringType, "certificate_pem": types.StringType, "private_key_pem": types.StringType}),
+		Subject:             subject,
+		DNSNames:            strings("web.example"),
+		IPAddresses:         strings(),
+		URIs:                strings(),
+		EmailAddresses:      strings(),
+		KeyUsages:           types.SetValueMust(types.StringType, []attr.Value{str("digital_signature")}),
+		ExtendedKeyUsages:   types.SetNull(types.StringType),
+		ValidityPeriodHours: types.Int64Null(),
+		KeyAlgorithm:        str("ECDSA"),
+		RSABits:             types.Int64Value(2048),
+		ECDSACurve:          str("P256"),
+		PrivateKeyPEM:       str("GENERATED-KEY-PEM"),
+		RenewBeforeExpiry:   types.StringNull(),
+		RenewAfterIssue:     types.StringNull(),
+		RotationTriggers:    types.MapValueMust(types.StringType, map[string]attr.Value{"epoch": str("1")}),
+		RevokeOnDestroy:     types.BoolValue(true),
+		RevocationReason:    str("unspecified"),
+		Timeouts: timeouts.Value{Object: types.ObjectNull(map[string]attr.Type{
+			"create": types.StringType, "update": types.StringType, "delete": types.StringType})},
+		ID:                     str("1234"),
+		CertificatePEM:         str("CERT-PEM"),
+		CAChainPEM:             str("CHAIN-PEM"),
+		SerialNumber:           str("1234"),
+		Issuer:                 str("CN=Dev CA"),
+		NotBefore:              str(t0.Format(time.RFC3339)),
+		NotAfter:               str(t1.Format(time.RFC3339)),
+		PublicKeyPEM:           str("PUB-PEM"),
+		FingerprintSHA256:      str("ab"),
+		PreviousCertificatePEM: types.StringNull(),
+		LastOperation:          str("ir"),
+		ReadyForRenewal:        types.BoolValue(false),
+		RenewalTime:            str(t0.Add(60 * 24 * time.Hour).Format(time.RFC3339)),
+	}
+}
+
+// configOf turns a planned model into what the configuration would hold:
+// computed-only attributes null, and the generated key not configured.
+func configOf(m certificateModel, userKey bool) certificateModel {
+	c := m
+	for _, s := range []*types.String{&c.ID, &c.CertificatePEM, &c.CAChainPEM, &c.SerialNumber, &c.Issuer,
+		&c.NotBefore, &c.NotAfter, &c.PublicKeyPEM, &c.FingerprintSHA256, &c.PreviousCertificatePEM,
+		&c.LastOperation, &c.RenewalTime} {
+		*s = types.StringNull()
+	}
+	c.ReadyForRenewal = types.BoolNull()
+	if !userKey {
+		c.PrivateKeyPEM = types.StringNull()
+	}
+	return c
+}
+
+func TestCertificateModifyPlan(t *testing.T) {
+	ctx := context.Background()
+	renewAt := t0.Add(60 * 24 * time.Hour)
+	var withCredentials = &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"}
+
+	cases := []struct {
+		name         string
+		now          time.Time
+		defaults     *Defaults
+		edit         func(m *certificateModel) // the planned change
+		userKey      bool                      // private_key_pem is in the configuration
+		wantCertKept bool                      // certificate_pem stays known (state only)
+		wantKeyKept  bool                      // private_key_pem stays known
+		wantWarning  string                    // "" : none
+		wantError    string
+		wantReplace  bool
+	}{
+		{name: "nothing changed before the window", now: t0.Add(time.Hour), defaults: withCredentials,
+			wantCertKept: true, wantKeyKept: true},
+		{name: "renewal window open: in-place KUR with a new key", now: renewAt, defaults: withCredentials,
+			wantKeyKept: false, wantWarning: "key update request (KUR)"},
+		{name: "revoke_on_destroy changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
+			edit:         func(m *certificateModel) { m.RevokeOnDestroy = types.BoolValue(false) },
+			wantCertKept: true, wantKeyKept: true},
+		{name: "server changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
+			edit: func(m *certificateModel) {
+				m.Server = types.ObjectValueMust(connectionAttrTypes, map[string]attr.Value{
+					"url": types.StringValue("https://other.example/cmp"), "trusted_ca_pem": types.StringNull(),
+					"server_certificate_pem": types.StringNull(), "recipient": types.StringNull(),
+					"tls": types.ObjectNull(tlsAttrTypes), "basic_auth": types.ObjectNull(basicAuthAttrTypes),
+					"implicit_confirm": types.BoolNull(), "message_timeout": types.StringNull()})
+			},
+			wantCertKept: true, wantKeyKept: true},
+		{name: "SAN added: CR keeping the key", now: t0.Add(time.Hour), defaults: withCredentials,
+			edit: func(m *certificateModel) {
+				m.DNSNames = types.ListValueMust(types.StringType, []attr.Value{types.StringValue("web.example"), types.StringValue("api.example")})
+			},
+			wantKeyKept: true, wantWarning: "certification request (CR)"},
+		{name: "rotation trigger changed: KUR with a new key", now: t0.Add(time.Hour), defaults: withCredentials,
+			edit: func(m *certificateModel) {
+				m.RotationTriggers = types.MapValueMust(types.StringType, map[string]attr.Value{"epoch": types.StringValue("2")})
+			},
+			wantWarning: "rotation_triggers changed"},
+		{name: "new user-supplied key: KUR with that key", now: t0.Add(time.Hour), defaults: withCredentials,
+			userKey: true, edit: func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue("USER-KEY-PEM") },
+			wantKeyKept: true, wantWarning: "private_key_pem changed"},
+		{name: "renewal window longer than the granted validity falls back", now: t0.Add(time.Hour), defaults: withCredentials,
+			edit:         func(m *certificateModel) { m.RenewBeforeExpiry = types.StringValue("2400h") },
+			wantCertKept: true, wantKeyKept: true, wantWarning: "Renewal window covers the whole validity"},
+		{name: "expired: replace with a new IR", now: t1.Add(time.Minute), defaults: withCredentials,
+			wantReplace: true, wantWarning: "planned replacement (new IR)"},
+		{name: "expired without IR credentials: error with the remedy", now: t1.Add(time.Minute), defaults: &Defaults{},
+			wantError: "CMPV2_REFERENCE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			overridableTimeFunc = func() time.Time { return tc.now }
+			t.Cleanup(func() { overridableTimeFunc = time.Now })
+			r := &certificateResource{defaults: tc.defaults}
+			var sresp resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sresp)
+			sch := sresp.Schema
+			empty := tftypes.NewValue(sch.Type().TerraformType(ctx), nil)
+
+			state := tfsdk.State{Schema: sch, Raw: empty}
+			if d := state.Set(ctx, issuedState()); d.HasError() {
+				t.Fatal(d)
+			}
+			planned := issuedState()
+			if tc.edit != nil {
+				tc.edit(&planned)
+			}
+			plan := tfsdk.State{Schema: sch, Raw: empty}
+			if d := plan.Set(ctx, planned); d.HasError() {
+				t.Fatal(d)
+			}
+			config := tfsdk.State{Schema: sch, Raw: empty}
+			if d := config.Set(ctx, configOf(planned, tc.userKey)); d.HasError() {
+				t.Fatal(d)
+			}
+
+			req := resource.ModifyPlanRequest{
+				Config: tfsdk.Config{Schema: sch, Raw: config.Raw},
+				Plan:   tfsdk.Plan{Schema: sch, Raw: plan.Raw},
+				State:  state,
+			}
+			resp := resource.ModifyPlanResponse{Plan: req.Plan}
+			r.ModifyPlan(ctx, req, &resp)
+
+			if tc.wantError != "" {
+				if !resp.Diagnostics.HasError() || !strings.Contains(diagText(resp.Diagnostics), tc.wantError) {
+					t.Fatalf("diagnostics %v, want an error containing %q", resp.Diagnostics, tc.wantError)
+				}
+				return
+			}
+			if resp.Diagnostics.HasError() {
+				t.Fatalf("unexpected error: %v", resp.Diagnostics)
+			}
+			var got certificateModel
+			if d := resp.Plan.Get(ctx, &got); d.HasError() {
+				t.Fatal(d)
+			}
+			if kept := !got.CertificatePEM.IsUnknown(); kept != tc.wantCertKept {
+				t.Errorf("certificate_pem kept = %v, want %v", kept, tc.wantCertKept)
+			}
+			if tc.wantCertKept && got.CertificatePEM.ValueString() != "CERT-PEM" {
+				t.Errorf("certificate_pem = %q, want the state's", got.CertificatePEM.ValueString())
+			}
+			if kept := !got.PrivateKeyPEM.IsUnknown(); kept != tc.wantKeyKept {
+				t.Errorf("private_key_pem kept = %v, want %v", kept, tc.wantKeyKept)
+			}
+			if got.ID.ValueString() != "1234" {
+				t.Errorf("id = %s, want it stable", got.ID)
+			}
+			if tc.wantCertKept && got.RenewalTime.IsUnknown() {
+				t.Error("renewal_time unknown on a state-only update")
+			}
+			if replace := len(resp.RequiresReplace) > 0; replace != tc.wantReplace {
+				t.Errorf("requires replace = %v (%v), want %v", replace, resp.RequiresReplace, tc.wantReplace)
+			}
+			if tc.wantReplace && !resp.RequiresReplace.Contains(path.Root("not_after")) {
+				t.Errorf("requires replace on %v, want not_after", resp.RequiresReplace)
+			}
+			warnings := diagText(resp.Diagnostics.Warnings())
+			if tc.wantWarning == "" && warnings != "" {
+				t.Errorf("unexpected warnings: %s", warnings)
+			}
+			if !strings.Contains(warnings, tc.wantWarning) {
+				t.Errorf("warnings %q, want one containing %q", warnings, tc.wantWarning)
+			}
+		})
+	}
+}
+
+func diagText[D interface {
+	Summary() string
+	Detail() string
+}](ds []D) string {
+	var b strings.Builder
+	for _, d := range ds {
+		b.WriteString(d.Summary() + ": " + d.Detail() + "\n")
+	}
+	return b.String()
+}

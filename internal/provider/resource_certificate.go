@@ -1,0 +1,383 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/setvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// certificateResource is `cmpv2_certificate`: one certificate enrolled and
+// maintained over CMP. Create sends an IR, an update a CR or KUR (or
+// nothing, for state-only changes; see renewal.go), Delete an RR.
+type certificateResource struct {
+	defaults *Defaults
+}
+
+var (
+	_ resource.Resource                   = (*certificateResource)(nil)
+	_ resource.ResourceWithConfigure      = (*certificateResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*certificateResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*certificateResource)(nil)
+)
+
+// NewCertificateResource returns the `cmpv2_certificate` resource.
+func NewCertificateResource() resource.Resource { return &certificateResource{} }
+
+// certificateModel is the `cmpv2_certificate` configuration, plan and state.
+type certificateModel struct {
+	// Inputs (SPEC section 2, fixed names).
+	Server              types.Object   `tfsdk:"server"`
+	Enrollment          types.Object   `tfsdk:"enrollment"`
+	Subject             types.Object   `tfsdk:"subject"`
+	DNSNames            types.List     `tfsdk:"dns_names"`
+	IPAddresses         types.List     `tfsdk:"ip_addresses"`
+	URIs                types.List     `tfsdk:"uris"`
+	EmailAddresses      types.List     `tfsdk:"email_addresses"`
+	KeyUsages           types.Set      `tfsdk:"key_usages"`
+	ExtendedKeyUsages   types.Set      `tfsdk:"extended_key_usages"`
+	ValidityPeriodHours types.Int64    `tfsdk:"validity_period_hours"`
+	KeyAlgorithm        types.String   `tfsdk:"key_algorithm"`
+	RSABits             types.Int64    `tfsdk:"rsa_bits"`
+	ECDSACurve          types.String   `tfsdk:"ecdsa_curve"`
+	PrivateKeyPEM       types.String   `tfsdk:"private_key_pem"`
+	RenewBeforeExpiry   types.String   `tfsdk:"renew_before_expiry"`
+	RenewAfterIssue     types.String   `tfsdk:"renew_after_issue"`
+	RotationTriggers    types.Map      `tfsdk:"rotation_triggers"`
+	RevokeOnDestroy     types.Bool     `tfsdk:"revoke_on_destroy"`
+	RevocationReason    types.String   `tfsdk:"revocation_reason"`
+	Timeouts            timeouts.Value `tfsdk:"timeouts"`
+
+	// Computed (fixed names).
+	ID                     types.String `tfsdk:"id"`
+	CertificatePEM         types.String `tfsdk:"certificate_pem"`
+	CAChainPEM             types.String `tfsdk:"ca_chain_pem"`
+	SerialNumber           types.String `tfsdk:"serial_number"`
+	Issuer                 types.String `tfsdk:"issuer"`
+	NotBefore              types.String `tfsdk:"not_before"`
+	NotAfter               types.String `tfsdk:"not_after"`
+	PublicKeyPEM           types.String `tfsdk:"public_key_pem"`
+	FingerprintSHA256      types.String `tfsdk:"fingerprint_sha256"`
+	PreviousCertificatePEM types.String `tfsdk:"previous_certificate_pem"`
+	LastOperation          types.String `tfsdk:"last_operation"`
+	ReadyForRenewal        types.Bool   `tfsdk:"ready_for_renewal"`
+	RenewalTime            types.String `tfsdk:"renewal_time"`
+}
+
+// enrollmentModel is the `enrollment` object: credentials for IR only.
+type enrollmentModel struct {
+	Reference      types.String `tfsdk:"reference"`
+	Secret         types.String `tfsdk:"secret"`
+	SecretWO       types.String `tfsdk:"secret_wo"`
+	CertificatePEM types.String `tfsdk:"certificate_pem"`
+	PrivateKeyPEM  types.String `tfsdk:"private_key_pem"`
+}
+
+// Defaults of the key attributes (SPEC section 2: key_algorithm ECDSA).
+const (
+	defaultKeyAlgorithm     = keyAlgorithmECDSA
+	defaultRSABits          = 2048
+	defaultECDSACurve       = "P256"
+	defaultRevocationReason = "unspecified"
+)
+
+func (r *certificateResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_certificate"
+}
+
+func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Description: desc, Computed: true}
+	}
+	resp.Schema = schema.Schema{
+		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
+			"request (IR); a change of subject, SANs or usages sends a certification request (CR); a due renewal, " +
+			"a changed `rotation_triggers` or a new `private_key_pem` sends a key update request (KUR); destroy " +
+			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA.",
+		Attributes: map[string]schema.Attribute{
+			"server": schema.SingleNestedAttribute{
+				Description: "The CMP server, in the shape of `cmpv2_server.endpoint` (pass that object as is). " +
+					"Unset attributes fall back to the provider's.",
+				Optional:   true,
+				Attributes: connectionAttributes(false),
+			},
+			"enrollment": schema.SingleNestedAttribute{
+				Description: "Credentials for the initialization request (IR) only: `reference` with `secret` or " +
+					"`secret_wo` (MAC protection), or `certificate_pem` with `private_key_pem` of an externally issued " +
+					"certificate (signature protection). Falls back to the provider's `reference` and `secret`. " +
+					"Later requests are signed with the certificate this resource holds, so changing these is a " +
+					"state-only update.",
+				Optional: true,
+				Attributes: map[string]schema.Attribute{
+					"reference": schema.StringAttribute{
+						Description: "Reference (senderKID) of the pre-shared secret.",
+						Optional:    true,
+					},
+					"secret": schema.StringAttribute{
+						Description: "Pre-shared secret; stored in state (sensitive). Prefer `secret_wo`.",
+						Optional:    true,
+						Sensitive:   true,
+						Validators: []validator.String{
+							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("secret_wo")),
+						},
+					},
+					"secret_wo": schema.StringAttribute{
+						Description: "Pre-shared secret, write-only: used for the IR and never stored " +
+							"(Terraform >= 1.11).",
+						Optional:  true,
+						Sensitive: true,
+						WriteOnly: true,
+					},
+					"certificate_pem": schema.StringAttribute{
+						Description: "Externally issued certificate (for example a manufacturer device certificate) " +
+							"that signs the IR, followed by its chain.",
+						Optional:   true,
+						Validators: []validator.String{certificatesPEMValidator()},
+					},
+					"private_key_pem": schema.StringAttribute{
+						Description: "Private key of `enrollment.certificate_pem`.",
+						Optional:    true,
+						Sensitive:   true,
+						Validators:  []validator.String{privateKeyPEMValidator()},
+					},
+				},
+			},
+			"subject": schema.SingleNestedAttribute{
+				Description: "Subject distinguished name to request. A change sends a CR.",
+				Optional:    true,
+				Attributes: map[string]schema.Attribute{
+					"common_name":         schema.StringAttribute{Description: "Common name (CN).", Optional: true},
+					"organization":        schema.StringAttribute{Description: "Organization (O).", Optional: true},
+					"organizational_unit": schema.StringAttribute{Description: "Organizational unit (OU).", Optional: true},
+					"country": schema.StringAttribute{
+						Description: "Two-letter ISO 3166 country code (C).",
+						Optional:    true,
+						Validators:  []validator.String{countryValidator()},
+					},
+					"province":       schema.StringAttribute{Description: "State or province (ST).", Optional: true},
+					"locality":       schema.StringAttribute{Description: "Locality (L).", Optional: true},
+					"street_address": schema.StringAttribute{Description: "Street address (STREET).", Optional: true},
+					"postal_code":    schema.StringAttribute{Description: "Postal code (POSTALCODE).", Optional: true},
+					"serial_number":  schema.StringAttribute{Description: "Subject serial number (SERIALNUMBER).", Optional: true},
+				},
+			},
+			"dns_names": schema.ListAttribute{
+				Description: "DNS names for the subject alternative name extension. A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.List{listvalidator.ValueStringsAre(dnsNameValidator())},
+			},
+			"ip_addresses": schema.ListAttribute{
+				Description: "IP addresses for the subject alternative name extension. A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.List{listvalidator.ValueStringsAre(ipAddressValidator())},
+			},
+			"uris": schema.ListAttribute{
+				Description: "URIs for the subject alternative name extension. A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.List{listvalidator.ValueStringsAre(uriValidator())},
+			},
+			"email_addresses": schema.ListAttribute{
+				Description: "Email addresses for the subject alternative name extension. A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.List{listvalidator.ValueStringsAre(emailValidator())},
+			},
+			"key_usages": schema.SetAttribute{
+				Description: "Key usages to request, named as terraform-provider-tls names them: " +
+					quotedList(sortedNames(keyUsages)) + ". A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators:  []validator.Set{setvalidator.ValueStringsAre(stringvalidator.OneOf(sortedNames(keyUsages)...))},
+			},
+			"extended_key_usages": schema.SetAttribute{
+				Description: "Extended key usages to request: " + quotedList(sortedNames(extendedKeyUsages)) +
+					". A change sends a CR.",
+				Optional:    true,
+				ElementType: types.StringType,
+				Validators: []validator.Set{
+					setvalidator.ValueStringsAre(stringvalidator.OneOf(sortedNames(extendedKeyUsages)...)),
+				},
+			},
+			"validity_period_hours": schema.Int64Attribute{
+				Description: "Requested validity in hours. The CA may grant less, which is not drift. A change takes " +
+					"effect with the next CR or KUR.",
+				Optional:   true,
+				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"key_algorithm": schema.StringAttribute{
+				Description: "Algorithm of the generated key: `RSA`, `ECDSA` or `ED25519`. Default `ECDSA`. " +
+					"A change generates a new key and sends a KUR.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultKeyAlgorithm),
+				Validators: []validator.String{stringvalidator.OneOf(keyAlgorithms...)},
+			},
+			"rsa_bits": schema.Int64Attribute{
+				Description: "Size of a generated RSA key: 2048, 3072 or 4096. Default 2048.",
+				Optional:    true,
+				Computed:    true,
+				Default:     int64default.StaticInt64(defaultRSABits),
+				Validators:  []validator.Int64{int64validator.OneOf(rsaKeySizes...)},
+			},
+			"ecdsa_curve": schema.StringAttribute{
+				Description: "Curve of a generated ECDSA key: `P256`, `P384` or `P521`. Default `P256`.",
+				Optional:    true,
+				Computed:    true,
+				Default:     stringdefault.StaticString(defaultECDSACurve),
+				Validators:  []validator.String{stringvalidator.OneOf(sortedNames(ecdsaCurves)...)},
+			},
+			"private_key_pem": schema.StringAttribute{
+				Description: "Private key of the certificate, PEM. Set it to bring your own key (for example from " +
+					"`tls_private_key`); a new key with the same subject and extensions sends a KUR. Left unset, the " +
+					"provider generates the key, keeps it here (sensitive) and generates a new one for every KUR.",
+				Optional:      true,
+				Computed:      true,
+				Sensitive:     true,
+				Validators:    []validator.String{privateKeyPEMValidator()},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"renew_before_expiry": schema.StringAttribute{
+				Description: "Renew (KUR) this long before `not_after`, as a Go duration such as `720h`. With " +
+					"neither this nor `renew_after_issue` set, renewal is due when one third of the granted " +
+					"validity remains.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator()},
+			},
+			"renew_after_issue": schema.StringAttribute{
+				Description: "Renew (KUR) this long after `not_before`, as a Go duration such as `2160h`. With " +
+					"both renewal settings set, the earlier time wins.",
+				Optional:   true,
+				Validators: []validator.String{durationValidator()},
+			},
+			"rotation_triggers": schema.MapAttribute{
+				Description: "Arbitrary values; any change sends a KUR with a new key, in place.",
+				Optional:    true,
+				ElementType: types.StringType,
+			},
+			"revoke_on_destroy": schema.BoolAttribute{
+				Description: "Revoke the certificate (RR) when the resource is destroyed. Default `true`.",
+				Optional:    true,
+				Computed:    true,
+				Default:     booldefault.StaticBool(true),
+			},
+			"revocation_reason": schema.StringAttribute{
+				Description: "RFC 5280 CRLReason sent with the revocation, in snake_case: " +
+					quotedList(sortedNames(revocationReasons)) + ". Default `" + defaultRevocationReason + "`.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(defaultRevocationReason),
+				Validators: []validator.String{stringvalidator.OneOf(sortedNames(revocationReasons)...)},
+			},
+
+			"id": schema.StringAttribute{
+				Description:   "Identifier of the resource, stable across CR and KUR.",
+				Computed:      true,
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"certificate_pem":          computed("The issued certificate, PEM."),
+			"ca_chain_pem":             computed("The CA certificates the server sent with it (caPubs/extraCerts), PEM."),
+			"serial_number":            computed("Serial number of the certificate, decimal."),
+			"issuer":                   computed("Issuer distinguished name, RFC 4514 form."),
+			"not_before":               computed("Start of the granted validity, RFC 3339."),
+			"not_after":                computed("End of the granted validity, RFC 3339."),
+			"public_key_pem":           computed("Public key of the certificate, PEM (SubjectPublicKeyInfo)."),
+			"fingerprint_sha256":       computed("SHA-256 fingerprint of the certificate's DER, lower-case hex."),
+			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments."),
+			"last_operation":           computed("The CMP operation that produced the current certificate: `ir`, `cr`, `kur` or `p10cr`."),
+			"ready_for_renewal": schema.BoolAttribute{
+				Description: "Whether the renewal window is open: the next plan shows an in-place KUR.",
+				Computed:    true,
+			},
+			"renewal_time": computed("When the renewal window opens, RFC 3339."),
+		},
+		Blocks: map[string]schema.Block{
+			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
+
+func (r *certificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*Defaults)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
+		return
+	}
+	r.defaults = d
+}
+
+func quotedList(names []string) string {
+	return "`" + strings.Join(names, "`, `") + "`"
+}
+
+// errNotImplemented is the diagnostic of the operations that need the CMP
+// client; they are wired to cmpclient when it is ready.
+func errNotImplemented(what string) (string, string) {
+	return "cmpv2_certificate: " + what + " not implemented yet",
+		"This build of the provider plans certificates but cannot yet " + what + " over CMP."
+}
+
+func (r *certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	resp.Diagnostics.AddError(errNotImplemented("enroll (IR)"))
+}
+
+// Read never talks to the CA (SPEC section 2): a plan over many
+// certificates costs what Terraform itself costs. Only the clock moves
+// ready_for_renewal.
+func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	var state certificateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if renewAt, err := time.Parse(time.RFC3339, state.RenewalTime.ValueString()); err == nil {
+		state.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+}
+
+// Update applies what ModifyPlan decided: a plan that kept the certificate
+// (state-only change) is stored as is; one that marked it unknown needs a
+// CR or KUR.
+func (r *certificateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan certificateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if plan.CertificatePEM.IsUnknown() {
+		resp.Diagnostics.AddError(errNotImplemented("update the certificate (CR/KUR)"))
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state certificateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
+		return // revoke_on_destroy = false: only forget
+	}
+	resp.Diagnostics.AddError(errNotImplemented("revoke (RR)"))
+}

@@ -1,0 +1,183 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// ValidateConfig checks what single-attribute validators cannot: how
+// attributes fit together. Values not known yet are skipped; they are
+// checked again when known.
+func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var c certificateModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &c)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	validateKeyAttributes(c, &resp.Diagnostics)
+	validateRenewalWindow(c, &resp.Diagnostics)
+	validateEnrollment(ctx, c.Enrollment, &resp.Diagnostics)
+	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
+}
+
+// validateKeyAttributes: rsa_bits and ecdsa_curve only with their
+// algorithm, and a user-supplied key must agree with what is configured.
+func validateKeyAttributes(c certificateModel, diags *diag.Diagnostics) {
+	if c.KeyAlgorithm.IsUnknown() {
+		return
+	}
+	algorithm := c.KeyAlgorithm.ValueString()
+	if c.KeyAlgorithm.IsNull() {
+		algorithm = defaultKeyAlgorithm
+	}
+	userKey := !c.PrivateKeyPEM.IsNull() && !c.PrivateKeyPEM.IsUnknown()
+	if userKey {
+		key, err := parsePrivateKeyPEM(c.PrivateKeyPEM.ValueString())
+		if err != nil {
+			return // the attribute's validator reports it
+		}
+		spec, err := specOf(key)
+		if err != nil {
+			return
+		}
+		if !c.KeyAlgorithm.IsNull() && spec.Algorithm != algorithm {
+			diags.AddAttributeError(path.Root("key_algorithm"), "Key algorithm does not match private_key_pem",
+				fmt.Sprintf("key_algorithm is %q but private_key_pem holds an %s key; leave key_algorithm unset "+
+					"with a user-supplied key, or make them agree.", algorithm, spec.Algorithm))
+			return
+		}
+		algorithm = spec.Algorithm
+		if spec.Algorithm == keyAlgorithmRSA && !c.RSABits.IsNull() && !c.RSABits.IsUnknown() &&
+			c.RSABits.ValueInt64() != int64(spec.RSABits) {
+			diags.AddAttributeError(path.Root("rsa_bits"), "RSA key size does not match private_key_pem",
+				fmt.Sprintf("rsa_bits is %d but private_key_pem holds a %d-bit key.", c.RSABits.ValueInt64(), spec.RSABits))
+		}
+		if spec.Algorithm == keyAlgorithmECDSA && !c.ECDSACurve.IsNull() && !c.ECDSACurve.IsUnknown() &&
+			c.ECDSACurve.ValueString() != spec.Curve {
+			diags.AddAttributeError(path.Root("ecdsa_curve"), "ECDSA curve does not match private_key_pem",
+				fmt.Sprintf("ecdsa_curve is %q but private_key_pem holds a %s key.", c.ECDSACurve.ValueString(), spec.Curve))
+		}
+	}
+	if !c.RSABits.IsNull() && algorithm != keyAlgorithmRSA {
+		diags.AddAttributeError(path.Root("rsa_bits"), "rsa_bits without an RSA key",
+			fmt.Sprintf("rsa_bits applies only to RSA keys; the key algorithm is %s.", algorithm))
+	}
+	if !c.ECDSACurve.IsNull() && algorithm != keyAlgorithmECDSA {
+		diags.AddAttributeError(path.Root("ecdsa_curve"), "ecdsa_curve without an ECDSA key",
+			fmt.Sprintf("ecdsa_curve applies only to ECDSA keys; the key algorithm is %s.", algorithm))
+	}
+}
+
+// validateRenewalWindow: a renewal window as long as the requested validity
+// would make the certificate due for renewal as soon as it is issued.
+func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
+	if c.ValidityPeriodHours.IsNull() || c.ValidityPeriodHours.IsUnknown() {
+		return
+	}
+	validity := time.Duration(c.ValidityPeriodHours.ValueInt64()) * time.Hour
+	for _, w := range []struct {
+		name string
+		v    types.String
+	}{{"renew_before_expiry", c.RenewBeforeExpiry}, {"renew_after_issue", c.RenewAfterIssue}} {
+		if w.v.IsNull() || w.v.IsUnknown() {
+			continue
+		}
+		d, err := checkDuration(w.v.ValueString())
+		if err != nil {
+			continue // the attribute's validator reports it
+		}
+		if d >= validity {
+			diags.AddAttributeError(path.Root(w.name), "Renewal window longer than the validity",
+				fmt.Sprintf("%s is %s but validity_period_hours requests only %s: the certificate would be due for "+
+					"renewal as soon as it is issued.", w.name, d, validity))
+		}
+	}
+}
+
+// validateEnrollment: one kind of IR credential, each complete, and an
+// external certificate that belongs to its key.
+func validateEnrollment(ctx context.Context, obj types.Object, diags *diag.Diagnostics) {
+	if obj.IsNull() || obj.IsUnknown() {
+		return
+	}
+	var e enrollmentModel
+	diags.Append(obj.As(ctx, &e, basetypes.ObjectAsOptions{})...)
+	if diags.HasError() {
+		return
+	}
+	p := path.Root("enrollment")
+	set := func(v types.String) bool { return !v.IsNull() }
+	mac := set(e.Reference) || set(e.Secret) || set(e.SecretWO)
+	sig := set(e.CertificatePEM) || set(e.PrivateKeyPEM)
+	if mac && sig {
+		diags.AddAttributeError(p, "Conflicting enrollment credentials",
+			"Use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
+				"private_key_pem (signature protection), not both.")
+		return
+	}
+	switch {
+	case set(e.Reference) && !set(e.Secret) && !set(e.SecretWO):
+		diags.AddAttributeError(p.AtName("secret_wo"), "Missing enrollment secret",
+			"enrollment.reference needs enrollment.secret_wo or enrollment.secret.")
+	case !set(e.Reference) && (set(e.Secret) || set(e.SecretWO)):
+		diags.AddAttributeError(p.AtName("reference"), "Missing enrollment reference",
+			"A pre-shared secret needs the reference (senderKID) the CA knows it by.")
+	case set(e.CertificatePEM) && !set(e.PrivateKeyPEM):
+		diags.AddAttributeError(p.AtName("private_key_pem"), "Missing enrollment key",
+			"enrollment.certificate_pem needs its private key in enrollment.private_key_pem.")
+	case set(e.PrivateKeyPEM) && !set(e.CertificatePEM):
+		diags.AddAttributeError(p.AtName("certificate_pem"), "Missing enrollment certificate",
+			"enrollment.private_key_pem needs the certificate it belongs to in enrollment.certificate_pem.")
+	case sig && !e.CertificatePEM.IsUnknown() && !e.PrivateKeyPEM.IsUnknown():
+		certs, err := parseCertificatesPEM(e.CertificatePEM.ValueString())
+		if err != nil {
+			return
+		}
+		key, err := parsePrivateKeyPEM(e.PrivateKeyPEM.ValueString())
+		if err != nil {
+			return
+		}
+		// RFC 4210 section 5.1.3.3: the first certificate in extraCerts is
+		// the one that verifies the protection, so it must be this key's.
+		if pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
+			diags.AddAttributeError(p.AtName("private_key_pem"), "Enrollment key does not match the certificate",
+				"The first certificate in enrollment.certificate_pem must be the one enrollment.private_key_pem belongs to.")
+		}
+	}
+}
+
+// validateSomethingToCertify: a request needs a subject or at least one SAN
+// (RFC 5280 section 4.1.2.6).
+func validateSomethingToCertify(ctx context.Context, c certificateModel, diags *diag.Diagnostics) {
+	if c.Subject.IsUnknown() {
+		return
+	}
+	if !c.Subject.IsNull() {
+		var s subjectModel
+		if c.Subject.As(ctx, &s, basetypes.ObjectAsOptions{}).HasError() {
+			return
+		}
+		for _, v := range []types.String{s.CommonName, s.Organization, s.OrganizationalUnit, s.Country, s.Province,
+			s.Locality, s.StreetAddress, s.PostalCode, s.SerialNumber} {
+			if v.IsUnknown() || v.ValueString() != "" {
+				return
+			}
+		}
+	}
+	for _, l := range []types.List{c.DNSNames, c.IPAddresses, c.URIs, c.EmailAddresses} {
+		if l.IsUnknown() || len(l.Elements()) > 0 {
+			return
+		}
+	}
+	diags.AddAttributeError(path.Root("subject"), "Nothing to certify",
+		"Set subject (for example subject = { common_name = \"...\" }) or at least one of dns_names, "+
+			"ip_addresses, uris, email_addresses.")
+}

@@ -170,4 +170,7 @@ type MACCredentials struct {
 type SignatureCredentials struct {
 	Key   crypto.Signer
 	Chain []*x509.Certificate
+	// RSAPSS signs with RSASSA-PSS instead of PKCS #1 v1.5 when Key is an
+	// RSA key (RFC 9481 section 3.1).
+	RSAPSS bool
 }

@@ -81,7 +81,7 @@ func (s SignatureCredentials) protect(c *Client, msg *cmp.Message) error {
 	if !publicKeyMatches(signer, s.Key) {
 		return fmt.Errorf("signature credentials: key does not belong to certificate %q", signer.Subject.String())
 	}
-	alg, err := cmp.SignatureAlgorithmFor(s.Key.Public(), false)
+	alg, err := cmp.SignatureAlgorithmFor(s.Key.Public(), s.RSAPSS)
 	if err != nil {
 		return fmt.Errorf("signature protection: %w", err)
 	}

@@ -2,8 +2,12 @@ package cmpclient
 
 import (
 	"bytes"
+	"crypto"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"strings"
 	"sync"
@@ -120,6 +124,33 @@ func TestInteropOpenSSLMock(t *testing.T) {
 				if rec.count("send", "certConf") != 1 {
 					t.Errorf("messages %v: want one certConf", rec.types())
 				}
+			},
+		},
+		{
+			name:   "ir_signed_rsa_pkcs1",
+			client: func(c *Client) { c.Credentials = foreignSigner(t, creds, rsaKey(t), false); c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.Enroll(testContext(t), client1Req())
+				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
+			},
+		},
+		{
+			name:   "ir_signed_rsa_pss",
+			client: func(c *Client) { c.Credentials = foreignSigner(t, creds, rsaKey(t), true); c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.Enroll(testContext(t), client1Req())
+				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
+			},
+		},
+		{
+			name: "ir_signed_ed25519",
+			client: func(c *Client) {
+				c.Credentials = foreignSigner(t, creds, ed25519Key(t), false)
+				c.TrustAnchors = anchors
+			},
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.Enroll(testContext(t), client1Req())
+				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
 			},
 		},
 		{
@@ -391,4 +422,29 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			tt.run(t, c, rec)
 		})
 	}
+}
+
+// foreignSigner issues a certificate for key under the mock's root, as a
+// device manufacturer would, and returns it as signature credentials.
+func foreignSigner(t *testing.T, creds *opensslpeer.Creds, key crypto.Signer, pss bool) SignatureCredentials {
+	t.Helper()
+	cert := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "device"}, KeyUsage: x509.KeyUsageDigitalSignature},
+		key.Public(), creds.Root.Cert, creds.Root.Key)
+	return SignatureCredentials{Key: key, Chain: []*x509.Certificate{cert}, RSAPSS: pss}
+}
+
+func rsaKey(t *testing.T) crypto.Signer {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ed25519Key(t *testing.T) crypto.Signer {
+	_, k, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }

@@ -267,7 +267,7 @@ func faultCases(b *faultBench) []faultCase {
 
 // faultTally counts outcomes across the suite, for the summary line.
 type faultTally struct {
-	mu    sync.Mutex
+	mu                             sync.Mutex
 	tried, survived, notApplicable int
 	// Certificates the CA issued during a faulted operation: returned to
 	// the caller, revoked by the CA (a rejected certConf), or never
@@ -477,4 +477,3 @@ func closedPort(t *testing.T) string {
 	}
 	return addr
 }
-

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,7 +53,7 @@ func InNetNS(t *testing.T) bool {
 	}
 
 	args := []string{"-n", "sh", "-c", `ip link set lo up && exec "$@"`, "sh",
-		os.Args[0], "-test.run", runPattern(t.Name()), "-test.v", "-test.count=1"}
+		os.Args[0], "-test.run", runPattern(t.Name(), parentRunFlag()), "-test.v", "-test.count=1"}
 	if testing.Short() {
 		args = append(args, "-test.short")
 	}
@@ -106,12 +107,53 @@ func InNetNS(t *testing.T) bool {
 
 // runPattern turns a test name such as "TestMock/pbm_sha1" into a -test.run
 // pattern that matches exactly that test: each level anchored and quoted.
-func runPattern(name string) string {
+// Levels of the parent's own -test.run pattern below the test's depth are
+// kept, so `go test -run 'TestMock/kur'` runs only the kur subtests in the
+// namespace too.
+func runPattern(name, parentRun string) string {
 	parts := strings.Split(name, "/")
 	for i, p := range parts {
 		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
 	}
+	if parentRun != "" {
+		if levels := splitRunPattern(parentRun); len(levels) > len(parts) {
+			parts = append(parts, levels[len(parts):]...)
+		}
+	}
 	return strings.Join(parts, "/")
+}
+
+// splitRunPattern splits a -test.run pattern into its per-level parts at
+// slashes outside brackets and parentheses, as the testing package does.
+func splitRunPattern(pattern string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for i := 0; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '[', '(':
+			depth++
+		case ']', ')':
+			if depth > 0 {
+				depth--
+			}
+		case '\\':
+			i++
+		case '/':
+			if depth == 0 {
+				parts = append(parts, pattern[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(parts, pattern[start:])
+}
+
+// parentRunFlag is this process's -test.run value, "" when unset.
+func parentRunFlag() string {
+	if f := flag.Lookup("test.run"); f != nil {
+		return f.Value.String()
+	}
+	return ""
 }
 
 var (

@@ -10,15 +10,19 @@ import (
 )
 
 func TestRunPattern(t *testing.T) {
-	tests := []struct{ name, want string }{
-		{"TestMock", "^TestMock$"},
-		{"TestMock/pbm_sha1", "^TestMock$/^pbm_sha1$"},
-		{"TestMock/a.b(c)", `^TestMock$/^a\.b\(c\)$`},
+	tests := []struct{ name, parentRun, want string }{
+		{"TestMock", "", "^TestMock$"},
+		{"TestMock/pbm_sha1", "", "^TestMock$/^pbm_sha1$"},
+		{"TestMock/a.b(c)", "", `^TestMock$/^a\.b\(c\)$`},
+		{"TestMock", "Interop", "^TestMock$"},
+		{"TestMock", "TestMock/kur", "^TestMock$/kur"},
+		{"TestMock", "Test(Mock|X)/k[a/b]r/deep", "^TestMock$/k[a/b]r/deep"},
+		{"TestMock/sub", "TestMock/sub", "^TestMock$/^sub$"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := runPattern(tt.name); got != tt.want {
-				t.Errorf("runPattern(%q) = %q, want %q", tt.name, got, tt.want)
+		t.Run(tt.name+"|"+tt.parentRun, func(t *testing.T) {
+			if got := runPattern(tt.name, tt.parentRun); got != tt.want {
+				t.Errorf("runPattern(%q, %q) = %q, want %q", tt.name, tt.parentRun, got, tt.want)
 			}
 		})
 	}

@@ -65,6 +65,9 @@ func TestInteropOpenSSLMock(t *testing.T) {
 		return &CertRequest{Subject: creds.Client1.Cert.Subject, Key: creds.Client1.Key}
 	}
 	anchors := []*x509.Certificate{creds.Root.Cert}
+	// Certificates for new keys of other types, for the mock to return.
+	rsaCred := creds.Issue(t, "rsa", pkix.Name{CommonName: "rsa key"}, rsaKey(t))
+	edCred := creds.Issue(t, "ed25519", pkix.Name{CommonName: "ed25519 key"}, ed25519Key(t))
 
 	// enrollOK checks a successful enrollment of the mock's -rsp_cert.
 	enrollOK := func(t *testing.T, enr *Enrollment, err error, want *x509.Certificate, op string) {
@@ -151,6 +154,24 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
 				enr, err := c.Enroll(testContext(t), client1Req())
 				enrollOK(t, enr, err, creds.Client1.Cert, "ir")
+			},
+		},
+		{
+			name:     "ir_new_rsa_key",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.RspCert(rsaCred)},
+			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA256); c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.Enroll(testContext(t), &CertRequest{Subject: rsaCred.Cert.Subject, Key: rsaCred.Key})
+				enrollOK(t, enr, err, rsaCred.Cert, "ir")
+			},
+		},
+		{
+			name:     "ir_new_ed25519_key",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.RspCert(edCred)},
+			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA256); c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.Enroll(testContext(t), &CertRequest{Subject: edCred.Cert.Subject, Key: edCred.Key})
+				enrollOK(t, enr, err, edCred.Cert, "ir")
 			},
 		},
 		{

@@ -22,7 +22,7 @@ import (
 // Cred is one key pair with its certificate, in memory and as PEM files.
 type Cred struct {
 	Cert     *x509.Certificate
-	Key      crypto.Signer // *ecdsa.PrivateKey, P-256
+	Key      crypto.Signer // P-256 *ecdsa.PrivateKey unless made by Issue
 	CertFile string        // PEM certificate
 	KeyFile  string        // PEM PKCS#8 private key, unencrypted
 }
@@ -53,22 +53,36 @@ type Creds struct {
 func NewCreds(t testing.TB) *Creds {
 	t.Helper()
 	c := &Creds{Dir: t.TempDir()}
-	c.Root = newCred(t, c.Dir, "root", pkix.Name{CommonName: "Test CMP Root CA"}, nil, 0)
-	c.Server = newCred(t, c.Dir, "server", pkix.Name{CommonName: "Mock CMP Server"}, &c.Root, x509.KeyUsageDigitalSignature)
-	c.Client1 = newCred(t, c.Dir, "client1", pkix.Name{CommonName: "client1"}, &c.Root, x509.KeyUsageDigitalSignature)
-	c.Client2 = newCred(t, c.Dir, "client2", pkix.Name{CommonName: "client1"}, &c.Root, x509.KeyUsageDigitalSignature)
-	c.Device = newCred(t, c.Dir, "device", pkix.Name{CommonName: "device"}, &c.Root, x509.KeyUsageDigitalSignature)
+	c.Root = newCred(t, c.Dir, "root", pkix.Name{CommonName: "Test CMP Root CA"}, nil, 0, p256Key(t))
+	c.Server = c.Issue(t, "server", pkix.Name{CommonName: "Mock CMP Server"}, p256Key(t))
+	c.Client1 = c.Issue(t, "client1", pkix.Name{CommonName: "client1"}, p256Key(t))
+	c.Client2 = c.Issue(t, "client2", pkix.Name{CommonName: "client1"}, p256Key(t))
+	c.Device = c.Issue(t, "device", pkix.Name{CommonName: "device"}, p256Key(t))
 	return c
 }
 
-// newCred makes a P-256 key and a certificate for it, self-signed when
-// issuer is nil (then a CA certificate), and writes both as PEM files.
-func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku x509.KeyUsage) Cred {
+// Issue makes a certificate under Root for key (any crypto/x509 key type:
+// ECDSA, RSA, Ed25519) with keyUsage digitalSignature, and writes it and
+// the key as name.crt and name.key in Dir, for example as a -rsp_cert of
+// another key type.
+func (c *Creds) Issue(t testing.TB, name string, subject pkix.Name, key crypto.Signer) Cred {
+	t.Helper()
+	return newCred(t, c.Dir, name, subject, &c.Root, x509.KeyUsageDigitalSignature, key)
+}
+
+func p256Key(t testing.TB) crypto.Signer {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		t.Fatalf("opensslpeer: generate key %s: %v", name, err)
+		t.Fatalf("opensslpeer: generate key: %v", err)
 	}
+	return key
+}
+
+// newCred makes a certificate for key, self-signed when issuer is nil
+// (then a CA certificate), and writes both as PEM files.
+func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku x509.KeyUsage, key crypto.Signer) Cred {
+	t.Helper()
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
 		t.Fatalf("opensslpeer: serial: %v", err)
@@ -86,7 +100,7 @@ func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku
 		KeyUsage:     ku,
 		SubjectKeyId: subjectKeyID(t, pub),
 	}
-	parent, signer := tmpl, crypto.Signer(key)
+	parent, signer := tmpl, key
 	if issuer == nil {
 		tmpl.IsCA = true
 		tmpl.BasicConstraintsValid = true

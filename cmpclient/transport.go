@@ -133,10 +133,12 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	hreq.Header.Set("Accept", contentType)
 	// Servers may end keep-alive connections at any time (RFC 6712 section
 	// 3.2; OpenSSL's mock closes them after a transaction without
-	// "Connection: close"), so a request can meet a stale connection. An empty
-	// Idempotency-Key lets net/http resend on a fresh connection (the header
-	// is not sent). Resending is safe: a CMP server recognises a repeated
-	// message by its transactionID and senderNonce and rejects it rather
+	// "Connection: close"), so a request can meet a stale connection. An
+	// empty Idempotency-Key lets net/http resend on a fresh connection when
+	// a reused one failed before any answer (the header is not sent). A
+	// server that did receive the first copy sees the same transactionID and
+	// senderNonce again, which RFC 9810 lets it refuse as a replay
+	// (transactionIdInUse, badSenderNonce); the exchange then fails rather
 	// than acting twice.
 	hreq.Header["Idempotency-Key"] = nil
 	if c.Username != "" || c.Password != "" {

@@ -142,6 +142,11 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithOld is not signed by the old root: %w", err)
 		}
 	}
+	if out.OldWithNew != nil {
+		if err := out.OldWithNew.CheckSignatureFrom(out.NewWithNew); err != nil {
+			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: oldWithNew is not signed by the new root: %w", err)
+		}
+	}
 	return &out, nil
 }
 

@@ -112,7 +112,9 @@ func TestGeneralMessages(t *testing.T) {
 	newRoot := newTestPKI(t)
 	newWithOld := issue(t, &x509.Certificate{Subject: newRoot.root.Subject, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}, newRoot.rootKey.Public(), pki.root, pki.rootKey)
-	update, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw}).Marshal()
+	oldWithNew := issue(t, &x509.Certificate{Subject: pki.root.Subject, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, pki.rootKey.Public(), newRoot.root, newRoot.rootKey)
+	update, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw, OldWithNew: oldWithNew.Raw}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +142,7 @@ func TestGeneralMessages(t *testing.T) {
 	}
 
 	u, err := c.RootCAUpdate(testContext(t), pki.root)
-	if err != nil || !u.NewWithNew.Equal(newRoot.root) || !u.NewWithOld.Equal(newWithOld) || u.OldWithNew != nil {
+	if err != nil || !u.NewWithNew.Equal(newRoot.root) || !u.NewWithOld.Equal(newWithOld) || !u.OldWithNew.Equal(oldWithNew) {
 		t.Errorf("RootCAUpdate = %+v, %v", u, err)
 	}
 	if req := r.requests(); !reflect.DeepEqual(req[len(req)-1].Body.GenMsg[0].Value, pki.root.Raw) {

@@ -153,6 +153,19 @@ func TestGeneralMessages(t *testing.T) {
 		t.Errorf("RootCAUpdate with another old root: %v", err)
 	}
 
+	// oldWithNew must be signed by the new root.
+	stranger := newTestPKI(t)
+	badOldWithNew := issue(t, &x509.Certificate{Subject: pki.root.Subject, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign}, pki.rootKey.Public(), stranger.root, stranger.rootKey)
+	badUpdate, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, OldWithNew: badOldWithNew.Raw}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers[cmp.OIDRootCACert.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDRootCAKeyUpdate, Value: badUpdate}}
+	if _, err := c.RootCAUpdate(testContext(t), pki.root); err == nil || !strings.Contains(err.Error(), "oldWithNew is not signed by the new root") {
+		t.Errorf("RootCAUpdate with a foreign oldWithNew: %v", err)
+	}
+
 	tmpl, err := c.CertReqTemplate(testContext(t))
 	if err != nil || tmpl.Subject == nil || tmpl.Subject.CommonName != "template" || len(tmpl.Extensions) != 1 {
 		t.Errorf("CertReqTemplate = %+v, %v", tmpl, err)

@@ -1,13 +1,16 @@
 package devca
 
 import (
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
 // general answers a genm with a genp (RFC 9483 section 4.3): caCerts,
-// rootCaCert (answered with rootCaKeyUpdate) and certReqTemplate. Other
+// rootCaCert (answered with rootCaKeyUpdate), certReqTemplate and
+// signKeyPairTypes. Other
 // info types are left out of the answer (RFC 9810 5.3.19: the receiver
 // may ignore what it does not understand); an empty genm gets all three.
 func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time) ([]byte, Event) {
@@ -46,6 +49,15 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 			// RFC 9483 4.3.2: this CA never rolls its root key, so there is
 			// no update: rootCaKeyUpdate without a value.
 			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDRootCAKeyUpdate})
+		case itav.Type.Equal(cmp.OIDSignKeyPairTypes):
+			// RFC 9810 5.3.19.2: the signature algorithms whose keys this CA
+			// certifies (and accepts for POP).
+			v, err := cmp.SignKeyPairTypesValue(signKeyPairTypes)
+			if err != nil {
+				ref := refuse(cmp.FailSystemFailure, "could not encode signKeyPairTypes")
+				return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
+			}
+			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDSignKeyPairTypes, Value: v})
 		case itav.Type.Equal(cmp.OIDCertReqTemplate):
 			// RFC 9483 4.3.3: no template means the value is absent; this
 			// CA accepts any subject and the usual extensions.
@@ -54,4 +66,17 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 	}
 	ev.Status = cmp.StatusAccepted.String()
 	return ca.answer(msg, tx, mac, cmp.Body{Type: cmp.BodyGenP, GenMsg: out}, nil, nil), ev
+}
+
+// signKeyPairTypes are the POP signature algorithms this CA accepts, as
+// RFC 9481 names them: ECDSA (no curve parameters, RFC 5758 3.2),
+// RSA PKCS#1 v1.5 (NULL parameters, RFC 4055 5) and Ed25519.
+var signKeyPairTypes = []pkix.AlgorithmIdentifier{
+	{Algorithm: cmp.OIDECDSAWithSHA256},
+	{Algorithm: cmp.OIDECDSAWithSHA384},
+	{Algorithm: cmp.OIDECDSAWithSHA512},
+	{Algorithm: cmp.OIDSHA256WithRSA, Parameters: asn1.NullRawValue},
+	{Algorithm: cmp.OIDSHA384WithRSA, Parameters: asn1.NullRawValue},
+	{Algorithm: cmp.OIDSHA512WithRSA, Parameters: asn1.NullRawValue},
+	{Algorithm: cmp.OIDEd25519},
 }

@@ -71,6 +71,16 @@ func TestOpenSSLGoldenRequests(t *testing.T) {
 				t.Errorf("caCerts: %d certificates, %v", len(certs), err)
 			}
 		}},
+		{file: "genm_signKeyPairTypes.der", want: cmp.BodyGenP, check: func(t *testing.T, m *cmp.Message) {
+			itav := cmp.FindITAV(m.Body.GenMsg, cmp.OIDSignKeyPairTypes)
+			if itav == nil {
+				t.Fatal("no signKeyPairTypes in genp")
+			}
+			algs, err := cmp.ParseSignKeyPairTypes(itav.Value)
+			if err != nil || len(algs) != len(signKeyPairTypes) {
+				t.Errorf("signKeyPairTypes: %d algorithms, %v", len(algs), err)
+			}
+		}},
 		{file: "cr.der", want: cmp.BodyError, failInfo: cmp.FailSignerNotTrusted},
 		{file: "kur.der", want: cmp.BodyError, failInfo: cmp.FailSignerNotTrusted},
 		{file: "rr_pbm.der", want: cmp.BodyError, failInfo: cmp.FailWrongIntegrity},

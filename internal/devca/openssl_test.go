@@ -239,6 +239,14 @@ func TestInteropOpenSSLOperations(t *testing.T) {
 			events: []string{"genm:accepted"},
 		},
 		{
+			name: "genm signKeyPairTypes",
+			run: func(t *testing.T, c *testCA, dir string) opensslpeer.ClientResult {
+				return c.openssl(t, append(c.pbm(), "-cmd", "genm", "-infotype", "signKeyPairTypes")...)
+			},
+			texts:  []string{"received GENP", "genp contains ITAV of type: id-it-signKeyPairTypes"},
+			events: []string{"genm:accepted"},
+		},
+		{
 			name: "implicit confirm granted",
 			cfg:  Config{ImplicitConfirm: true},
 			run: func(t *testing.T, c *testCA, dir string) opensslpeer.ClientResult {

@@ -35,7 +35,10 @@ func (v stringCheck) ValidateString(_ context.Context, req validator.StringReque
 		return
 	}
 	if err := v.check(req.ConfigValue.ValueString()); err != nil {
-		resp.Diagnostics.AddAttributeError(req.Path, v.summary, err.Error())
+		// The detail names the attribute: Terraform points at the resource,
+		// not at the attribute, when the value sits inside an object
+		// (server = { ... }, enrollment = { ... }).
+		resp.Diagnostics.AddAttributeError(req.Path, v.summary, req.Path.String()+": "+err.Error())
 	}
 }
 

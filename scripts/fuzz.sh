@@ -19,12 +19,26 @@ while read -r pkg; do
 	for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
 		echo "fuzz: $pkg $target ($fuzztime)"
 		status=ok
-		# -parallel 1: the machine is shared; one worker keeps the load bounded.
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" >"$log" 2>&1; then
+		for try in 1 2; do
+			# -parallel 1: the machine is shared; one worker keeps the load bounded.
+			if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -parallel 1 "$pkg" >"$log" 2>&1; then
+				status=ok
+				break
+			fi
+			# Go 1.26's fuzz coordinator can fail a target with a bare "context
+			# deadline exceeded" when -fuzztime expires while a worker is busy
+			# (golang/go#75804, fixed in Go 1.27). A real finding always writes
+			# its failing input; a bare deadline is retried once, then reported.
+			if ! grep -q 'Failing input written to' "$log" && grep -q 'context deadline exceeded' "$log"; then
+				status="FLAKE (fuzz deadline, golang/go#75804)"
+				echo "fuzz: $target: bare context deadline exceeded, no failing input (try $try)"
+				continue
+			fi
 			status=CRASH
 			crashed=$((crashed + 1))
 			cat "$log"
-		fi
+			break
+		done
 		# The last progress line holds the total: "fuzz: elapsed: 5s, execs: 12345 (2469/sec), ..."
 		execs=$(sed -n 's/.*execs: \([0-9]*\) .*/\1/p' "$log" | tail -n 1)
 		execs=${execs:-0}

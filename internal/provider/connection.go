@@ -1,12 +1,20 @@
 package provider
 
 import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"time"
+
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 // A connection is everything needed to talk to one CMP endpoint. It is the
@@ -114,4 +122,109 @@ func connectionAttributes(computed bool) map[string]schema.Attribute {
 		"implicit_confirm": boolean(descImplicitConfirm),
 		"message_timeout":  str(descMessageTimeout, false, durationValidator()),
 	}
+}
+
+// Connection is a resolved connection: a `server` object (or a
+// cmpv2_server's inputs) with the provider's defaults filled in where it
+// leaves attributes unset, checked and parsed. It is what a CMP client needs.
+type Connection struct {
+	URL               string
+	TrustedCAs        []*x509.Certificate
+	ServerCertificate *x509.Certificate // pinned response signer; nil when not pinned
+	Recipient         pkix.RDNSequence  // nil: the NULL-DN
+	TLS               TLSSettings
+	BasicAuth         *BasicAuth
+	ImplicitConfirm   bool
+	MessageTimeout    time.Duration
+}
+
+// resolveConnection merges the connection object found at p (null: none)
+// over the provider defaults d (nil: none). Errors name the attribute under
+// p they are about.
+func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *Defaults) (*Connection, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if d == nil {
+		d = &Defaults{MessageTimeout: defaultMessageTimeout}
+	}
+	c := &Connection{
+		URL: d.URL, TrustedCAs: d.TrustedCAs, TLS: d.TLS, BasicAuth: d.BasicAuth,
+		ImplicitConfirm: d.ImplicitConfirm, MessageTimeout: d.MessageTimeout,
+	}
+	if obj.IsUnknown() {
+		diags.AddAttributeError(p, "Unknown server", "The server connection must be known before the CA is contacted.")
+		return nil, diags
+	}
+	var m connectionModel
+	if !obj.IsNull() {
+		diags.Append(obj.As(ctx, &m, basetypes.ObjectAsOptions{})...)
+		if diags.HasError() {
+			return nil, diags
+		}
+	}
+	if s := m.URL.ValueString(); s != "" {
+		if err := checkURL(s); err != nil {
+			diags.AddAttributeError(p.AtName("url"), "Invalid CMP server URL", err.Error())
+		}
+		c.URL = s
+	}
+	if c.URL == "" {
+		diags.AddAttributeError(p.AtName("url"), "No CMP server",
+			"Set "+p.AtName("url").String()+", the provider's url, or "+envURL+".")
+	}
+	if s := m.TrustedCAPEM.ValueString(); s != "" {
+		certs, err := parseCertificatesPEM(s)
+		if err != nil {
+			diags.AddAttributeError(p.AtName("trusted_ca_pem"), "Invalid certificate PEM", err.Error())
+		}
+		c.TrustedCAs = certs
+	}
+	if s := m.ServerCertificatePEM.ValueString(); s != "" {
+		certs, err := parseCertificatesPEM(s)
+		switch {
+		case err != nil:
+			diags.AddAttributeError(p.AtName("server_certificate_pem"), "Invalid certificate PEM", err.Error())
+		case len(certs) != 1:
+			diags.AddAttributeError(p.AtName("server_certificate_pem"), "More than one pinned certificate",
+				fmt.Sprintf("server_certificate_pem pins the one certificate that signs responses; it holds %d.", len(certs)))
+		default:
+			c.ServerCertificate = certs[0]
+		}
+	}
+	if s := m.Recipient.ValueString(); s != "" {
+		rdn, err := parseDistinguishedName(s)
+		if err != nil {
+			diags.AddAttributeError(p.AtName("recipient"), "Invalid distinguished name", err.Error())
+		}
+		c.Recipient = rdn
+	}
+	if !m.TLS.IsNull() {
+		c.TLS = resolveTLS(ctx, p.AtName("tls"), m.TLS, &diags)
+	}
+	if !m.BasicAuth.IsNull() {
+		var ba basicAuthModel
+		diags.Append(m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{})...)
+		if ba.Username.ValueString() == "" || ba.Password.ValueString() == "" {
+			diags.AddAttributeError(p.AtName("basic_auth"), "Incomplete basic_auth", "basic_auth needs username and password.")
+		}
+		c.BasicAuth = &BasicAuth{Username: ba.Username.ValueString(), Password: ba.Password.ValueString()}
+	}
+	if !m.ImplicitConfirm.IsNull() {
+		c.ImplicitConfirm = m.ImplicitConfirm.ValueBool()
+	}
+	if s := m.MessageTimeout.ValueString(); s != "" {
+		t, err := checkDuration(s)
+		if err != nil {
+			diags.AddAttributeError(p.AtName("message_timeout"), "Invalid duration", err.Error())
+		}
+		c.MessageTimeout = t
+	}
+	if diags.HasError() {
+		return nil, diags
+	}
+	return c, diags
+}
+
+// object returns m as the connection object value.
+func (m connectionModel) object(ctx context.Context) (types.Object, diag.Diagnostics) {
+	return types.ObjectValueFrom(ctx, connectionAttrTypes, m)
 }

@@ -74,6 +74,7 @@ type certificateIntent struct {
 	EmailAddresses    []string
 	KeyUsages         []string
 	ExtendedKeyUsages []string
+	ValidityHours     int64 // 0: unset, the CA decides
 
 	// KeyPEM is the user-supplied key; "" when the provider generates the
 	// key. For the prior state it is the key the certificate holds.
@@ -94,8 +95,8 @@ type updateDecision struct {
 // needs to do to satisfy planned (SPEC section 1):
 //   - expired (now >= notAfter): replace with a new IR, since CMP does not
 //     accept an expired certificate as proof of identity;
-//   - subject, SANs or usages changed: CR, with a new key if the key must
-//     change too;
+//   - subject, SANs, usages or requested validity changed: CR, with a new
+//     key if the key must change too;
 //   - only the key must change (user key changed, generated-key parameters
 //     changed, rotation_triggers changed, renewal window open): KUR;
 //   - anything else: state only.
@@ -110,6 +111,9 @@ func classifyUpdate(prior, planned certificateIntent, now, renewAt, notAfter tim
 	var content []string
 	if prior.Subject != planned.Subject {
 		content = append(content, "subject changed")
+	}
+	if prior.ValidityHours != planned.ValidityHours {
+		content = append(content, "validity_period_hours changed")
 	}
 	for _, f := range []struct {
 		name      string
@@ -403,11 +407,13 @@ func renewalSettingsOf(m certificateModel) (s renewalSettings, known bool) {
 // any part is known only during apply.
 func intentOf(ctx context.Context, m certificateModel, keyPEM types.String) (certificateIntent, bool) {
 	c := certificateIntent{
-		KeyPEM: keyPEM.ValueString(),
+		ValidityHours: m.ValidityPeriodHours.ValueInt64(),
+		KeyPEM:        keyPEM.ValueString(),
 		KeySpec: keySpec{Algorithm: m.KeyAlgorithm.ValueString(), RSABits: int(m.RSABits.ValueInt64()),
 			Curve: m.ECDSACurve.ValueString()},
 	}
-	known := !keyPEM.IsUnknown() && !m.KeyAlgorithm.IsUnknown() && !m.RSABits.IsUnknown() && !m.ECDSACurve.IsUnknown()
+	known := !keyPEM.IsUnknown() && !m.KeyAlgorithm.IsUnknown() && !m.RSABits.IsUnknown() && !m.ECDSACurve.IsUnknown() &&
+		!m.ValidityPeriodHours.IsUnknown()
 	switch {
 	case m.Subject.IsUnknown():
 		known = false

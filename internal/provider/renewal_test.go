@@ -95,6 +95,11 @@ func TestClassifyUpdate(t *testing.T) {
 			want:    updateDecision{Op: opCR, Why: []string{"subject changed"}},
 		},
 		{
+			name: "requested validity changed: CR", prior: prior, now: before,
+			planned: edit(func(c *certificateIntent) { c.ValidityHours = 720 }),
+			want:    updateDecision{Op: opCR, Why: []string{"validity_period_hours changed"}},
+		},
+		{
 			name: "SAN added: CR", prior: prior, now: before,
 			planned: edit(func(c *certificateIntent) { c.DNSNames = append(c.DNSNames, "api.example") }),
 			want:    updateDecision{Op: opCR, Why: []string{"dns_names changed"}},

@@ -107,7 +107,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 	}
 	resp.Schema = schema.Schema{
 		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
-			"request (IR); a change of subject, SANs or usages sends a certification request (CR); a due renewal, " +
+			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
+			"(CR); a due renewal, " +
 			"a changed `rotation_triggers` or a new `private_key_pem` sends a key update request (KUR); destroy " +
 			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA.",
 		Attributes: map[string]schema.Attribute{
@@ -218,8 +219,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				},
 			},
 			"validity_period_hours": schema.Int64Attribute{
-				Description: "Requested validity in hours. The CA may grant less, which is not drift. A change takes " +
-					"effect with the next CR or KUR.",
+				Description: "Requested validity in hours. The CA may grant less, which is not drift. A change " +
+					"sends a CR.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
 			},

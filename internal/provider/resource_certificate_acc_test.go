@@ -195,6 +195,25 @@ resource "cmpv2_certificate" "test" {
 				plancheck.ExpectKnownValue(addr, tfjsonpath.New("enrollment").AtMapKey("secret_wo"), knownvalue.Null()),
 			},
 		},
+		{
+			name: "certificate planned against a cmpv2_server endpoint",
+			config: accProviderWithCredentials + `
+resource "cmpv2_server" "ca" {
+  url       = "http://127.0.0.1:8829/.well-known/cmp/p/devices"
+  recipient = "CN=Issuing CA"
+}
+resource "cmpv2_certificate" "test" {
+  subject = { common_name = "device-2" }
+  server  = cmpv2_server.ca.endpoint
+}`,
+			checks: []plancheck.PlanCheck{
+				plancheck.ExpectKnownValue("cmpv2_server.ca", tfjsonpath.New("endpoint").AtMapKey("url"),
+					knownvalue.StringExact("http://127.0.0.1:8829/.well-known/cmp/p/devices")),
+				plancheck.ExpectKnownValue(addr, tfjsonpath.New("server").AtMapKey("recipient"),
+					knownvalue.StringExact("CN=Issuing CA")),
+				plancheck.ExpectUnknownValue("cmpv2_server.ca", tfjsonpath.New("ca_certificates_pem")),
+			},
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

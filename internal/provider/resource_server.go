@@ -20,8 +20,9 @@ type serverResource struct {
 }
 
 var (
-	_ resource.Resource              = (*serverResource)(nil)
-	_ resource.ResourceWithConfigure = (*serverResource)(nil)
+	_ resource.Resource               = (*serverResource)(nil)
+	_ resource.ResourceWithConfigure  = (*serverResource)(nil)
+	_ resource.ResourceWithModifyPlan = (*serverResource)(nil)
 )
 
 // NewServerResource returns the `cmpv2_server` resource.
@@ -90,6 +91,33 @@ func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequ
 		return
 	}
 	r.defaults = d
+}
+
+// ModifyPlan derives id and endpoint from the inputs, so certificates that
+// take the endpoint as their server plan with known values.
+func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	var plan serverModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	plan.ID = plan.URL
+	endpoint, diags := plan.connection().object(ctx)
+	resp.Diagnostics.Append(diags...)
+	plan.Endpoint = endpoint
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// connection is the server's inputs as a connection object.
+func (m serverModel) connection() connectionModel {
+	return connectionModel{
+		URL: m.URL, TrustedCAPEM: m.TrustedCAPEM, ServerCertificatePEM: m.ServerCertificatePEM,
+		Recipient: m.Recipient, TLS: m.TLS, BasicAuth: m.BasicAuth, ImplicitConfirm: m.ImplicitConfirm,
+		MessageTimeout: m.MessageTimeout,
+	}
 }
 
 func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

@@ -90,6 +90,11 @@ func privateKeyPEMValidator() validator.String {
 func checkURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
+		// url.Parse's error quotes the whole input, password included.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
 		return fmt.Errorf("not a URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {

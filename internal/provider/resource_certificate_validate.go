@@ -118,8 +118,11 @@ func validateEnrollment(ctx context.Context, obj types.Object, diags *diag.Diagn
 	mac := set(e.Reference) || set(e.Secret) || set(e.SecretWO)
 	sig := set(e.CertificatePEM) || set(e.PrivateKeyPEM)
 	if mac && sig {
-		diags.AddAttributeError(p, "Conflicting enrollment credentials",
-			"Use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
+		// Attached inside the object, not to enrollment itself: for a
+		// top-level attribute Terraform prints its whole expression, which
+		// here may hold a private key.
+		diags.AddAttributeError(p.AtName("certificate_pem"), "Conflicting enrollment credentials",
+			"enrollment: use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
 				"private_key_pem (signature protection), not both.")
 		return
 	}

@@ -1,0 +1,315 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+)
+
+// secretName matches the attributes that hold secrets or private keys.
+var secretName = regexp.MustCompile(`secret|password|private_key`)
+
+// schemaAttr is what both schema packages' attributes answer.
+type schemaAttr interface {
+	IsSensitive() bool
+	IsWriteOnly() bool
+}
+
+// walkResource visits every attribute of a resource schema, nested ones
+// with their dotted path.
+func walkResource(prefix string, attrs map[string]rschema.Attribute, visit func(path string, a schemaAttr)) {
+	for name, a := range attrs {
+		p := prefix + name
+		visit(p, a)
+		if n, ok := a.(rschema.SingleNestedAttribute); ok {
+			walkResource(p+".", n.Attributes, visit)
+		}
+	}
+}
+
+func walkProvider(prefix string, attrs map[string]pschema.Attribute, visit func(path string, a schemaAttr)) {
+	for name, a := range attrs {
+		p := prefix + name
+		visit(p, a)
+		if n, ok := a.(pschema.SingleNestedAttribute); ok {
+			walkProvider(p+".", n.Attributes, visit)
+		}
+	}
+}
+
+// TestSchemaSecretsSensitive: every attribute that holds a secret, a
+// password or a private key is Sensitive (Terraform then hides it in plans
+// and output), and every *_wo attribute is write-only (never stored).
+func TestSchemaSecretsSensitive(t *testing.T) {
+	ctx := context.Background()
+	checked := 0
+	check := func(where string) func(path string, a schemaAttr) {
+		return func(path string, a schemaAttr) {
+			if secretName.MatchString(path[strings.LastIndex(path, ".")+1:]) {
+				checked++
+				if !a.IsSensitive() {
+					t.Errorf("%s: %s holds a secret but is not Sensitive", where, path)
+				}
+			}
+			if strings.HasSuffix(path, "_wo") && !a.IsWriteOnly() {
+				t.Errorf("%s: %s is not write-only", where, path)
+			}
+		}
+	}
+	var presp provider.SchemaResponse
+	p := New("test")()
+	p.Schema(ctx, provider.SchemaRequest{}, &presp)
+	walkProvider("", presp.Schema.Attributes, check("provider"))
+	for _, newRes := range p.Resources(ctx) {
+		r := newRes()
+		var mresp resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "cmpv2"}, &mresp)
+		var sresp resource.SchemaResponse
+		r.Schema(ctx, resource.SchemaRequest{}, &sresp)
+		walkResource("", sresp.Schema.Attributes, check(mresp.TypeName))
+	}
+	// provider secret, tls and basic_auth secrets of the provider, both
+	// resources' server objects, the enrollment credentials and the key.
+	if checked < 8 {
+		t.Errorf("only %d secret attributes found; the walk misses some", checked)
+	}
+	t.Logf("%d secret-holding attributes checked", checked)
+}
+
+// The secrets of TestAccSecretsNeverLogged. "¤" appears nowhere else, so an
+// error pattern can require its absence.
+const (
+	logSecretProvider = "prov¤S3cret-1a2b"
+	logSecretWO       = "wo¤S3cret-3c4d"
+	logSecretState    = "state¤S3cret-5e6f"
+	logSecretBasic    = "basic¤S3cret-7a8b"
+)
+
+// TestAccSecretsNeverLogged plans configurations full of secrets and
+// private keys with Terraform and the provider logging at TRACE into one
+// file, and checks that no secret and no line of private key material is
+// in that file, in an error, or unmarked in the plan.
+func TestAccSecretsNeverLogged(t *testing.T) {
+	clearProviderEnv(t)
+	logFile := filepath.Join(t.TempDir(), "trace.log")
+	t.Setenv("TF_ACC_LOG_PATH", logFile)
+	t.Setenv("TF_LOG", "TRACE")
+	userCertPEM, userKeyPEM := testCertificate(t, "own key")
+	devCertPEM, devKeyPEM := testCertificate(t, "device")
+	tlsCertPEM, tlsKeyPEM := testCertificate(t, "tls client")
+
+	heredoc := func(attr, pem string) string { return attr + " = <<EOT\n" + pem + "EOT\n" }
+	providerBlock := fmt.Sprintf(`
+locals {
+  provider_secret = %q
+  wo_secret       = %q
+  state_secret    = %q
+  basic_password  = %q
+}
+provider "cmpv2" {
+  url       = "http://127.0.0.1:8829/.well-known/cmp"
+  reference = "ref"
+  secret    = local.provider_secret
+}
+`, logSecretProvider, logSecretWO, logSecretState, logSecretBasic)
+	server := "server = {\nurl = \"http://127.0.0.1:8829/.well-known/cmp\"\nbasic_auth = { username = \"u\", password = local.basic_password }\ntls = {\n" +
+		heredoc("client_certificate_pem", tlsCertPEM) + heredoc("client_private_key_pem", tlsKeyPEM) + "}\n}\n"
+	valid := providerBlock + `
+resource "cmpv2_certificate" "wo" {
+  subject    = { common_name = "wo.example" }
+  enrollment = { reference = "r", secret_wo = local.wo_secret }
+` + server + `}
+resource "cmpv2_certificate" "stored" {
+  subject    = { common_name = "stored.example" }
+  enrollment = { reference = "r", secret = local.state_secret }
+` + heredoc("private_key_pem", userKeyPEM) + `}
+resource "cmpv2_certificate" "device" {
+  subject    = { common_name = "device.example" }
+  enrollment = {
+` + heredoc("certificate_pem", devCertPEM) + heredoc("private_key_pem", devKeyPEM) + `}
+}
+`
+	// noSecret wraps a pattern so that it matches only output without "¤".
+	noSecret := func(pattern string) *regexp.Regexp {
+		return regexp.MustCompile(`^(?s)[^¤]*` + pattern + `[^¤]*$`)
+	}
+	invalid := []struct {
+		name, config, want string
+	}{
+		{"conflicting credentials next to a secret", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject    = { common_name = "bad.example" }
+  enrollment = {
+    reference = "r"
+    secret    = local.state_secret
+` + heredoc("certificate_pem", devCertPEM) + heredoc("private_key_pem", devKeyPEM) + `}
+}`, `Conflicting enrollment credentials`},
+		{"secret and secret_wo together", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject    = { common_name = "bad.example" }
+  enrollment = { reference = "r", secret = local.state_secret, secret_wo = local.wo_secret }
+}`, `cannot be specified when`},
+		{"secret without reference", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject    = { common_name = "bad.example" }
+  enrollment = { secret_wo = local.wo_secret }
+}`, `Missing enrollment reference`},
+		{"password without a user", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject = { common_name = "bad.example" }
+  server  = { url = "http://127.0.0.1:8829/", basic_auth = { password = local.basic_password } }
+}`, `username`},
+		{"secret in the URL", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject = { common_name = "bad.example" }
+  server  = { url = "http://u:${local.basic_password}@127.0.0.1:8829/" }
+}`, `Invalid CMP server URL`},
+		{"private key where a certificate belongs", providerBlock + `
+resource "cmpv2_certificate" "bad" {
+  subject = { common_name = "bad.example" }
+  server  = {
+    url = "http://127.0.0.1:8829/"
+` + heredoc("trusted_ca_pem", userKeyPEM) + `}
+}`, `Invalid certificate PEM`},
+	}
+
+	sensitivePaths := map[string][]string{
+		"cmpv2_certificate.wo":     {"server.basic_auth.password", "server.tls.client_private_key_pem", "private_key_pem"},
+		"cmpv2_certificate.stored": {"enrollment.secret", "private_key_pem"},
+		"cmpv2_certificate.device": {"enrollment.private_key_pem", "private_key_pem"},
+	}
+	steps := []tfresource.TestStep{{
+		Config:             valid,
+		PlanOnly:           true,
+		ExpectNonEmptyPlan: true,
+		ConfigPlanChecks: tfresource.ConfigPlanChecks{PostApplyPreRefresh: []plancheck.PlanCheck{
+			sensitiveInPlan{paths: sensitivePaths, writeOnly: map[string]string{"cmpv2_certificate.wo": "secret_wo"}},
+		}},
+	}}
+	for _, tc := range invalid {
+		steps = append(steps, tfresource.TestStep{
+			Config:             tc.config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ExpectError:        noSecret(tc.want),
+		})
+	}
+	tfresource.Test(t, tfresource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+
+	data, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatalf("no trace log: %v", err)
+	}
+	log := withoutConfigDump(string(data))
+	// The file must hold both Terraform's and the provider's trace lines,
+	// or the check below proves nothing.
+	for _, want := range []string{"[TRACE]", "ValidateResourceConfig", "cmpv2_certificate", "tf_provider_addr", "test_terraform_plan=", "(sensitive value)"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("trace log (%d bytes) lacks %q: the provider's or Terraform's logs were not captured", len(data), want)
+		}
+	}
+	leaks := map[string]string{
+		"provider secret": logSecretProvider, "write-only secret": logSecretWO, "enrollment secret": logSecretState,
+		"basic auth password": logSecretBasic, "secret marker": "¤",
+	}
+	for name, pemText := range map[string]string{"user private key": userKeyPEM, "enrollment private key": devKeyPEM, "TLS client key": tlsKeyPEM} {
+		for i, line := range strings.Split(pemText, "\n") {
+			if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+				leaks[fmt.Sprintf("%s line %d", name, i)] = line
+			}
+		}
+	}
+	for name, secret := range leaks {
+		if i := strings.Index(log, secret); i >= 0 {
+			// Show what leads up to it (not the secret), to find the writer.
+			line := log[strings.LastIndex(log[:i], "\n")+1 : i]
+			t.Errorf("the %s appears in the TRACE log at byte %d, after: %.300s", name, i, line)
+		}
+	}
+	t.Logf("trace log: %d bytes, %d lines, %d secrets and key lines searched, %d invalid configurations with secrets planned",
+		len(data), strings.Count(log, "\n"), len(leaks), len(invalid))
+	_ = userCertPEM
+}
+
+// withoutConfigDump drops the test harness's copy of the configuration
+// (the user's own file, secrets included, logged as
+// test_terraform_configuration), keeping everything Terraform and the
+// provider logged, and the harness's copy of the rendered plan.
+func withoutConfigDump(log string) string {
+	var out strings.Builder
+	skipping := false
+	for _, line := range strings.SplitAfter(log, "\n") {
+		if !strings.HasPrefix(line, " ") {
+			// A new entry starts with its timestamp; continuation lines
+			// are indented.
+			skipping = strings.Contains(line, "Setting Terraform configuration")
+		}
+		if !skipping {
+			out.WriteString(line)
+		}
+	}
+	return out.String()
+}
+
+// sensitiveInPlan checks that the plan marks the secret attributes
+// sensitive (so the rendered plan shows "(sensitive value)") and that
+// write-only attributes are null in the plan.
+type sensitiveInPlan struct {
+	paths     map[string][]string
+	writeOnly map[string]string
+}
+
+func (c sensitiveInPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	found := 0
+	for _, rc := range req.Plan.ResourceChanges {
+		paths, ok := c.paths[rc.Address]
+		if !ok {
+			continue
+		}
+		found++
+		marks, _ := rc.Change.AfterSensitive.(map[string]any)
+		after, _ := rc.Change.After.(map[string]any)
+		for _, p := range paths {
+			if !markedSensitive(marks, strings.Split(p, ".")) {
+				resp.Error = fmt.Errorf("%s: %s is not marked sensitive in the plan", rc.Address, p)
+				return
+			}
+		}
+		if wo, ok := c.writeOnly[rc.Address]; ok {
+			enr, _ := after["enrollment"].(map[string]any)
+			if v, present := enr[wo]; !present || v != nil {
+				resp.Error = fmt.Errorf("%s: enrollment.%s is %v in the plan, want null (write-only)", rc.Address, wo, v)
+				return
+			}
+		}
+	}
+	if found != len(c.paths) {
+		resp.Error = fmt.Errorf("the plan holds %d of the %d resources checked", found, len(c.paths))
+	}
+}
+
+// markedSensitive follows path through after_sensitive: true at any level
+// marks everything below it.
+func markedSensitive(marks any, path []string) bool {
+	switch m := marks.(type) {
+	case bool:
+		return m
+	case map[string]any:
+		if len(path) == 0 {
+			return false
+		}
+		return markedSensitive(m[path[0]], path[1:])
+	}
+	return false
+}

@@ -15,6 +15,8 @@ import (
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/bench/profiling"
 )
 
 // address is where the benchmark's CLI configuration (dev_overrides) finds
@@ -22,10 +24,13 @@ import (
 const address = "registry.terraform.io/cmpv2/cmpv2floor"
 
 func main() {
+	// BENCH_PPROF_DIR: profile what the floor itself costs.
+	stop := profiling.Start("floor")
 	err := providerserver.Serve(context.Background(), newProvider, providerserver.ServeOpts{
 		Address:         address,
 		ProtocolVersion: 6,
 	})
+	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

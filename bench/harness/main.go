@@ -12,11 +12,14 @@
 //	BENCH_REPEAT   repetitions of the create+plan pair per N, median kept
 //	               (default 3 for N <= 200, else 1)
 //	BENCH_SECONDS  length of each enrollment throughput measurement (default 10)
-//	BENCH_SECTIONS which parts run (default scale,renewal,parallelism,enroll)
+//	BENCH_SECTIONS which parts run (default scale,renewal,parallelism,enroll;
+//	               add profile for pprof of the provider and of enrollment)
 //	BENCH_OUT      folder for the results (default .bench)
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
+//	BENCH_SDK_LOG  "off" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
+//	               and TF_LOG_SDK_PROTO set to OFF (both providers alike)
 //	BENCH_RENEWAL  how a tenth of the certificates become due: window
 //	               (default), clock (with BENCH_CLOCK_ENV, the provider's
 //	               clock variable) or trigger; see renewal.go
@@ -93,30 +96,43 @@ func run() error {
 	}
 	res.Renewal = mode.describe()
 
-	if slices.Contains(sections, "scale") {
+	scale, profile := slices.Contains(sections, "scale"), slices.Contains(sections, "profile")
+	if scale || profile {
 		ca, err := startDevCA(l.provider, l.dir)
 		if err != nil {
 			return err
 		}
 		s := &scaleRunner{lab: l, ca: ca, renewal: mode, logf: logf}
 		for i, n := range ns {
+			if !scale {
+				break
+			}
 			repeats := 1
 			if n <= 200 {
 				repeats = 3
 			}
 			if v := os.Getenv("BENCH_REPEAT"); v != "" {
 				if repeats, err = strconv.Atoi(v); err != nil || repeats < 1 {
+					ca.stop()
 					return fmt.Errorf("BENCH_REPEAT=%q: want a positive number", v)
 				}
 			}
 			last := i == len(ns)-1
-			logf("terraform: N=%d, %d repetition(s)%s", n, repeats, map[bool]string{true: ", then renewal", false: ""}[last && slices.Contains(sections, "renewal")])
-			s.scale(n, repeats, last && slices.Contains(sections, "renewal"))
+			renewal := last && slices.Contains(sections, "renewal")
+			logf("terraform: N=%d, %d repetition(s)%s", n, repeats, map[bool]string{true: ", then renewal", false: ""}[renewal])
+			s.scale(n, repeats, renewal)
 		}
-		if slices.Contains(sections, "parallelism") {
+		if scale && slices.Contains(sections, "parallelism") {
 			n := ns[len(ns)-1]
 			logf("terraform: N=%d with -parallelism=50", n)
 			s.parallelism(n, 50)
+		}
+		if profile {
+			var errs []string
+			res.Profiles, errs = runProfiles(l, ca, ns[len(ns)-1], logf)
+			for _, e := range errs {
+				logf("profile: %s", e)
+			}
 		}
 		ca.stop()
 		events, byOp, failures := ca.counts()
@@ -135,9 +151,11 @@ func run() error {
 		return err
 	}
 	stamp := start.UTC().Format("20060102T150405Z")
-	paths, err := writeFiles(envOr("BENCH_OUT", ".bench"), stamp, map[string][]byte{
-		"json": js, "tsv": []byte(res.tsv()), "md": []byte(md),
-	})
+	files := map[string][]byte{"json": js, "tsv": []byte(res.tsv()), "md": []byte(md)}
+	for name, text := range res.Profiles {
+		files[name+".txt"] = []byte(text)
+	}
+	paths, err := writeFiles(envOr("BENCH_OUT", ".bench"), stamp, files)
 	if err != nil {
 		return err
 	}
@@ -154,7 +172,7 @@ func machineMarkdown(m machine) string {
 
 func commandLine() string {
 	var parts []string
-	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_RENEWAL", "BENCH_CLOCK_ENV"} {
+	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_SDK_LOG", "BENCH_RENEWAL", "BENCH_CLOCK_ENV"} {
 		if v := os.Getenv(name); v != "" {
 			parts = append(parts, name+"="+v)
 		}

@@ -54,10 +54,8 @@ func newLab(repo, terraform, rev string) (*lab, error) {
 		{wrap, "./bench/providerwrap", repo},
 	}
 	for _, b := range builds {
-		cmd := exec.Command("go", "build", "-o", b.out, b.pkg)
-		cmd.Dir = b.dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return l, fmt.Errorf("go build %s: %v\n%s", b.pkg, err, out)
+		if err := goBuild(b.dir, b.out, b.pkg); err != nil {
+			return l, err
 		}
 	}
 	overrides := map[string]string{
@@ -109,6 +107,9 @@ type workspace struct {
 	dir  string
 	kind kind
 	env  []string
+	// exec, when set, is the provider binary the wrapper starts instead
+	// of the kind's.
+	exec string
 }
 
 func (l *lab) workspace(name string, k kind, env []string) (*workspace, error) {
@@ -160,11 +161,20 @@ func (w *workspace) run(label string, args ...string) (measurement, error) {
 		"TF_IN_AUTOMATION=1",
 		"BENCH_WRAP_LOG="+wrapLog,
 	)
+	if os.Getenv("BENCH_SDK_LOG") == "off" {
+		// The plugin SDKs log at TRACE unless told otherwise, and
+		// Terraform parses every line only to drop it (see
+		// docs/guides/performance.md); this turns that off for both
+		// providers alike.
+		cmd.Env = append(cmd.Env, "TF_LOG_SDK=OFF", "TF_LOG_SDK_FRAMEWORK=OFF", "TF_LOG_SDK_PROTO=OFF")
+	}
 	cmd.Env = append(cmd.Env, w.env...)
-	switch w.kind {
-	case kindPlugin:
+	switch {
+	case w.exec != "":
+		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.exec)
+	case w.kind == kindPlugin:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.floor)
-	case kindCMPv2:
+	case w.kind == kindCMPv2:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.provider)
 	}
 	start := time.Now()

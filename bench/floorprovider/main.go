@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/bench/profiling"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pluginlog"
 )
 
 // address is where the benchmark's CLI configuration (dev_overrides) finds
@@ -24,6 +25,8 @@ import (
 const address = "registry.terraform.io/cmpv2/cmpv2floor"
 
 func main() {
+	// Start the way the real provider starts (sdklog.go).
+	pluginlog.QuietSDK(false)
 	// BENCH_PPROF_DIR: profile what the floor itself costs.
 	stop := profiling.Start("floor")
 	err := providerserver.Serve(context.Background(), newProvider, providerserver.ServeOpts{

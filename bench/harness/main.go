@@ -18,8 +18,9 @@
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
-//	BENCH_SDK_LOG  "off" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
-//	               and TF_LOG_SDK_PROTO set to OFF (both providers alike)
+//	BENCH_SDK_LOG  "trace" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
+//	               and TF_LOG_SDK_PROTO at TRACE, the SDKs' default that
+//	               internal/pluginlog turns off (both providers alike)
 //	BENCH_RENEWAL  how a tenth of the certificates become due: window
 //	               (default), clock (with BENCH_CLOCK_ENV, the provider's
 //	               clock variable) or trigger; see renewal.go

@@ -161,12 +161,11 @@ func (w *workspace) run(label string, args ...string) (measurement, error) {
 		"TF_IN_AUTOMATION=1",
 		"BENCH_WRAP_LOG="+wrapLog,
 	)
-	if os.Getenv("BENCH_SDK_LOG") == "off" {
-		// The plugin SDKs log at TRACE unless told otherwise, and
-		// Terraform parses every line only to drop it (see
-		// docs/guides/performance.md); this turns that off for both
-		// providers alike.
-		cmd.Env = append(cmd.Env, "TF_LOG_SDK=OFF", "TF_LOG_SDK_FRAMEWORK=OFF", "TF_LOG_SDK_PROTO=OFF")
+	if os.Getenv("BENCH_SDK_LOG") == "trace" {
+		// The SDKs' own default, which internal/pluginlog turns off:
+		// TRACE lines Terraform parses only to drop them. For A/B runs;
+		// both providers alike.
+		cmd.Env = append(cmd.Env, "TF_LOG_SDK=TRACE", "TF_LOG_SDK_FRAMEWORK=TRACE", "TF_LOG_SDK_PROTO=TRACE")
 	}
 	cmd.Env = append(cmd.Env, w.env...)
 	switch {

@@ -13,10 +13,13 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/bench/profiling"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pluginlog"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/provider"
 )
 
 func main() {
+	// Start the way the real provider starts (sdklog.go).
+	pluginlog.QuietSDK(false)
 	stop := profiling.Start("provider")
 	err := providerserver.Serve(context.Background(), provider.New("bench"), providerserver.ServeOpts{
 		Address:         "registry.terraform.io/cmpv2/cmpv2",

@@ -18,7 +18,7 @@ import (
 var sdkVariables = []string{"TF_LOG_SDK", "TF_LOG_SDK_PROTO", "TF_LOG_SDK_FRAMEWORK"}
 
 // QuietSDK turns the SDK loggers off unless logs may be wanted: when any
-// TF_LOG* or TF_ACC_LOG* variable is set (Terraform passes its environment
+// TF_LOG* or TF_ACC_LOG* variable is set to something (Terraform passes its environment
 // to the plugin, so TF_LOG=debug still shows everything), or when debug is
 // true (a provider run with -debug prints its logs to the terminal).
 func QuietSDK(debug bool) {
@@ -34,11 +34,12 @@ func quietSDK(debug bool, environ []string, setenv func(name, value string) erro
 	}
 }
 
-// logsWanted reports whether the environment asks for any log.
+// logsWanted reports whether the environment asks for any log; an empty
+// value asks for none, as for Terraform.
 func logsWanted(environ []string) bool {
 	for _, kv := range environ {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TF_LOG") || strings.HasPrefix(name, "TF_ACC_LOG") {
+		name, value, _ := strings.Cut(kv, "=")
+		if value != "" && (strings.HasPrefix(name, "TF_LOG") || strings.HasPrefix(name, "TF_ACC_LOG")) {
 			return true
 		}
 	}

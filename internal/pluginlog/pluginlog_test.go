@@ -13,7 +13,7 @@ func TestLogsWanted(t *testing.T) {
 	}{
 		{name: "nothing set", environ: []string{"HOME=/root", "PATH=/bin"}, want: false},
 		{name: "TF_LOG", environ: []string{"TF_LOG=debug"}, want: true},
-		{name: "empty TF_LOG still counts", environ: []string{"TF_LOG="}, want: true},
+		{name: "empty TF_LOG asks for nothing", environ: []string{"TF_LOG=", "TF_LOG_PATH="}, want: false},
 		{name: "provider level", environ: []string{"TF_LOG_PROVIDER_CMPV2=trace"}, want: true},
 		{name: "explicit SDK level", environ: []string{"TF_LOG_SDK_FRAMEWORK=debug"}, want: true},
 		{name: "acceptance test log", environ: []string{"TF_ACC_LOG_PATH=/tmp/acc.log"}, want: true},

@@ -21,6 +21,8 @@
 //	BENCH_SDK_LOG  "trace" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
 //	               and TF_LOG_SDK_PROTO at TRACE, the SDKs' default that
 //	               internal/pluginlog turns off (both providers alike)
+//	BENCH_WRAP_GOGC, BENCH_WRAP_GOMEMLIMIT  GOGC and GOMEMLIMIT of the provider
+//	               processes only (bench/providerwrap)
 //	BENCH_RENEWAL  how a tenth of the certificates become due: window
 //	               (default), clock (with BENCH_CLOCK_ENV, the provider's
 //	               clock variable) or trigger; see renewal.go

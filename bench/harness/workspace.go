@@ -207,7 +207,7 @@ func baseEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "TF_") || strings.HasPrefix(name, "CMPV2_") || strings.HasPrefix(name, "BENCH_WRAP_") {
+		if strings.HasPrefix(name, "TF_") || strings.HasPrefix(name, "CMPV2_") || name == "BENCH_WRAP_EXEC" || name == "BENCH_WRAP_LOG" {
 			continue
 		}
 		env = append(env, kv)

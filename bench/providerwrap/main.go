@@ -41,6 +41,14 @@ func main() {
 	}
 	cmd := exec.Command(target, os.Args[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// BENCH_WRAP_GOGC and BENCH_WRAP_GOMEMLIMIT tune the provider's
+	// garbage collector alone, without touching Terraform's.
+	cmd.Env = os.Environ()
+	for _, name := range []string{"GOGC", "GOMEMLIMIT"} {
+		if v := os.Getenv("BENCH_WRAP_" + name); v != "" {
+			cmd.Env = append(cmd.Env, name+"="+v)
+		}
+	}
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		fmt.Fprintf(os.Stderr, "providerwrap: %v\n", err)

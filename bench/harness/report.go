@@ -107,6 +107,11 @@ func (r *results) markdown(ns []int) string {
 	b.WriteString("\nWall: elapsed seconds of the terraform command. CPU: user + system seconds of terraform and the plugin processes it waited for. " +
 		"Provider peak RSS: largest ru_maxrss of one provider process during the command, measured by a wrapper that starts the provider as its child. " +
 		"State bytes: terraform.tfstate after the command, divided by N.\n")
+	for _, x := range r.Rows {
+		if x.Note != "" {
+			fmt.Fprintf(&b, "\nNote: %s %s N=%d %s: %s\n", x.Scenario, x.Kind, x.N, x.Command, x.Note)
+		}
+	}
 	if len(r.TerraformCA.Failures) > 0 {
 		fmt.Fprintf(&b, "\nCA-side failures during the Terraform runs: %d, e.g. `%s`\n", len(r.TerraformCA.Failures), r.TerraformCA.Failures[0])
 	} else if r.TerraformCA.Events > 0 {

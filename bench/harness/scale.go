@@ -28,6 +28,8 @@ type row struct {
 	CAFailures []string `json:"ca_failures,omitempty"`
 	Error      string   `json:"error,omitempty"`
 	Skipped    string   `json:"skipped,omitempty"`
+	// Note flags a plan that did not show what the scenario expects.
+	Note string `json:"note,omitempty"`
 }
 
 // scaleRunner runs the Terraform scenarios.
@@ -88,6 +90,9 @@ func (s *scaleRunner) measure(ws *workspace, scenario string, n, parallelism int
 				r.CAFailures = failures[failuresBefore:]
 			}
 		}
+		if want := expectedPlan(scenario, st.command, n); want != "" && err == nil && m.Summary != want {
+			r.Note = fmt.Sprintf("expected %q, got %q", want, m.Summary)
+		}
 		if err != nil {
 			r.Error = err.Error()
 			switch {
@@ -102,13 +107,26 @@ func (s *scaleRunner) measure(ws *workspace, scenario string, n, parallelism int
 			}
 		}
 		s.logf("  %-18s n=%-5d %-7s p=%-3d wall %6.2fs cpu %6.2fs provider %5.1f MiB state %6.0f B/res %s%s",
-			ws.kind, n, st.command, parallelism, m.WallSec, m.CPUSec, m.ProviderMaxRSSMiB, r.StateBytesPerResource, m.Summary, firstLine(r.Error+r.Skipped))
+			ws.kind, n, st.command, parallelism, m.WallSec, m.CPUSec, m.ProviderMaxRSSMiB, r.StateBytesPerResource, m.Summary, firstLine(r.Error+r.Skipped+r.Note))
 		out = append(out, r)
 		if r.Error != "" || r.Skipped != "" {
 			break
 		}
 	}
 	return out
+}
+
+// expectedPlan is the summary line a plan of the scenario must end with.
+func expectedPlan(scenario, command string, n int) string {
+	switch {
+	case command != "plan":
+		return ""
+	case scenario == "scale":
+		return "No changes. Your infrastructure matches the configuration."
+	case scenario == "renewal":
+		return fmt.Sprintf("Plan: 0 to add, %d to change, 0 to destroy.", n/10)
+	}
+	return ""
 }
 
 func firstLine(s string) string {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,12 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	defer cancel()
 	hreq, err := http.NewRequestWithContext(mctx, http.MethodPost, c.URL, bytes.NewReader(req))
 	if err != nil {
-		return nil, 0, retryAfter, t.wrap(fmt.Errorf("build HTTP request: %w", err))
+		// url.Parse's error quotes the whole URL, password included.
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err
+		}
+		return nil, 0, retryAfter, t.wrap(fmt.Errorf("build HTTP request: Client.URL: %w", err))
 	}
 	hreq.Header.Set("Content-Type", contentType)
 	hreq.Header.Set("Accept", contentType)

@@ -3,6 +3,7 @@
 #
 # Order: $TERRAFORM (if set), `terraform` on PATH, `tofu` on PATH, then an OpenTofu
 # built from the Go module proxy into a cache directory outside the repository.
+# A CLI older than 1.11 is passed over: write-only attributes need 1.11.
 # Progress goes to stderr; stdout carries only the path.
 set -euo pipefail
 
@@ -10,14 +11,26 @@ TOFU_VERSION="${TOFU_VERSION:-v1.12.6}"
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-cmpv2"
 cached="$cache_root/tofu-$TOFU_VERSION/tofu"
 
+# recent_enough CLI: its version is at least 1.11.
+recent_enough() {
+	local v
+	v=$(TF_CLI_CONFIG_FILE=/dev/null "$1" version -json 2>/dev/null |
+		sed -n 's/.*"terraform_version": *"\([0-9]*\.[0-9]*\).*/\1/p' | head -n 1)
+	[ -n "$v" ] || return 1
+	[ "${v%%.*}" -gt 1 ] || { [ "${v%%.*}" -eq 1 ] && [ "${v#*.}" -ge 11 ]; }
+}
+
 if [ -n "${TERRAFORM:-}" ]; then
 	command -v "$TERRAFORM"
 	exit 0
 fi
 for candidate in terraform tofu; do
 	if path=$(command -v "$candidate" 2>/dev/null); then
-		echo "$path"
-		exit 0
+		if recent_enough "$path"; then
+			echo "$path"
+			exit 0
+		fi
+		echo "scripts/terraform.sh: $path is older than 1.11, not used" >&2
 	fi
 done
 if [ -x "$cached" ]; then
@@ -25,7 +38,7 @@ if [ -x "$cached" ]; then
 	exit 0
 fi
 
-echo "scripts/terraform.sh: no terraform or tofu on PATH; building OpenTofu $TOFU_VERSION into $cached (a few minutes, once)" >&2
+echo "scripts/terraform.sh: no terraform or tofu >= 1.11 on PATH; building OpenTofu $TOFU_VERSION into $cached (a few minutes, once)" >&2
 # `go install module@version` refuses modules with replace directives, so build a copy of
 # the downloaded module in a scratch directory instead.
 dir=$(go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" |
@@ -39,6 +52,10 @@ trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 cp -R "$dir/." "$work/"
 chmod -R u+w "$work"
 mkdir -p "$(dirname "$cached")"
-(cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$cached.tmp" ./cmd/tofu)
-mv "$cached.tmp" "$cached"
+# Build next to the final path and rename, so a concurrent run never sees a partial binary.
+(cd "$work" && GOFLAGS=-mod=mod go build -trimpath -o "$work/tofu" ./cmd/tofu)
+tmp=$(mktemp "$cached.XXXXXX")
+cp "$work/tofu" "$tmp"
+chmod 755 "$tmp"
+mv -f "$tmp" "$cached"
 echo "$cached"

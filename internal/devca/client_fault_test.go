@@ -228,6 +228,7 @@ func faultCases(b *faultBench) []faultCase {
 		{name: "truncated_der", rule: faultproxy.Rule{Fault: faultproxy.Truncate()}, want: `malformed CMP message`},
 		{name: "garbage_der", rule: faultproxy.Rule{Fault: faultproxy.Garbage()}, want: `malformed CMP message`},
 		{name: "other_transaction", rule: faultproxy.Rule{Fault: faultproxy.OtherTransaction()}, want: `transactionID does not match the request`},
+		{name: "replayed_earlier_response", rule: faultproxy.Rule{Fault: faultproxy.ReplayPrevious()}, want: `transactionID does not match the request`},
 		{name: "wrong_mac", rule: faultproxy.Rule{Fault: faultproxy.Rewrite("wrong MAC", b.wrongMAC)}, want: `protection does not verify`},
 		{name: "wrong_signature", rule: faultproxy.Rule{Fault: faultproxy.Rewrite("wrong signature", b.wrongSignature)}, want: `protection does not verify`},
 		{name: "untrusted_signer", rule: faultproxy.Rule{Fault: faultproxy.Rewrite("untrusted signer", b.untrusted)}, want: `response signer is not trusted`},

@@ -332,15 +332,9 @@ func quotedList(names []string) string {
 	return "`" + strings.Join(names, "`, `") + "`"
 }
 
-// errNotImplemented is the diagnostic of the operations that need the CMP
-// client; they are wired to cmpclient when it is ready.
-func errNotImplemented(what string) (string, string) {
-	return "cmpv2_certificate: " + what + " not implemented yet",
-		"This build of the provider plans certificates but cannot yet " + what + " over CMP."
-}
-
+// Create enrolls the certificate with an IR (certificate_enroll.go).
 func (r *certificateResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.AddError(errNotImplemented("enroll (IR)"))
+	r.enroll(ctx, req, resp)
 }
 
 // Read never talks to the CA (SPEC section 2): a plan over many
@@ -358,27 +352,14 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
-// Update applies what ModifyPlan decided: a plan that kept the certificate
-// (state-only change) is stored as is; one that marked it unknown needs a
-// CR or KUR.
+// Update sends a CR or KUR, or nothing for a state-only change
+// (certificate_update.go).
 func (r *certificateResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan certificateModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if plan.CertificatePEM.IsUnknown() {
-		resp.Diagnostics.AddError(errNotImplemented("update the certificate (CR/KUR)"))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.update(ctx, req, resp)
 }
 
+// Delete revokes the certificate with an RR unless revoke_on_destroy is
+// false (certificate_revoke.go).
 func (r *certificateResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
-		return // revoke_on_destroy = false: only forget
-	}
-	resp.Diagnostics.AddError(errNotImplemented("revoke (RR)"))
+	r.revoke(ctx, req, resp)
 }

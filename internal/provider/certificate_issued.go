@@ -1,0 +1,72 @@
+package provider
+
+import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"strings"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// setIssued stores an issued certificate in m: the certificate, its chain
+// and what users read off it, the key that goes with it, and the renewal
+// window. previous is the certificate a CR or KUR replaced (nil after an
+// IR); it is kept for overlapping deployments and only then, so the state
+// holds no second copy of anything (SPEC section 2: state stays lean).
+func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate) error {
+	cert := enr.Certificate
+	pub, err := marshalPublicKeyPEM(cert.PublicKey)
+	if err != nil {
+		return err
+	}
+	// ca_chain_pem is the issuer chain without the leaf; cmpclient built
+	// (and, with trust anchors, verified) it from extraCerts and caPubs.
+	chain := enr.Chain
+	if len(chain) == 0 {
+		chain = enr.CACerts
+	}
+	sum := sha256.Sum256(cert.Raw)
+
+	m.CertificatePEM = types.StringValue(certificatePEM(cert))
+	m.CAChainPEM = types.StringValue(certificatesPEM(chain))
+	m.SerialNumber = types.StringValue(cert.SerialNumber.String())
+	m.Issuer = types.StringValue(cert.Issuer.String())
+	m.NotBefore = types.StringValue(cert.NotBefore.UTC().Format(time.RFC3339))
+	m.NotAfter = types.StringValue(cert.NotAfter.UTC().Format(time.RFC3339))
+	m.PublicKeyPEM = types.StringValue(pub)
+	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
+	m.LastOperation = types.StringValue(enr.Operation)
+	m.PrivateKeyPEM = types.StringValue(keyPEM)
+	if previous != nil {
+		m.PreviousCertificatePEM = types.StringValue(certificatePEM(previous))
+	} else {
+		m.PreviousCertificatePEM = types.StringNull()
+	}
+	setRenewal(m, cert.NotBefore, cert.NotAfter)
+	return nil
+}
+
+// setRenewal computes renewal_time and ready_for_renewal of a certificate
+// valid from notBefore to notAfter under m's renewal settings.
+func setRenewal(m *certificateModel, notBefore, notAfter time.Time) {
+	settings, _ := renewalSettingsOf(*m)
+	renewAt, _ := renewalTime(notBefore, notAfter, settings)
+	m.RenewalTime = types.StringValue(renewAt.UTC().Format(time.RFC3339))
+	m.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
+}
+
+func certificatePEM(c *x509.Certificate) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+}
+
+func certificatesPEM(certs []*x509.Certificate) string {
+	var b strings.Builder
+	for _, c := range certs {
+		b.WriteString(certificatePEM(c))
+	}
+	return b.String()
+}

@@ -1,0 +1,98 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"fmt"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+)
+
+// revoke is Delete: a revocation request (RR, RFC 9483 section 4.2) signed
+// with the certificate being revoked, for revocation_reason. A CA that
+// answers certRevoked (already revoked) counts as done. A failed RR returns
+// an error, so Terraform keeps the resource in state. An expired
+// certificate is not revoked (a CA no longer lists it, and it cannot sign
+// the request); the resource is forgotten with a warning.
+//
+// The certificate a CR or KUR replaced (previous_certificate_pem) is
+// revoked too, as superseded, best effort: the resource that owned both
+// is gone.
+func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	var state certificateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
+		return // revoke_on_destroy = false: only forget
+	}
+	if state.CertificatePEM.ValueString() == "" {
+		return // nothing was issued
+	}
+	cert, err := parseCertificatePEM(state.CertificatePEM.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("certificate_pem"), "Unreadable certificate in state", err.Error())
+		return
+	}
+	key, err := parsePrivateKeyPEM(state.PrivateKeyPEM.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Unreadable private key in state", err.Error())
+		return
+	}
+	now := overridableTimeFunc()
+	if !now.Before(cert.NotAfter) {
+		resp.Diagnostics.AddWarning("cmpv2_certificate: expired certificate not revoked",
+			fmt.Sprintf("Certificate serial %s expired at %s; an expired certificate cannot sign its revocation "+
+				"request, and CAs stop listing it. It is removed from the state without an RR.",
+				cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339)))
+		return
+	}
+	reason, err := cmpclient.ParseReason(state.RevocationReason.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("revocation_reason"), "Invalid revocation reason", err.Error())
+		return
+	}
+	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
+	resp.Diagnostics.Append(diags...)
+	conn, diags := resolveConnection(ctx, path.Root("server"), state.Server, r.defaults)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	// The previous certificate first: when its key is gone (a KUR), the
+	// current certificate signs its RR, and must still be live to do so.
+	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
+		if prev, err := parseCertificatePEM(s); err == nil && now.Before(prev.NotAfter) {
+			if err := revokeWith(ctx, conn, prev, cert, key, cmpclient.ReasonSuperseded); err != nil {
+				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not revoked",
+					fmt.Sprintf("The certificate replaced by the last %s (serial %s) could not be revoked; it stays "+
+						"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
+						prev.SerialNumber, prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
+			}
+		}
+	}
+	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason); err != nil {
+		resp.Diagnostics.AddError("cmpv2_certificate: revocation request (RR) failed; the resource stays in state",
+			fmt.Sprintf("Certificate serial %s was not revoked.\n\n%s\n\nFix the cause and destroy again, or set "+
+				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
+				cert.SerialNumber, cmpErrorDetail(err)))
+	}
+}
+
+// revokeWith revokes target signed by target itself when key belongs to it
+// (a CR that kept the key), else signed by signer and key, a live
+// certificate of the same subject (RFC 9483 section 4.2 lets the CA decide
+// who may revoke what).
+func revokeWith(ctx context.Context, conn *Connection, target, signer *x509.Certificate, key crypto.Signer,
+	reason cmpclient.Reason) error {
+	if pub, ok := target.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && pub.Equal(key.Public()) {
+		return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)
+	}
+	creds := cmpclient.SignatureCredentials{Key: key, Chain: []*x509.Certificate{signer}}
+	return newCMPClient(ctx, conn, creds).Revoke(ctx, target, nil, reason)
+}

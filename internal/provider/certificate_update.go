@@ -1,0 +1,133 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+)
+
+// update is Update. ModifyPlan decided what the apply does (renewal.go): a
+// plan that kept the certificate attributes is a state-only change and
+// sends nothing; one that left them unknown needs a CR (the request
+// changed) or a KUR (only the key must change), signed with the current
+// certificate and key (RFC 9483 sections 4.1.2 and 4.1.3).
+//
+// A failed CR or KUR leaves the state as it was: the framework starts
+// Update's new state from the prior state and it is only replaced on
+// success. A certificate issued but not confirmed is revoked, best effort,
+// and its serial named.
+func (r *certificateResource) update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	var plan, config, state certificateModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.CertificatePEM.IsUnknown() {
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+
+	// The plan left the certificate unknown: decide again now that every
+	// input is known (some may not have been at plan time).
+	notBefore, notAfter, err := validityOf(state)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("not_after"), "Unreadable certificate validity in state", err.Error())
+		return
+	}
+	settings, _ := renewalSettingsOf(plan)
+	renewAt, _ := renewalTime(notBefore, notAfter, settings)
+	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
+	planned, _ := intentOf(ctx, plan, config.PrivateKeyPEM)
+	d := classifyUpdate(prior, planned, overridableTimeFunc(), renewAt, notAfter)
+	switch d.Op {
+	case opNone:
+		copyIssued(&plan, state)
+		if plan.PrivateKeyPEM.IsUnknown() {
+			plan.PrivateKeyPEM = state.PrivateKeyPEM
+		}
+		setRenewal(&plan, notBefore, notAfter)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	case opReplace:
+		resp.Diagnostics.AddError("cmpv2_certificate: certificate expired during the apply",
+			"The certificate expired at "+notAfter.UTC().Format("2006-01-02T15:04:05Z07:00")+" after the plan was "+
+				"made, so it can no longer sign a CR or KUR. Plan again: the plan replaces it with a new IR.")
+		return
+	}
+
+	cur, err := parseCertificatePEM(state.CertificatePEM.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("certificate_pem"), "Unreadable certificate in state", err.Error())
+		return
+	}
+	curKey, err := parsePrivateKeyPEM(state.PrivateKeyPEM.ValueString())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Unreadable private key in state", err.Error())
+		return
+	}
+	key, keyPEM, err := keyForRequest(config, plan)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "No key to request", err.Error())
+		return
+	}
+	timeout, diags := plan.Timeouts.Update(ctx, defaultOperationTimeout)
+	resp.Diagnostics.Append(diags...)
+	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
+	resp.Diagnostics.Append(diags...)
+	creq, diags := certRequest(ctx, plan, key, overridableTimeFunc())
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	client := newCMPClient(ctx, conn, nil)
+	var enr *cmpclient.Enrollment
+	if d.Op == opCR {
+		enr, err = client.Certify(ctx, creq, cur, curKey)
+	} else {
+		enr, err = client.UpdateKey(ctx, creq, cur, curKey)
+	}
+	why := strings.Join(d.Why, "; ")
+	if err != nil {
+		detail := fmt.Sprintf("The %s (because %s) failed; the state keeps the current certificate (serial %s) "+
+			"and its key.\n\n%s", operationName(d.Op), why, cur.SerialNumber, cmpErrorDetail(err))
+		var unconfirmed *cmpclient.UnconfirmedError
+		if enr != nil && errors.As(err, &unconfirmed) {
+			detail += r.discardUnconfirmed(ctx, conn, enr, key)
+		}
+		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
+		return
+	}
+	if err := setIssued(&plan, enr, keyPEM, cur); err != nil {
+		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
+		return
+	}
+	plan.ID = state.ID
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+}
+
+// discardUnconfirmed revokes a certificate a CR or KUR issued but did not
+// confirm, signed with itself, and says what became of it: the state keeps
+// the old certificate, so this one would otherwise be live and forgotten.
+func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Connection, enr *cmpclient.Enrollment,
+	key crypto.Signer) string {
+	serial := enr.Certificate.SerialNumber.String()
+	// The operation's context may be what ended; the revocation gets its own.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conn.MessageTimeout)
+	defer cancel()
+	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, enr.Certificate, key, cmpclient.ReasonSuperseded); err != nil {
+		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and could not be "+
+			"revoked (%v): revoke it at the CA.", serial, err)
+	}
+	return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed; it has been revoked.", serial)
+}

@@ -1,0 +1,164 @@
+package provider
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// caEnv is a development CA served in process on 127.0.0.1 for the
+// acceptance tests, with a record of every message it handled.
+type caEnv struct {
+	ca                            *devca.CA
+	url, reference, secret, caPEM string
+
+	mu     sync.Mutex
+	events []devca.Event
+}
+
+// startCA starts a development CA with cfg (Dir and Events are set here).
+func startCA(t *testing.T, cfg devca.Config) *caEnv {
+	t.Helper()
+	e := &caEnv{}
+	cfg.Dir = t.TempDir()
+	cfg.Events = func(ev devca.Event) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.events = append(e.events, ev)
+	}
+	ca, err := devca.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ca)
+	t.Cleanup(func() {
+		srv.Close()
+		ca.Close()
+	})
+	caPEM, err := os.ReadFile(ca.CACertificateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ca, e.url, e.reference, e.secret, e.caPEM = ca, srv.URL+"/.well-known/cmp", ca.Reference(), ca.Secret(), string(caPEM)
+	return e
+}
+
+// providerBlock configures the provider for this CA; withCredentials adds
+// the PBM reference and secret as IR defaults.
+func (e *caEnv) providerBlock(withCredentials bool) string {
+	creds := ""
+	if withCredentials {
+		creds = fmt.Sprintf("  reference = %q\n  secret    = %q\n", e.reference, e.secret)
+	}
+	return fmt.Sprintf(`
+provider "cmpv2" {
+  url             = %q
+  message_timeout = "5s"
+%s  trusted_ca_pem  = <<EOT
+%sEOT
+}
+`, e.url, creds, e.caPEM)
+}
+
+// mark returns a position in the event record, for since.
+func (e *caEnv) mark() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.events)
+}
+
+// ops lists the operations of the messages handled since mark n, each as
+// "op:status".
+func (e *caEnv) ops(n int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.events[n:] {
+		out = append(out, ev.Op+":"+ev.Status)
+	}
+	return out
+}
+
+// revoked reports whether the CA revoked the certificate with serial.
+func (e *caEnv) revoked(t *testing.T, serial string) bool {
+	t.Helper()
+	_, revoked, ok := e.ca.Certificate(serial)
+	if !ok {
+		t.Errorf("serial %s is not a certificate of the CA", serial)
+	}
+	return revoked
+}
+
+// stateAttr reads one attribute of a resource from the state.
+func stateAttr(s *terraform.State, addr, name string) string {
+	rs := s.RootModule().Resources[addr]
+	if rs == nil || rs.Primary == nil {
+		return ""
+	}
+	return rs.Primary.Attributes[name]
+}
+
+// fakeClock moves overridableTimeFunc for a test; the tests that use it do
+// not run in parallel.
+func fakeClock(t *testing.T) *time.Time {
+	t.Helper()
+	now := time.Now()
+	prev := overridableTimeFunc
+	overridableTimeFunc = func() time.Time { return now }
+	t.Cleanup(func() { overridableTimeFunc = prev })
+	return &now
+}
+
+// testExternalCredential makes a manufacturer CA and a device certificate
+// it issued (digitalSignature), as an externally issued IR credential.
+func testExternalCredential(t *testing.T) (ca *x509.Certificate, certPEM, keyPEM string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Manufacturer CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, err = x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "device-0001"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err = marshalPrivateKeyPEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), keyPEM
+}

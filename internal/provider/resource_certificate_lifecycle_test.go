@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -152,6 +153,122 @@ extended_key_usages = ["server_auth"]`
 						},
 					),
 				}},
+				CheckDestroy: revokedOnDestroy(t, e, &serials),
+			})
+		})
+	}
+}
+
+// updateCase is one in-place update of a certificate: the configuration
+// before and after, the operation the CA must see, and whether the key
+// must change.
+type updateCase struct {
+	name         string
+	before       string
+	after        string
+	clock        func(now *time.Time) // moves the provider's clock before the update
+	wantOp       string
+	wantNewKey   bool
+	wantCN       string
+	wantKeyInCfg string // the private_key_pem the state must hold afterwards
+}
+
+// TestAccCertificateUpdate: CR on SAN and subject change, KUR by window,
+// by trigger and by a new user key; every update is in place, replaces the
+// certificate (previous_certificate_pem holds the old one), and the plan
+// after it is empty.
+func TestAccCertificateUpdate(t *testing.T) {
+	_, keyA := testCertificate(t, "a")
+	_, keyB := testCertificate(t, "b")
+	base := `subject = { common_name = "upd.example" }
+dns_names = ["upd.example"]
+validity_period_hours = 24`
+	byok := func(key string) string { return base + "\nprivate_key_pem = <<EOT\n" + key + "EOT" }
+	cases := []updateCase{
+		{name: "CR on SAN change", before: base, after: strings.Replace(base, `["upd.example"]`, `["upd.example", "www.upd.example"]`, 1),
+			wantOp: "cr", wantCN: "upd.example"},
+		{name: "CR on subject change", before: base, after: strings.Replace(base, `common_name = "upd.example"`, `common_name = "upd.example", organization = "Example"`, 1),
+			wantOp: "cr", wantCN: "upd.example"},
+		{name: "KUR by trigger", before: base + "\nrotation_triggers = { epoch = \"1\" }", after: base + "\nrotation_triggers = { epoch = \"2\" }",
+			wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+		{name: "KUR by renew_before_expiry", before: base + "\nrenew_before_expiry = \"20h\"", after: base + "\nrenew_before_expiry = \"20h\"",
+			clock: func(now *time.Time) { *now = now.Add(5 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+		{name: "KUR by default window", before: base, after: base,
+			clock: func(now *time.Time) { *now = now.Add(17 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+		{name: "KUR by new external key", before: byok(keyA), after: byok(keyB), wantOp: "kur", wantNewKey: true,
+			wantCN: "upd.example", wantKeyInCfg: keyB},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clearProviderEnv(t)
+			now := fakeClock(t)
+			e := startCA(t, devca.Config{})
+			cfg := func(body string) string {
+				return e.providerBlock(true) + "resource \"cmpv2_certificate\" \"test\" {\n" + body + "\n}"
+			}
+			var first struct{ serial, cert, key, pub string }
+			var serials []string
+			var mark int
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					{
+						Config:           cfg(tc.before),
+						ConfigPlanChecks: emptyPlanAfterApply,
+						Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", tc.wantCN), record(&serials),
+							func(s *terraform.State) error {
+								first.serial, first.cert = stateAttr(s, certAddr, "serial_number"), stateAttr(s, certAddr, "certificate_pem")
+								first.key, first.pub = stateAttr(s, certAddr, "private_key_pem"), stateAttr(s, certAddr, "public_key_pem")
+								return nil
+							}),
+					},
+					{
+						PreConfig: func() {
+							mark = e.mark()
+							if tc.clock != nil {
+								tc.clock(now)
+							}
+						},
+						Config: cfg(tc.after),
+						ConfigPlanChecks: resource.ConfigPlanChecks{
+							PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate)},
+							PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+						},
+						Check: resource.ComposeTestCheckFunc(
+							func(*terraform.State) error {
+								*now = time.Now() // the new certificate's window is not open yet
+								return nil
+							},
+							checkIssued(t, e, tc.wantOp, tc.wantCN), record(&serials),
+							func(s *terraform.State) error {
+								if got := stateAttr(s, certAddr, "serial_number"); got == first.serial {
+									return fmt.Errorf("serial unchanged (%s)", got)
+								}
+								if stateAttr(s, certAddr, "previous_certificate_pem") != first.cert {
+									return fmt.Errorf("previous_certificate_pem is not the replaced certificate")
+								}
+								if stateAttr(s, certAddr, "id") != first.serial {
+									return fmt.Errorf("id changed to %q", stateAttr(s, certAddr, "id"))
+								}
+								newKey := stateAttr(s, certAddr, "public_key_pem") != first.pub
+								if newKey != tc.wantNewKey {
+									return fmt.Errorf("new public key: %v, want %v", newKey, tc.wantNewKey)
+								}
+								if !tc.wantNewKey && stateAttr(s, certAddr, "private_key_pem") != first.key {
+									return fmt.Errorf("private key changed by a %s", tc.wantOp)
+								}
+								if tc.wantKeyInCfg != "" && stateAttr(s, certAddr, "private_key_pem") != tc.wantKeyInCfg {
+									return fmt.Errorf("private_key_pem is not the configured key")
+								}
+								ops := e.ops(mark)
+								if !slices.Contains(ops, tc.wantOp+":accepted") || slices.Contains(ops, "ir:accepted") {
+									return fmt.Errorf("the CA saw %v, want one %s", ops, tc.wantOp)
+								}
+								return nil
+							}),
+					},
+				},
+				// Destroy revokes the current certificate and the one it replaced.
 				CheckDestroy: revokedOnDestroy(t, e, &serials),
 			})
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,7 +69,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	// current certificate signs its RR, and must still be live to do so.
 	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
 		if prev, err := parseCertificatePEM(s); err == nil && now.Before(prev.NotAfter) {
-			if err := revokeWith(ctx, conn, prev, cert, key, cmpclient.ReasonSuperseded); err != nil {
+			if err := revokeWith(ctx, conn, prev, cert, key, cmpclient.ReasonSuperseded); err != nil && !alreadyRevoked(err) {
 				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not revoked",
 					fmt.Sprintf("The certificate replaced by the last %s (serial %s) could not be revoked; it stays "+
 						"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
@@ -76,7 +77,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 			}
 		}
 	}
-	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason); err != nil {
+	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason); err != nil && !alreadyRevoked(err) {
 		resp.Diagnostics.AddError("cmpv2_certificate: revocation request (RR) failed; the resource stays in state",
 			fmt.Sprintf("Certificate serial %s was not revoked.\n\n%s\n\nFix the cause and destroy again, or set "+
 				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
@@ -95,4 +96,14 @@ func revokeWith(ctx context.Context, conn *Connection, target, signer *x509.Cert
 	}
 	creds := cmpclient.SignatureCredentials{Key: key, Chain: []*x509.Certificate{signer}}
 	return newCMPClient(ctx, conn, creds).Revoke(ctx, target, nil, reason)
+}
+
+// alreadyRevoked reports a refusal because the certificate is revoked
+// already. cmpclient counts an rp with certRevoked as success; a CA may
+// instead refuse the request itself with an error message saying the
+// signer is revoked, which, for an RR signed with the certificate being
+// revoked, means the same: an RR whose answer was lost and is sent again.
+func alreadyRevoked(err error) bool {
+	var cmpErr *cmpclient.Error
+	return errors.As(err, &cmpErr) && cmpErr.FailInfo&cmpclient.FailCertRevoked != 0
 }

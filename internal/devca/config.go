@@ -53,6 +53,16 @@ type Config struct {
 	// for concurrent requests).
 	Events func(Event)
 
+	// ConfirmWaitTime is how long the CA waits for the certConf of a
+	// certificate it delivered before it revokes the certificate (RFC 9810
+	// 5.1.1.2; answers announce the deadline as id-it-confirmWaitTime).
+	// Default 15 minutes.
+	ConfirmWaitTime time.Duration
+	// MaxTimeSkew is how far a request's messageTime, when present, may be
+	// from the CA's clock; further is refused with badTime (RFC 9483 3.5).
+	// Default 10 minutes; negative: messageTime is not checked.
+	MaxTimeSkew time.Duration
+
 	// Now returns the current time (default time.Now); tests move the clock.
 	Now func() time.Time
 }
@@ -131,6 +141,8 @@ const (
 	defaultMaxValidity     = 365 * 24 * time.Hour
 	defaultDefaultValidity = 90 * 24 * time.Hour
 	defaultCheckAfter      = time.Second
+	defaultConfirmWaitTime = 15 * time.Minute
+	defaultMaxTimeSkew     = 10 * time.Minute
 )
 
 // withDefaults returns the configuration with zero values replaced by defaults.
@@ -138,8 +150,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Dir == "" {
 		return c, fmt.Errorf("devca: Config.Dir is required")
 	}
-	if c.MaxValidity < 0 || c.DefaultValidity < 0 || c.CheckAfter < 0 || c.Polls < 0 {
-		return c, fmt.Errorf("devca: validities, check-after and polls must not be negative")
+	if c.MaxValidity < 0 || c.DefaultValidity < 0 || c.CheckAfter < 0 || c.Polls < 0 || c.ConfirmWaitTime < 0 {
+		return c, fmt.Errorf("devca: validities, check-after, polls and confirm wait time must not be negative")
+	}
+	if c.ConfirmWaitTime == 0 {
+		c.ConfirmWaitTime = defaultConfirmWaitTime
+	}
+	if c.MaxTimeSkew == 0 {
+		c.MaxTimeSkew = defaultMaxTimeSkew
 	}
 	if c.MaxValidity == 0 {
 		c.MaxValidity = defaultMaxValidity

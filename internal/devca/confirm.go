@@ -40,6 +40,14 @@ func (ca *CA) followUp(msg *cmp.Message, who *requester, now time.Time) (*transa
 		return fail(refuse(cmp.FailWrongIntegrity, "the %s is protected by %s, the request was protected by %s", msg.Body.Type, who.protection, tx.who.protection))
 	case who.protection == protectionSignature && !certificateEqual(who.signer, tx.who.signer) && !certificateEqual(who.signer, tx.delivered):
 		return fail(refuse(cmp.FailNotAuthorized, "the %s is signed by %q, neither the requester nor the new certificate", msg.Body.Type, who.signer.Subject.String()))
+	case msg.Header.PVNO < tx.pvno:
+		// RFC 9810 section 7: the version is negotiated by the first
+		// exchange; a later message may not fall back below it.
+		return fail(refuse(cmp.FailUnsupportedVersion, "the %s has pvno %d, the transaction started with pvno %d", msg.Body.Type, msg.Header.PVNO, tx.pvno))
+	case !tx.useNonce(msg.Header.SenderNonce):
+		// RFC 9810 5.1.1: the senderNonce protects against replay; a
+		// message of this transaction already carried this one.
+		return fail(refuse(cmp.FailBadSenderNonce, "the senderNonce of this %s was already used in transaction %x (replay?)", msg.Body.Type, tx.id))
 	}
 	return tx, nil
 }
@@ -88,6 +96,7 @@ func (ca *CA) certConf(msg *cmp.Message, who *requester, ev Event, now time.Time
 		}
 	}
 	tx.closed, tx.delivered = true, nil
+	ca.settleConfirmation(tx)
 	if accepted {
 		ev.Status = "confirmed"
 	} else {
@@ -194,5 +203,6 @@ func (ca *CA) clientError(msg *cmp.Message, who *requester, ev Event, now time.T
 		}
 	}
 	tx.closed, tx.delivered, tx.request = true, nil, nil
+	ca.settleConfirmation(tx)
 	return ca.answer(msg, tx, mac, cmp.Body{Type: cmp.BodyPKIConf}, nil, nil), ev
 }

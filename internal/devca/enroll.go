@@ -49,6 +49,7 @@ func (ca *CA) enroll(msg *cmp.Message, who *requester, ev Event, now time.Time) 
 	defer tx.mu.Unlock()
 	tx.op, tx.pvno, tx.who, tx.sender = op, msg.Header.PVNO, who, msg.Header.Sender
 	tx.implicitConfirm = msg.Header.ImplicitConfirm()
+	tx.useNonce(msg.Header.SenderNonce)
 
 	certReqID, req, ref := ca.checkEnrollment(msg, who, now)
 	if ref == nil && ca.cfg.hasFault(FaultRejectAll) {
@@ -107,7 +108,18 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 		generalInfo = append(generalInfo, cmp.ImplicitConfirmITAV())
 		tx.closed = true
 	} else {
+		// RFC 9810 5.1.1.2: say how long the CA waits for certConf before
+		// it revokes the certificate.
+		deadline := ca.confirmDeadline(now)
+		wait, err := cmp.ConfirmWaitTimeITAV(deadline)
+		if err != nil {
+			tx.closed = true
+			ref := refuse(cmp.FailSystemFailure, "the CA could not encode its answer")
+			return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
+		}
+		generalInfo = append(generalInfo, wait)
 		tx.delivered = iss.cert
+		ca.awaitConfirmation(tx, deadline)
 	}
 	var caPubs [][]byte
 	if tx.op == cmp.BodyIR {

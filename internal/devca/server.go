@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -29,6 +30,10 @@ type CA struct {
 	// ownRoots holds the CA certificate; externalRoots Config.Trusted (nil
 	// when there are none).
 	ownRoots, externalRoots *x509.CertPool
+	// stopExpiry ends the timer that revokes unconfirmed certificates.
+	stopExpiry chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // New opens (or creates) the CA state in cfg.Dir.
@@ -51,7 +56,7 @@ func New(cfg Config) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	ca := &CA{cfg: cfg, st: st, store: s, ownRoots: x509.NewCertPool()}
+	ca := &CA{cfg: cfg, st: st, store: s, ownRoots: x509.NewCertPool(), stopExpiry: make(chan struct{})}
 	// The CA certificate is the anchor for its own end entities, also when
 	// it is an intermediate a user put in place.
 	ca.ownRoots.AddCert(st.caCert)
@@ -61,11 +66,19 @@ func New(cfg Config) (*CA, error) {
 			ca.externalRoots.AddCert(c)
 		}
 	}
+	go ca.expiryLoop(ca.stopExpiry)
 	return ca, nil
 }
 
-// Close releases the record file. Requests after Close fail.
-func (ca *CA) Close() error { return ca.store.close() }
+// Close stops the CA's timer and releases the record file. Requests after
+// Close fail.
+func (ca *CA) Close() error {
+	ca.closeOnce.Do(func() {
+		close(ca.stopExpiry)
+		ca.closeErr = ca.store.close()
+	})
+	return ca.closeErr
+}
 
 // Reference is the PBM reference (senderKID) for MAC-protected requests.
 func (ca *CA) Reference() string { return ca.st.reference }
@@ -94,6 +107,7 @@ func (ca *CA) Certificate(serial string) (cert *x509.Certificate, revoked bool, 
 	if !good {
 		return nil, false, false
 	}
+	ca.expireUnconfirmed(ca.cfg.Now())
 	rec, found := ca.store.lookup(n)
 	if !found {
 		return nil, false, false
@@ -208,6 +222,7 @@ func (ca *CA) handleSafely(der []byte, profile string) (resp []byte, ev Event) {
 // handle decodes, checks and answers one request.
 func (ca *CA) handle(der []byte) ([]byte, Event) {
 	now := ca.cfg.Now()
+	ca.expireUnconfirmed(now)
 	msg, err := cmp.Parse(der)
 	if err != nil {
 		fi := cmp.FailBadDataFormat
@@ -238,6 +253,9 @@ func (ca *CA) handle(der []byte) ([]byte, Event) {
 	who, ref := ca.verifyProtection(msg, now)
 	if ref != nil {
 		return ca.errorAnswer(msg, nil, requestMAC(msg), ref), refusalEvent(ev, ref)
+	}
+	if ref := ca.checkMessageTime(msg, now); ref != nil {
+		return ca.errorAnswer(msg, nil, who.macAlgFor(), ref), refusalEvent(ev, ref)
 	}
 	switch msg.Body.Type {
 	case cmp.BodyIR, cmp.BodyCR, cmp.BodyKUR, cmp.BodyP10CR:
@@ -272,6 +290,27 @@ func checkHeader(msg *cmp.Message) *refusal {
 		return refuse(cmp.FailBadSenderNonce, "the request has no senderNonce")
 	case len(h.SenderNonce) < 8:
 		return refuse(cmp.FailBadSenderNonce, "the senderNonce has %d bytes; at least 8 (RFC 9483: 16) are needed", len(h.SenderNonce))
+	}
+	return nil
+}
+
+// checkMessageTime refuses a request whose messageTime, when present, is
+// further from the CA's clock than Config.MaxTimeSkew (RFC 9483 3.5: the
+// recipient checks messageTime if present; RFC 9810 5.2.3: badTime). It
+// runs after the protection check, so only an authenticated time counts.
+func (ca *CA) checkMessageTime(msg *cmp.Message, now time.Time) *refusal {
+	t := msg.Header.MessageTime
+	if t.IsZero() || ca.cfg.MaxTimeSkew < 0 {
+		return nil
+	}
+	// messageTime has whole seconds; allow for the truncation.
+	skew := t.Sub(now.Truncate(time.Second))
+	if skew < 0 {
+		skew = -skew
+	}
+	if skew > ca.cfg.MaxTimeSkew {
+		return refuse(cmp.FailBadTime, "messageTime %s is %v away from the CA's clock (%s); at most %v is accepted",
+			t.UTC().Format(time.RFC3339), skew.Round(time.Second), now.UTC().Format(time.RFC3339), ca.cfg.MaxTimeSkew)
 	}
 	return nil
 }

@@ -46,8 +46,16 @@ type transaction struct {
 	waitsLeft int
 	// delivered is the certificate sent and awaiting certConf.
 	delivered *x509.Certificate
+	// confirmBy (Unix nanoseconds, 0 = nothing to confirm) is when the CA
+	// stops waiting for the certConf of delivered and revokes it (RFC 9810
+	// 5.1.1.2). Read without mu by the sweep of unconfirmed certificates.
+	confirmBy atomic.Int64
 	// closed: the transaction is over; its ID stays reserved.
 	closed bool
+	// nonces are the senderNonces of the requester's messages so far: a
+	// message that repeats one is a replay (RFC 9810 5.1.1: the nonces
+	// protect against replay), refused with badSenderNonce.
+	nonces map[string]struct{}
 	// expires (Unix nanoseconds) is read without mu, so that sweeping the
 	// table never waits for a transaction being worked on.
 	expires atomic.Int64
@@ -55,11 +63,66 @@ type transaction struct {
 
 func (tx *transaction) expired(now time.Time) bool { return now.UnixNano() > tx.expires.Load() }
 
+// maxNoncesPerTransaction bounds the replay memory of one transaction; a
+// client needs one nonce per message (request, polls, certConf).
+const maxNoncesPerTransaction = 4096
+
+// useNonce records the senderNonce of a requester's message and reports
+// whether it is new to the transaction. Must hold tx.mu.
+func (tx *transaction) useNonce(nonce []byte) bool {
+	if _, seen := tx.nonces[string(nonce)]; seen {
+		return false
+	}
+	if tx.nonces == nil {
+		tx.nonces = map[string]struct{}{}
+	}
+	if len(tx.nonces) < maxNoncesPerTransaction {
+		tx.nonces[string(nonce)] = struct{}{}
+	}
+	return true
+}
+
 // transactions is the table of transactions by transactionID.
 type transactions struct {
 	mu    sync.Mutex
 	byID  map[string]*transaction
 	sweep time.Time
+	// pending are the transactions with a delivered certificate awaiting
+	// certConf, so that finding overdue ones does not scan the table.
+	pending map[*transaction]struct{}
+}
+
+// awaitConfirmation registers tx, which delivered a certificate, until
+// settle. A caller may hold tx.mu (t.mu is never held while taking a
+// transaction's lock).
+func (t *transactions) awaitConfirmation(tx *transaction) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending == nil {
+		t.pending = map[*transaction]struct{}{}
+	}
+	t.pending[tx] = struct{}{}
+}
+
+// settle removes tx from the transactions awaiting certConf.
+func (t *transactions) settle(tx *transaction) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pending, tx)
+}
+
+// overdue returns the transactions whose certificate was not confirmed in
+// time.
+func (t *transactions) overdue(now time.Time) []*transaction {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*transaction
+	for tx := range t.pending {
+		if now.UnixNano() > tx.confirmBy.Load() {
+			out = append(out, tx)
+		}
+	}
+	return out
 }
 
 // open registers a new transaction; it fails when the ID is known (open or

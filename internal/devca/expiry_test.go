@@ -17,7 +17,11 @@ type movableClock struct {
 
 func (c *movableClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 
-func (c *movableClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+func (c *movableClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
 
 // TestUnconfirmedCertificateExpires: a certificate whose certConf does not
 // arrive within the confirmation wait time is revoked and recorded (RFC 9810

@@ -80,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		implicit   = fs.Bool("implicit-confirm", false, "grant implicit confirmation to clients that ask for it")
 		polls      = fs.Int("poll", 0, "answer each enrollment with `N` waiting statuses (ip/cp/kup waiting, then pollRep) before delivering")
 		checkAfter = fs.Duration("check-after", defaultCheckAfter, "checkAfter sent while polling")
+		confWait   = fs.Duration("confirm-wait", defaultConfirmWaitTime, "how long a delivered certificate waits for certConf before the CA revokes it")
+		timeSkew   = fs.Duration("max-time-skew", defaultMaxTimeSkew, "largest accepted difference between a request's messageTime and the CA's clock (badTime); negative: not checked")
 		useTLS     = fs.Bool("tls", false, "serve HTTPS with a server certificate the CA issues itself for the listen address and loopback names")
 		clientAuth = fs.Bool("tls-require-client-cert", false, "with -tls: require a client certificate issued by this CA (mutual TLS)")
 		basicAuth  = fs.String("basic-auth", "", "require HTTP basic authentication `user:password` on every request (default: env DEVCA_BASIC_AUTH)")
@@ -138,6 +140,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ImplicitConfirm:   *implicit,
 		Polls:             *polls,
 		CheckAfter:        *checkAfter,
+		ConfirmWaitTime:   *confWait,
+		MaxTimeSkew:       *timeSkew,
 		Faults:            faultList,
 	}
 	if *trust != "" {

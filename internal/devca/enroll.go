@@ -164,6 +164,9 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 	}
 	r := &msg.Body.CertReq[0]
 	t := &r.Template
+	if ref := checkTemplateFields(t); ref != nil {
+		return r.CertReqID, nil, ref
+	}
 	if t.PublicKey == nil {
 		return r.CertReqID, nil, refuse(cmp.FailBadCertTemplate, "the certTemplate has no publicKey (central key generation is not supported)")
 	}
@@ -212,6 +215,26 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 		}
 	}
 	return r.CertReqID, req, nil
+}
+
+// checkTemplateFields refuses the CertTemplate fields a requester may not
+// fill in (RFC 4211 section 5, RFC 9483 4.1.1): the CA assigns serial
+// number and signature algorithm, the unique identifiers are deprecated,
+// version may only name v3, and a validity names at least one time.
+func checkTemplateFields(t *cmp.CertTemplate) *refusal {
+	switch {
+	case t.Version != nil && *t.Version != 2:
+		return refuse(cmp.FailBadCertTemplate, "the certTemplate version is %d; it must be absent or 2 (v3) (RFC 4211 section 5)", *t.Version)
+	case t.SerialNumber != nil:
+		return refuse(cmp.FailBadCertTemplate, "the certTemplate carries a serialNumber, which the CA assigns (RFC 4211 section 5)")
+	case t.SigningAlg != nil:
+		return refuse(cmp.FailBadCertTemplate, "the certTemplate carries a signingAlg, which the CA assigns (RFC 4211 section 5)")
+	case t.IssuerUID != nil || t.SubjectUID != nil:
+		return refuse(cmp.FailBadCertTemplate, "the certTemplate carries issuerUID or subjectUID, which must be omitted (RFC 4211 section 5)")
+	case t.Validity != nil && t.Validity.NotBefore == nil && t.Validity.NotAfter == nil:
+		return refuse(cmp.FailBadCertTemplate, "the certTemplate validity names neither notBefore nor notAfter (RFC 4211 section 5)")
+	}
+	return nil
 }
 
 // checkPOP verifies the signature proof of possession (RFC 4211 4.1,

@@ -8,9 +8,8 @@ import (
 )
 
 // revocation answers an rr with an rp (RFC 9483 section 4.2): the request
-// names one certificate of this CA by issuer and serial number, carries one
-// CRLReason, and is signed by a live certificate of the same subject
-// (normally the certificate being revoked).
+// names one certificate of this CA by issuer and serial number, carries at
+// most one CRLReason, and is signed by that certificate.
 func (ca *CA) revocation(msg *cmp.Message, who *requester, ev Event, now time.Time) ([]byte, Event) {
 	mac := who.macAlgFor()
 	if who.protection != protectionSignature {
@@ -65,6 +64,11 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 	if t.SerialNumber == nil || t.Issuer == nil {
 		return nil, 0, refuse(cmp.FailBadCertID, "certDetails must name issuer and serialNumber (RFC 9483 4.2)")
 	}
+	// RFC 9483 4.2: all other certDetails fields must be absent.
+	if t.Version != nil || t.SigningAlg != nil || t.Validity != nil || t.Subject != nil || t.PublicKey != nil ||
+		t.IssuerUID != nil || t.SubjectUID != nil || len(t.Extensions) > 0 {
+		return nil, 0, refuse(cmp.FailBadRequest, "certDetails may name only issuer and serialNumber (RFC 9483 4.2)")
+	}
 	if !bytes.Equal(t.Issuer, ca.st.caCert.RawSubject) {
 		return nil, 0, refuse(cmp.FailBadCertID, "the certificate to revoke was not issued by this CA")
 	}
@@ -81,8 +85,11 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 	if !found {
 		return nil, 0, refuse(cmp.FailBadCertID, "serial %s is not a certificate this CA issued", t.SerialNumber)
 	}
-	if !bytes.Equal(rec.cert.RawSubject, who.signer.RawSubject) {
-		return nil, 0, refuse(cmp.FailNotAuthorized, "the rr is signed by %q, but certificate serial %s belongs to %q", who.signer.Subject.String(), t.SerialNumber, rec.cert.Subject.String())
+	// RFC 9483 4.2: an end entity signs its rr with the certificate to be
+	// revoked; another certificate, even of the same subject, does not
+	// authorize it.
+	if !certificateEqual(rec.cert, who.signer) {
+		return nil, 0, refuse(cmp.FailNotAuthorized, "the rr is signed by %q (serial %s), not by certificate serial %s it asks to revoke", who.signer.Subject.String(), who.signer.SerialNumber, t.SerialNumber)
 	}
 	if rec.revoked {
 		return nil, 0, refuse(cmp.FailCertRevoked, "certificate serial %s is already revoked", t.SerialNumber)

@@ -1,0 +1,141 @@
+package devca
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+)
+
+// signPOP (re)computes the signature POP of r with key, after its template
+// was changed.
+func signPOP(t *testing.T, r *cmp.CertReqMsg, key crypto.Signer) {
+	t.Helper()
+	der, err := r.CertRequestDER()
+	if err != nil {
+		t.Fatal(err)
+	}
+	alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := cmp.SignatureProtection(key, alg, der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.POP = &cmp.ProofOfPossession{Type: cmp.POPSignature, Signature: &cmp.POPOSigningKey{Algorithm: alg, Signature: sig}}
+}
+
+// TestCraftedTemplates: template fields a requester may not fill in are
+// refused with badCertTemplate (RFC 4211 section 5, RFC 9483 4.1.1), with a
+// valid POP over the template as sent.
+func TestCraftedTemplates(t *testing.T) {
+	c := startCA(t, Config{})
+	v := func(n int) *int { return &n }
+	later := time.Now().Add(24 * time.Hour)
+	tests := []struct {
+		name    string
+		mod     func(tmpl *cmp.CertTemplate)
+		refused bool
+	}{
+		{"plain template", func(*cmp.CertTemplate) {}, false},
+		{"version 2 (v3)", func(tmpl *cmp.CertTemplate) { tmpl.Version = v(2) }, false},
+		{"version 1 (v2)", func(tmpl *cmp.CertTemplate) { tmpl.Version = v(1) }, true},
+		{"version 0 (v1)", func(tmpl *cmp.CertTemplate) { tmpl.Version = v(0) }, true},
+		{"serialNumber", func(tmpl *cmp.CertTemplate) { tmpl.SerialNumber = big.NewInt(42) }, true},
+		{"signingAlg", func(tmpl *cmp.CertTemplate) {
+			tmpl.SigningAlg = &pkix.AlgorithmIdentifier{Algorithm: cmp.OIDECDSAWithSHA256}
+		}, true},
+		{"issuerUID", func(tmpl *cmp.CertTemplate) { tmpl.IssuerUID = []byte{0x87, 0x02, 0x00, 0x01} }, true},
+		{"subjectUID", func(tmpl *cmp.CertTemplate) { tmpl.SubjectUID = []byte{0x88, 0x02, 0x00, 0x01} }, true},
+		{"empty validity", func(tmpl *cmp.CertTemplate) { tmpl.Validity = &cmp.OptionalValidity{} }, true},
+		{"validity with notAfter", func(tmpl *cmp.CertTemplate) { tmpl.Validity = &cmp.OptionalValidity{NotAfter: &later} }, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k := newKey(t)
+			r := certReq(t, "template", k, k)
+			tc.mod(&r.Template)
+			signPOP(t, &r, k)
+			m := &cmp.Message{Header: header(rawName(t, "template")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{r}}}
+			ans := c.exchange(t, macProtect(t, m, c.ca.Reference(), c.ca.Secret()))
+			body, status, fi := outcome(t, ans)
+			if body != cmp.BodyIP {
+				t.Fatalf("answer %s", body)
+			}
+			if refused := status == cmp.StatusRejection; refused != tc.refused || refused && !fi.Has(cmp.FailBadCertTemplate) {
+				t.Fatalf("answer %v %v, want refused (badCertTemplate): %v", status, fi, tc.refused)
+			}
+		})
+	}
+}
+
+// TestCraftedRevocation: an rr is signed by the certificate it revokes
+// and names it by issuer and serial number only (RFC 9483 4.2).
+func TestCraftedRevocation(t *testing.T) {
+	c := startCA(t, Config{})
+	cl := c.client(cmpclient.PBMHMACSHA256)
+	ctx := context.Background()
+	enroll := func(cn string) (*x509.Certificate, crypto.Signer) {
+		key := newKey(t)
+		e, err := cl.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: cn}, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Certificate, key
+	}
+	rr := func(t *testing.T, target, signer *x509.Certificate, key crypto.Signer, mod func(d *cmp.RevDetails)) []byte {
+		ext, err := cmp.ReasonExtension(cmp.ReasonSuperseded)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := cmp.RevDetails{CertDetails: cmp.CertTemplate{Issuer: target.RawIssuer, SerialNumber: target.SerialNumber}, Extensions: []pkix.Extension{ext}}
+		if mod != nil {
+			mod(&d)
+		}
+		m := &cmp.Message{Header: header(signer.RawSubject), Body: cmp.Body{Type: cmp.BodyRR, RevReq: []cmp.RevDetails{d}}}
+		return sigProtect(t, m, signer, key)
+	}
+	tests := []struct {
+		name     string
+		der      func(t *testing.T) []byte
+		failInfo cmp.FailureInfo // 0: accepted
+	}{
+		{"signed by the certificate itself", func(t *testing.T) []byte {
+			cert, key := enroll("same")
+			return rr(t, cert, cert, key, nil)
+		}, 0},
+		{"signed by another certificate of the same subject", func(t *testing.T) []byte {
+			target, _ := enroll("same")
+			other, key := enroll("same")
+			return rr(t, target, other, key, nil)
+		}, cmp.FailNotAuthorized},
+		{"certDetails with a subject", func(t *testing.T) []byte {
+			cert, key := enroll("subject")
+			return rr(t, cert, cert, key, func(d *cmp.RevDetails) { d.CertDetails.Subject = cert.RawSubject })
+		}, cmp.FailBadRequest},
+		{"certDetails with a public key", func(t *testing.T) []byte {
+			cert, key := enroll("key")
+			return rr(t, cert, cert, key, func(d *cmp.RevDetails) { d.CertDetails.PublicKey = cert.RawSubjectPublicKeyInfo })
+		}, cmp.FailBadRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ans := c.exchange(t, tc.der(t))
+			body, status, fi := outcome(t, ans)
+			if body != cmp.BodyRP {
+				t.Fatalf("answer %s %v", body, fi)
+			}
+			accepted := status == cmp.StatusAccepted
+			if accepted != (tc.failInfo == 0) || !fi.Has(tc.failInfo) {
+				t.Fatalf("answer %v %v, want failInfo %v", status, fi, tc.failInfo)
+			}
+		})
+	}
+}

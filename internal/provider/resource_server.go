@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
@@ -120,18 +119,53 @@ func (m serverModel) connection() connectionModel {
 	}
 }
 
+// Create asks the server for its CA certificates (server_discovery.go).
 func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	resp.Diagnostics.AddAttributeError(path.Root("url"), "cmpv2_server: not implemented yet",
-		"Asking the server for its CA certificates (genm) is not implemented yet in this build of the provider.")
+	var plan serverModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.discover(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
+// Read asks again (SPEC section 2). A server that cannot be reached during
+// a refresh is a warning: the state keeps what the server said last, so a
+// CA outage does not block plans of everything that uses it.
 func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	// Nothing to refresh until Create can contact the server.
+	var state serverModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	fresh := state
+	diags := r.discover(ctx, &fresh)
+	if diags.HasError() {
+		for _, d := range diags {
+			resp.Diagnostics.AddWarning(d.Summary()+" (refresh; the state keeps the last answer)", d.Detail())
+		}
+		return
+	}
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, &fresh)...)
 }
 
+// Update asks the server again with the new settings.
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	resp.Diagnostics.AddError("cmpv2_server: not implemented yet",
-		"Updating a server is not implemented yet in this build of the provider.")
+	var plan serverModel
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(r.discover(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // Delete only forgets: the CA keeps no record of a client registering it.

@@ -1,0 +1,114 @@
+package provider
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// TestAccServer: cmpv2_server asks the CA for its certificates (genm,
+// protection verified) and its endpoint object is a certificate's server
+// as is, for one server and several certificates.
+func TestAccServer(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	// The provider names no url: the certificates reach the CA only
+	// through the server's endpoint.
+	provider := fmt.Sprintf(`
+provider "cmpv2" {
+  reference = %q
+  secret    = %q
+}
+`, e.reference, e.secret)
+	server := fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url             = %q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+}
+`, e.url, e.caPEM)
+	certs := `
+resource "cmpv2_certificate" "a" {
+  server  = cmpv2_server.ca.endpoint
+  subject = { common_name = "a.example" }
+}
+resource "cmpv2_certificate" "b" {
+  server  = cmpv2_server.ca.endpoint
+  subject = { common_name = "b.example" }
+}
+`
+	var mark int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:           provider + server + certs,
+				ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "id", e.url),
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "endpoint.url", e.url),
+					resource.TestCheckResourceAttr("cmpv2_certificate.a", "last_operation", "ir"),
+					resource.TestCheckResourceAttr("cmpv2_certificate.b", "last_operation", "ir"),
+					func(s *terraform.State) error {
+						got := stateAttr(s, "cmpv2_server.ca", "ca_certificates_pem")
+						if !strings.Contains(got, strings.TrimSpace(e.caPEM)) {
+							return fmt.Errorf("ca_certificates_pem does not hold the CA certificate: %q", got)
+						}
+						for _, ev := range e.events {
+							if ev.Op == "genm" && ev.Status == "error" {
+								return fmt.Errorf("genm refused: %+v", ev)
+							}
+						}
+						return nil
+					},
+				),
+			},
+			{
+				// A refresh asks again; the certificates stay offline.
+				PreConfig:    func() { mark = e.mark() },
+				RefreshState: true,
+				Check: func(*terraform.State) error {
+					for _, op := range e.ops(mark) {
+						if !strings.HasPrefix(op, "genm:") {
+							return fmt.Errorf("refresh sent %s", op)
+						}
+					}
+					if len(e.ops(mark)) == 0 {
+						return fmt.Errorf("refresh did not ask the server")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// TestAccServerUntrusted: a server whose responses are signed by a CA the
+// configuration does not trust fails create with a diagnostic saying so.
+func TestAccServerUntrusted(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	other, _ := testCertificate(t, "Some Other Root")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "cmpv2" {
+  reference = %q
+  secret    = "wrong secret"
+}
+resource "cmpv2_server" "ca" {
+  url            = %q
+  trusted_ca_pem = <<EOT
+%sEOT
+}`, e.reference, e.url, other),
+			ExpectError: regexp.MustCompile(`(?s)genm caCerts\) failed.*transaction`),
+		}},
+	})
+}

@@ -1,0 +1,100 @@
+package provider
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// discoveryTimeout bounds the general messages of one create, update or
+// refresh of a cmpv2_server.
+const discoveryTimeout = 2 * time.Minute
+
+// discover asks the server of m for its CA certificates (genm
+// id-it-caCerts, RFC 9483 section 4.3.1) and fills ca_certificates_pem, id
+// and endpoint. cmpclient verifies the genp's protection: a MAC with the
+// provider's secret, or a signature chaining to trusted_ca_pem (or by the
+// pinned server_certificate_pem). The root CA update (id-it-rootCaCert,
+// section 4.3.2) and the certificate request template
+// (id-it-certReqTemplate, section 4.3.3) are asked for too; a server that
+// does not offer them gets a warning, not an error.
+func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	conn, d := resolveConnection(ctx, path.Empty(), m.connectionObject(ctx, &diags), r.defaults)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	if r.defaults == nil || r.defaults.Reference == "" || r.defaults.Secret == "" {
+		diags.AddError("cmpv2_server: no credentials for the general message",
+			"Asking the server for its CA certificates sends a genm, which must be protected: set the provider's "+
+				"reference and secret (or "+envReference+" and "+envSecret+").")
+		return diags
+	}
+	creds := cmpclient.MACCredentials{Reference: r.defaults.Reference, Secret: []byte(r.defaults.Secret)}
+	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
+	defer cancel()
+	client := newCMPClient(ctx, conn, creds)
+
+	certs, err := client.CACerts(ctx)
+	if err != nil && !errors.Is(err, cmpclient.ErrNotSupported) {
+		diags.AddAttributeError(path.Root("url"), "cmpv2_server: asking for the CA certificates (genm caCerts) failed",
+			cmpErrorDetail(err))
+		return diags
+	}
+	if err != nil {
+		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: the server does not publish its CA certificates",
+			"The server does not answer id-it-caCerts (RFC 9483 section 4.3.1); ca_certificates_pem stays empty.\n\n"+
+				err.Error())
+	}
+	m.CACertificatesPEM = types.StringValue(certificatesPEM(certs))
+
+	switch upd, err := client.RootCAUpdate(ctx, firstSelfSigned(conn)); {
+	case err != nil:
+		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: no root CA update information",
+			"The server did not answer id-it-rootCaCert (RFC 9483 section 4.3.2); root CA key updates will not be "+
+				"announced.\n\n"+err.Error())
+	case upd != nil && upd.NewWithNew != nil:
+		diags.AddAttributeWarning(path.Root("trusted_ca_pem"), "cmpv2_server: the CA announces a new root CA certificate",
+			fmt.Sprintf("The server offers a new root CA certificate %q (serial %s, valid from %s): add it to "+
+				"trusted_ca_pem before the old root is retired.\n\n%s", upd.NewWithNew.Subject, upd.NewWithNew.SerialNumber,
+				upd.NewWithNew.NotBefore.UTC().Format(time.RFC3339), certificatePEM(upd.NewWithNew)))
+	}
+	if _, err := client.CertReqTemplate(ctx); err != nil {
+		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: no certificate request template",
+			"The server did not answer id-it-certReqTemplate (RFC 9483 section 4.3.3); certificates are requested "+
+				"as configured.\n\n"+err.Error())
+	}
+
+	m.ID = m.URL
+	endpoint, d := m.connection().object(ctx)
+	diags.Append(d...)
+	m.Endpoint = endpoint
+	return diags
+}
+
+// connectionObject is the server's inputs as a connection object, for
+// resolveConnection.
+func (m serverModel) connectionObject(ctx context.Context, diags *diag.Diagnostics) types.Object {
+	obj, d := m.connection().object(ctx)
+	diags.Append(d...)
+	return obj
+}
+
+// firstSelfSigned returns the first self-signed trust anchor, the root
+// whose successor a root CA update names; nil lets the server choose.
+func firstSelfSigned(conn *Connection) *x509.Certificate {
+	for _, c := range conn.TrustedCAs {
+		if c.CheckSignatureFrom(c) == nil {
+			return c
+		}
+	}
+	return nil
+}

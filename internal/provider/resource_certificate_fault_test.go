@@ -77,6 +77,23 @@ func (e *faultEnv) ledger() (issued map[string]string, revoked map[string]bool) 
 	return ledger(e.events)
 }
 
+// describe lists the CA's events and the proxy's faults, for a failure
+// message.
+func (e *faultEnv) describe() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var b strings.Builder
+	for _, ev := range e.events {
+		fmt.Fprintf(&b, "\n  %s %s tx %.8s serial %s %s", ev.Op, ev.Status, ev.TransactionID, ev.Serial, ev.StatusString)
+	}
+	for _, ex := range e.proxy.Exchanges() {
+		if ex.Fault != "" {
+			fmt.Fprintf(&b, "\n  fault %q on %s tx %.8x", ex.Fault, ex.RequestType, ex.TransactionID)
+		}
+	}
+	return b.String()
+}
+
 // serialsInState returns the serial numbers the state holds for the
 // certificate: the current one and the one a CR or KUR replaced.
 func serialsInState(s *terraform.State) (cur string, all map[string]bool, rs *terraform.ResourceState) {
@@ -231,6 +248,8 @@ dns_names = ["fault.example", "www.fault.example"]`
 			steps = append(steps, faulted, resource.TestStep{
 				PreConfig:    func() { e.proxy.Set() },
 				RefreshState: true,
+				// The failed step left work to do: create, replace or update.
+				ExpectNonEmptyPlan: true,
 				Check: func(s *terraform.State) error {
 					if err := e.nothingLost(s); err != nil {
 						return err
@@ -278,7 +297,7 @@ dns_names = ["fault.example", "www.fault.example"]`
 					delivered := e.deliveredSerials()
 					for serial := range issued {
 						if delivered[serial] && !revoked[serial] {
-							return fmt.Errorf("after destroy, certificate %s that reached the provider is still live", serial)
+							return fmt.Errorf("after destroy, certificate %s that reached the provider is still live; CA events: %s", serial, e.describe())
 						}
 					}
 					return nil

@@ -164,6 +164,13 @@ type CertReqTemplate struct {
 	// KeySpec holds controls such as id-regCtrl-algId and
 	// id-regCtrl-rsaKeyLen as raw items.
 	KeySpec []InfoTypeAndValue
+	// KeyAlgorithms are the public key algorithms the CA certifies, from
+	// the id-regCtrl-algId controls of KeySpec (RFC 9810 5.3.19.16), e.g.
+	// id-ecPublicKey with the named curve as parameters, or id-Ed25519.
+	KeyAlgorithms []pkix.AlgorithmIdentifier
+	// RSAKeyLengths are the RSA modulus lengths in bits the CA certifies,
+	// from the id-regCtrl-rsaKeyLen controls of KeySpec.
+	RSAKeyLengths []int
 }
 
 // CertReqTemplate asks for the certificate request template (genm
@@ -211,6 +218,20 @@ func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) 
 	}
 	for _, ks := range rt.KeySpec {
 		out.KeySpec = append(out.KeySpec, InfoTypeAndValue{Type: ks.Type, Value: ks.Value})
+		switch {
+		case ks.Type.Equal(cmp.OIDRegCtrlAlgID):
+			alg, err := cmp.ParseAlgIDControl(ks.Value)
+			if err != nil {
+				return nil, fmt.Errorf("cmp genm certReqTemplate: keySpec: %w", err)
+			}
+			out.KeyAlgorithms = append(out.KeyAlgorithms, alg)
+		case ks.Type.Equal(cmp.OIDRegCtrlRSAKeyLen):
+			bits, err := cmp.ParseRSAKeyLenControl(ks.Value)
+			if err != nil {
+				return nil, fmt.Errorf("cmp genm certReqTemplate: keySpec: %w", err)
+			}
+			out.RSAKeyLengths = append(out.RSAKeyLengths, bits)
+		}
 	}
 	return out, nil
 }

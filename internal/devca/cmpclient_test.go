@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -276,11 +277,44 @@ func TestClientOperations(t *testing.T) {
 			if err != nil || upd != nil {
 				t.Errorf("rootCaCert: update %+v, %v; want no update", upd, err)
 			}
+			// RFC 9483 4.3.3: a template with a subject to fill in, no
+			// publicKey, and one keySpec control per accepted key type.
 			tmpl, err := cl.CertReqTemplate(ctxT(t))
-			if err != nil || tmpl != nil {
-				t.Errorf("certReqTemplate: %+v, %v; want none", tmpl, err)
+			if err != nil || tmpl == nil {
+				t.Fatalf("certReqTemplate: %+v, %v; want a template", tmpl, err)
 			}
-			if ev, _ := c.log.last("genm"); ev.Status != "accepted" || len(ev.InfoTypes) != 1 {
+			if tmpl.Subject == nil || len(tmpl.Subject.Names) != 1 || tmpl.Subject.CommonName != "" || tmpl.PublicKeyAlgorithm != nil {
+				t.Errorf("certReqTemplate subject %+v, public key algorithm %v; want an empty common name to fill in, no key", tmpl.Subject, tmpl.PublicKeyAlgorithm)
+			}
+			var algs []string
+			for _, a := range tmpl.KeyAlgorithms {
+				algs = append(algs, a.Algorithm.String())
+			}
+			if want := []string{cmp.OIDECPublicKey.String(), cmp.OIDECPublicKey.String(), cmp.OIDECPublicKey.String(), cmp.OIDEd25519.String()}; !slices.Equal(algs, want) {
+				t.Errorf("certReqTemplate key algorithms %v, want %v", algs, want)
+			}
+			if want := []int{2048, 3072, 4096}; !slices.Equal(tmpl.RSAKeyLengths, want) {
+				t.Errorf("certReqTemplate RSA key lengths %v, want %v", tmpl.RSAKeyLengths, want)
+			}
+			// Every key type the template names is one the CA certifies.
+			for _, a := range tmpl.KeyAlgorithms[:3] {
+				var curve asn1.ObjectIdentifier
+				if _, err := asn1.Unmarshal(a.Parameters.FullBytes, &curve); err != nil {
+					t.Fatalf("curve of %v: %v", a.Algorithm, err)
+				}
+				key := map[string]elliptic.Curve{cmp.OIDCurveP256.String(): elliptic.P256(), cmp.OIDCurveP384.String(): elliptic.P384(), cmp.OIDCurveP521.String(): elliptic.P521()}[curve.String()]
+				if key == nil {
+					t.Fatalf("unknown curve %v", curve)
+				}
+				k, err := ecdsa.GenerateKey(key, rand.Reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "templated"}, Key: k}); err != nil {
+					t.Errorf("enroll a %v key: %v", curve, err)
+				}
+			}
+			if ev, _ := c.log.last("genm"); ev.Status != "accepted" || len(ev.InfoTypes) != 1 || ev.InfoTypes[0] != cmp.OIDCertReqTemplate.String() {
 				t.Errorf("genm event %+v", ev)
 			}
 		}},

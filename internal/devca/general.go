@@ -59,9 +59,13 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 			}
 			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDSignKeyPairTypes, Value: v})
 		case itav.Type.Equal(cmp.OIDCertReqTemplate):
-			// RFC 9483 4.3.3: no template means the value is absent; this
-			// CA accepts any subject and the usual extensions.
-			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDCertReqTemplate})
+			// RFC 9483 4.3.3: the template of what this CA certifies.
+			v, err := certReqTemplate()
+			if err != nil {
+				ref := refuse(cmp.FailSystemFailure, "could not encode certReqTemplate")
+				return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
+			}
+			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDCertReqTemplate, Value: v})
 		}
 	}
 	ev.Status = cmp.StatusAccepted.String()
@@ -80,3 +84,45 @@ var signKeyPairTypes = []pkix.AlgorithmIdentifier{
 	{Algorithm: cmp.OIDSHA512WithRSA, Parameters: asn1.NullRawValue},
 	{Algorithm: cmp.OIDEd25519},
 }
+
+// certReqTemplate is the CertReqTemplateValue this CA answers (RFC 9483
+// 4.3.3, RFC 9810 5.3.19.16): a certTemplate whose subject holds a common
+// name with an empty value (fill in your own; anything else a request
+// names is accepted too) and no publicKey, which RFC 9810 forbids there;
+// keySpec names each key type issue accepts, one control per algorithm or
+// RSA modulus length.
+func certReqTemplate() ([]byte, error) {
+	subject, err := asn1.Marshal(pkix.RDNSequence{{{Type: oidCommonName, Value: asn1.RawValue{Tag: asn1.TagUTF8String}}}})
+	if err != nil {
+		return nil, err
+	}
+	tmpl := cmp.CertReqTemplate{Template: cmp.CertTemplate{Subject: subject}}
+	for _, curve := range []asn1.ObjectIdentifier{cmp.OIDCurveP256, cmp.OIDCurveP384, cmp.OIDCurveP521} {
+		param, err := asn1.Marshal(curve)
+		if err != nil {
+			return nil, err
+		}
+		ctrl, err := cmp.AlgIDControl(pkix.AlgorithmIdentifier{Algorithm: cmp.OIDECPublicKey, Parameters: asn1.RawValue{FullBytes: param}})
+		if err != nil {
+			return nil, err
+		}
+		tmpl.KeySpec = append(tmpl.KeySpec, ctrl)
+	}
+	ctrl, err := cmp.AlgIDControl(pkix.AlgorithmIdentifier{Algorithm: cmp.OIDEd25519})
+	if err != nil {
+		return nil, err
+	}
+	tmpl.KeySpec = append(tmpl.KeySpec, ctrl)
+	// checkPublicKey takes 2048 to 8192 bits; these are the usual sizes.
+	for _, bits := range []int{2048, 3072, 4096} {
+		ctrl, err := cmp.RSAKeyLenControl(bits)
+		if err != nil {
+			return nil, err
+		}
+		tmpl.KeySpec = append(tmpl.KeySpec, ctrl)
+	}
+	return tmpl.Marshal()
+}
+
+// oidCommonName is id-at-commonName (X.520).
+var oidCommonName = asn1.ObjectIdentifier{2, 5, 4, 3}

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -14,8 +13,9 @@ import (
 // Client talks to one CMP endpoint. Its exported fields are the
 // configuration; the zero value of each is a sensible default. Set them
 // before the first call and do not change them while calls run; a Client is
-// safe for concurrent use. Do not copy a Client once used (it caches
-// derived MAC keys); make a new one.
+// safe for concurrent use. A Client may be copied (for example to change a
+// field for some calls): a copy of a used Client shares its cache of keys
+// derived from MAC secrets, which is safe for concurrent use.
 type Client struct {
 	// URL is the full CMP endpoint URL, e.g.
 	// https://ca.example/.well-known/cmp/p/tls.
@@ -67,16 +67,9 @@ type Client struct {
 	// receives secrets or keys. Concurrent operations call it concurrently.
 	Log func(MessageLog)
 
-	// keys caches keys derived from MAC secrets, so that enrollments with
-	// the same credential do not pay for key derivation each time.
-	keys cmp.PBMKeyCache
-	// salt is this client's PasswordBasedMac/PBMAC1 salt: reusing it keeps
-	// the MAC parameters constant, so keys is hit (RFC 9810 section 5.1.3.1
-	// recommends constant parameters within a transaction; a fresh salt per
-	// client keeps precomputation useless).
-	saltOnce sync.Once
-	salt     []byte
-	saltErr  error
+	// mac is allocated on first use and shared by copies; see macState.
+	// A pointer, so that copying a Client copies no lock.
+	mac *macState
 }
 
 // MessageLog describes one CMP message, for logging.

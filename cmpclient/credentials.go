@@ -3,7 +3,6 @@ package cmpclient
 import (
 	"bytes"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -16,14 +15,9 @@ import (
 const macSaltLength = 16
 
 func (m MACCredentials) macParams(c *Client) (cmp.MACParams, error) {
-	c.saltOnce.Do(func() {
-		c.salt = make([]byte, macSaltLength)
-		if _, err := rand.Read(c.salt); err != nil {
-			c.saltErr = fmt.Errorf("MAC salt: %w", err)
-		}
-	})
-	if c.saltErr != nil {
-		return cmp.MACParams{}, c.saltErr
+	st, err := c.macState()
+	if err != nil {
+		return cmp.MACParams{}, err
 	}
 	var alg cmp.MACAlgorithm
 	switch m.Algorithm {
@@ -36,7 +30,7 @@ func (m MACCredentials) macParams(c *Client) (cmp.MACParams, error) {
 	default:
 		return cmp.MACParams{}, fmt.Errorf("unknown MAC algorithm %d", m.Algorithm)
 	}
-	return cmp.MACParams{Algorithm: alg, Iterations: m.Iterations, Salt: c.salt, Cache: &c.keys}, nil
+	return cmp.MACParams{Algorithm: alg, Iterations: m.Iterations, Salt: st.salt, Cache: &st.keys}, nil
 }
 
 // protect: RFC 9483 section 3.2 / RFC 9810 section 5.1.3.1; senderKID

@@ -313,7 +313,7 @@ func TestMACKeyDerivedOnce(t *testing.T) {
 	}
 	// 12 messages were protected or verified; the responder uses one
 	// fixed salt, so two keys: ours and the responder's.
-	if n := c.keys.Len(); n != 2 {
+	if n := c.mac.keys.Len(); n != 2 {
 		t.Errorf("%d derived keys cached, want 2", n)
 	}
 }

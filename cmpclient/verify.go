@@ -24,7 +24,11 @@ func (t *transaction) verifyProtection(m *cmp.Message) error {
 		if !ok {
 			return fmt.Errorf("%w: MAC-protected response to a request not protected by a shared secret", ErrProtection)
 		}
-		if err := cmp.CheckMACProtection(*alg, mc.Secret, m.RawProtectedPart, m.Protection, &t.c.keys); err != nil {
+		st, err := t.c.macState()
+		if err != nil {
+			return err
+		}
+		if err := cmp.CheckMACProtection(*alg, mc.Secret, m.RawProtectedPart, m.Protection, &st.keys); err != nil {
 			return fmt.Errorf("%w: %w (is the secret right?)", ErrProtection, err)
 		}
 		return nil

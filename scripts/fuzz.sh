@@ -39,6 +39,9 @@ while read -r pkg; do
 				continue
 			fi
 			status=CRASH
+			if grep -q '\[build failed\]' "$log"; then
+				status="BUILD FAILED"
+			fi
 			crashed=$((crashed + 1))
 			cat "$log"
 			break
@@ -58,5 +61,5 @@ done < <(go list ./...)
 echo
 echo "fuzz summary ($fuzztime per target):"
 printf '%s\n' "${summary[@]}"
-echo "fuzz: $count targets ran, $total_execs executions, $crashed crashed"
+echo "fuzz: $count targets ran, $total_execs executions, $crashed failed"
 [ "$crashed" -eq 0 ]

@@ -65,11 +65,10 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	// The previous certificate first: when its key is gone (a KUR), the
-	// current certificate signs its RR, and must still be live to do so.
 	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
 		if prev, err := parseCertificatePEM(s); err == nil && now.Before(prev.NotAfter) {
-			if err := revokeWith(ctx, conn, prev, cert, key, cmpclient.ReasonSuperseded); err != nil && !alreadyRevoked(err) {
+			prevKey, _ := previousKey(ctx, req.Private)
+			if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
 				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not revoked",
 					fmt.Sprintf("The certificate replaced by the last %s (serial %s) could not be revoked; it stays "+
 						"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
@@ -85,17 +84,18 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	}
 }
 
-// revokeWith revokes target signed by target itself when key belongs to it
-// (a CR that kept the key), else signed by signer and key, a live
-// certificate of the same subject (RFC 9483 section 4.2 lets the CA decide
-// who may revoke what).
-func revokeWith(ctx context.Context, conn *Connection, target, signer *x509.Certificate, key crypto.Signer,
-	reason cmpclient.Reason) error {
-	if pub, ok := target.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && pub.Equal(key.Public()) {
-		return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)
+// revokeWith revokes target with an RR signed by target itself (RFC 9483
+// section 4.2), with whichever of keys belongs to it.
+func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate, reason cmpclient.Reason,
+	keys ...crypto.Signer) error {
+	pub, ok := target.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	for _, key := range keys {
+		if ok && key != nil && pub.Equal(key.Public()) {
+			return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)
+		}
 	}
-	creds := cmpclient.SignatureCredentials{Key: key, Chain: []*x509.Certificate{signer}}
-	return newCMPClient(ctx, conn, creds).Revoke(ctx, target, nil, reason)
+	return fmt.Errorf("the private key of certificate serial %s is no longer held, and an RR must be signed with it",
+		target.SerialNumber)
 }
 
 // alreadyRevoked reports a refusal because the certificate is revoked

@@ -114,6 +114,11 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	plan.ID = state.ID
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	previous := state.PrivateKeyPEM.ValueString()
+	if previous == keyPEM {
+		previous = "" // same key: the current one signs the previous certificate's RR
+	}
+	resp.Diagnostics.Append(setPreviousKey(ctx, resp.Private, previous)...)
 }
 
 // discardUnconfirmed revokes a certificate a CR or KUR issued but did not

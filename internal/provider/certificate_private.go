@@ -1,0 +1,63 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+)
+
+// The key of previous_certificate_pem, when a KUR replaced it, is kept in
+// the resource's private state (not an attribute: nobody consumes it, and
+// it never shows in plans): an RR must be signed with the certificate it
+// revokes (RFC 9483 section 4.2), so destroy needs it to revoke the
+// previous certificate too.
+const privatePreviousKey = "previous_key"
+
+// privateState is the part of the framework's private state API we use:
+// resource requests' Private fields.
+type privateState interface {
+	GetKey(ctx context.Context, key string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(ctx context.Context, key string, value []byte) diag.Diagnostics
+}
+
+type previousKeyRecord struct {
+	PEM string `json:"pem"`
+}
+
+// setPreviousKey records keyPEM as the previous certificate's key; ""
+// removes the record (a CR that kept the key needs none).
+func setPreviousKey(ctx context.Context, p privateSetter, keyPEM string) diag.Diagnostics {
+	if keyPEM == "" {
+		return p.SetKey(ctx, privatePreviousKey, nil)
+	}
+	b, err := json.Marshal(previousKeyRecord{PEM: keyPEM})
+	if err != nil {
+		var diags diag.Diagnostics
+		diags.AddError("cmpv2_certificate: cannot record the previous key", err.Error())
+		return diags
+	}
+	return p.SetKey(ctx, privatePreviousKey, b)
+}
+
+// previousKey returns the recorded key of the previous certificate, nil
+// when none is recorded.
+func previousKey(ctx context.Context, p privateState) (crypto.Signer, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, diags := p.GetKey(ctx, privatePreviousKey)
+	if diags.HasError() || len(b) == 0 {
+		return nil, nil
+	}
+	var rec previousKeyRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("previous key record: %w", err)
+	}
+	return parsePrivateKeyPEM(rec.PEM)
+}

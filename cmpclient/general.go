@@ -1,6 +1,7 @@
 package cmpclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -99,7 +100,10 @@ type RootCAUpdate struct {
 // RootCAUpdate asks whether the root CA oldRoot (nil: the server's
 // default) has a successor (genm id-it-rootCaCert, answered with
 // id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2). It returns nil, nil when
-// there is no update. When oldRoot is given, newWithOld must verify with it.
+// there is no update (RFC 9483 4.3.2: the value is then absent). When
+// oldRoot is given, newWithOld must be present, verify with oldRoot and
+// certify the new root's name and key, and oldWithNew, when present, must
+// certify oldRoot's key.
 func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*RootCAUpdate, error) {
 	q := InfoTypeAndValue{Type: cmp.OIDRootCACert}
 	if oldRoot != nil {
@@ -137,14 +141,26 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 	if err := out.NewWithNew.CheckSignature(out.NewWithNew.SignatureAlgorithm, out.NewWithNew.RawTBSCertificate, out.NewWithNew.Signature); err != nil {
 		return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithNew is not self-signed: %w", err)
 	}
-	if oldRoot != nil && out.NewWithOld != nil {
-		if err := out.NewWithOld.CheckSignatureFrom(oldRoot); err != nil {
-			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithOld is not signed by the old root: %w", err)
+	if oldRoot != nil {
+		// RFC 9483 4.3.2: newWithOld is required; it is what lets the
+		// holder of the old root trust the new one, so it must be signed by
+		// the old root and certify the new root's name and key.
+		switch {
+		case out.NewWithOld == nil:
+			return nil, errors.New("cmp genm rootCaKeyUpdate: newWithOld missing, so the new root cannot be checked against the old one")
+		case out.NewWithOld.CheckSignatureFrom(oldRoot) != nil:
+			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithOld is not signed by the old root: %w", out.NewWithOld.CheckSignatureFrom(oldRoot))
+		case !bytes.Equal(out.NewWithOld.RawSubjectPublicKeyInfo, out.NewWithNew.RawSubjectPublicKeyInfo) ||
+			!bytes.Equal(out.NewWithOld.RawSubject, out.NewWithNew.RawSubject):
+			return nil, errors.New("cmp genm rootCaKeyUpdate: newWithOld does not certify the new root's name and key")
 		}
 	}
 	if out.OldWithNew != nil {
 		if err := out.OldWithNew.CheckSignatureFrom(out.NewWithNew); err != nil {
 			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: oldWithNew is not signed by the new root: %w", err)
+		}
+		if oldRoot != nil && !bytes.Equal(out.OldWithNew.RawSubjectPublicKeyInfo, oldRoot.RawSubjectPublicKeyInfo) {
+			return nil, errors.New("cmp genm rootCaKeyUpdate: oldWithNew does not certify the old root's key")
 		}
 	}
 	return &out, nil

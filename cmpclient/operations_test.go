@@ -157,13 +157,48 @@ func TestGeneralMessages(t *testing.T) {
 	stranger := newTestPKI(t)
 	badOldWithNew := issue(t, &x509.Certificate{Subject: pki.root.Subject, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign}, pki.rootKey.Public(), stranger.root, stranger.rootKey)
-	badUpdate, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, OldWithNew: badOldWithNew.Raw}).Marshal()
+	badUpdate, err := (&cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw, OldWithNew: badOldWithNew.Raw}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
 	answers[cmp.OIDRootCACert.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDRootCAKeyUpdate, Value: badUpdate}}
 	if _, err := c.RootCAUpdate(testContext(t), pki.root); err == nil || !strings.Contains(err.Error(), "oldWithNew is not signed by the new root") {
 		t.Errorf("RootCAUpdate with a foreign oldWithNew: %v", err)
+	}
+
+	// RFC 9483 4.3.2: with the old root given, newWithOld must be there,
+	// signed by it, and certify the new root's name and key; oldWithNew
+	// must certify the old root's key.
+	otherKey := newTestPKI(t)
+	for _, tc := range []struct {
+		name    string
+		update  cmp.RootCAKeyUpdate
+		wantErr string
+	}{
+		{"newWithOld missing", cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, OldWithNew: oldWithNew.Raw}, "newWithOld missing"},
+		{"newWithOld certifies another key", cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, OldWithNew: oldWithNew.Raw,
+			NewWithOld: issue(t, &x509.Certificate{Subject: newRoot.root.Subject, IsCA: true, BasicConstraintsValid: true,
+				KeyUsage: x509.KeyUsageCertSign}, otherKey.rootKey.Public(), pki.root, pki.rootKey).Raw}, "newWithOld does not certify the new root's name and key"},
+		{"newWithOld certifies another name", cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw,
+			NewWithOld: issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "someone else"}, IsCA: true, BasicConstraintsValid: true,
+				KeyUsage: x509.KeyUsageCertSign}, newRoot.rootKey.Public(), pki.root, pki.rootKey).Raw}, "newWithOld does not certify the new root's name and key"},
+		{"oldWithNew certifies another key", cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw,
+			OldWithNew: issue(t, &x509.Certificate{Subject: pki.root.Subject, IsCA: true, BasicConstraintsValid: true,
+				KeyUsage: x509.KeyUsageCertSign}, otherKey.rootKey.Public(), newRoot.root, newRoot.rootKey).Raw}, "oldWithNew does not certify the old root's key"},
+		{"newWithOld alone", cmp.RootCAKeyUpdate{NewWithNew: newRoot.root.Raw, NewWithOld: newWithOld.Raw}, ""},
+	} {
+		der, err := tc.update.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers[cmp.OIDRootCACert.String()] = []cmp.InfoTypeAndValue{{Type: cmp.OIDRootCAKeyUpdate, Value: der}}
+		u, err := c.RootCAUpdate(testContext(t), pki.root)
+		switch {
+		case tc.wantErr == "" && (err != nil || u == nil || !u.NewWithNew.Equal(newRoot.root)):
+			t.Errorf("%s: RootCAUpdate = %+v, %v", tc.name, u, err)
+		case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: RootCAUpdate = %+v, %v; want an error saying %q", tc.name, u, err, tc.wantErr)
+		}
 	}
 
 	tmpl, err := c.CertReqTemplate(testContext(t))

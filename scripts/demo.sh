@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# make demo: starts the development CA, builds the provider, runs terraform
-# apply on examples/quickstart through a CLI config with dev_overrides in a
-# temporary directory, prints the certificate, destroys it (revocation) and
-# cleans up.
+# make demo: starts the development CA, builds the provider, and runs
+# examples/quickstart through a CLI config with dev_overrides in a temporary
+# directory: apply (IR), apply with another SAN (CR), apply with a new
+# rotation trigger (KUR), destroy (RR). After each step it prints the
+# certificate and the CMP messages the CA handled. Cleans up and stops the
+# CA by its PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# tf-env.sh picks terraform from PATH (else the OpenTofu the scripts build)
+# and drops a TF_CLI_CONFIG_FILE that names a missing file.
 . scripts/tf-env.sh
 tf="$TF_ACC_TERRAFORM_PATH"
 
@@ -32,16 +36,18 @@ for _ in $(seq 1 150); do
 	sleep 0.2
 done
 ready=$(head -n 1 "$work/devca.jsonl")
-field() { printf '%s' "$ready" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4; }
-url=$(field url)
+# field prints the string value of a key of a one-line JSON object ("" when absent).
+field() { printf '%s' "$1" | { grep -o "\"$2\":\"[^\"]*\"" || true; } | head -n 1 | cut -d'"' -f4; }
+url=$(field "$ready" url)
 [ -n "$url" ] || { echo "the development CA did not report its URL:" >&2; cat "$work/devca.err" >&2; exit 1; }
-echo "    $url"
+echo "    $url (PID $devca_pid)"
 
 # Credentials reach the provider the way CI passes them: environment variables.
-export CMPV2_URL="$url"
-export CMPV2_REFERENCE="$(field reference)"
-export CMPV2_SECRET="$(field secret)"
-export CMPV2_TRUSTED_CA_PEM="$(cat "$(field ca_certificate_file)")"
+export CMPV2_REFERENCE="$(field "$ready" reference)"
+export CMPV2_SECRET="$(field "$ready" secret)"
+export CMPV2_TRUSTED_CA_PEM="$(cat "$(field "$ready" ca_certificate_file)")"
+export TF_VAR_cmp_url="$url"
+export TF_IN_AUTOMATION=1
 
 cat >"$work/terraformrc" <<RC
 provider_installation {
@@ -52,22 +58,58 @@ provider_installation {
 }
 RC
 export TF_CLI_CONFIG_FILE="$work/terraformrc"
-cp examples/quickstart/*.tf "$work/"
+mkdir -p "$work/quickstart"
+cp examples/quickstart/*.tf "$work/quickstart/"
+cd "$work/quickstart"
 
-echo "==> $(basename "$tf") apply (examples/quickstart)"
-(cd "$work" && "$tf" apply -auto-approve -input=false -no-color)
+seen=1 # lines of devca.jsonl already shown (the ready line)
+# messages prints the CMP messages the CA handled since the last call.
+messages() {
+	local total line op status serial subject
+	total=$(wc -l <"$work/devca.jsonl")
+	echo "    CMP messages the development CA handled:"
+	tail -n +"$((seen + 1))" "$work/devca.jsonl" | head -n "$((total - seen))" | while IFS= read -r line; do
+		op=$(field "$line" op)
+		status=$(field "$line" status)
+		serial=$(field "$line" serial)
+		subject=$(field "$line" subject)
+		printf '      %-9s %-10s %s %s\n' "$op" "$status" "${serial:+serial $serial}" "$subject"
+	done
+	seen=$total
+}
 
-echo "==> the certificate"
-(cd "$work" && "$tf" output -raw certificate_pem) >"$work/cert.pem"
-if command -v openssl >/dev/null; then
-	openssl x509 -in "$work/cert.pem" -noout -subject -issuer -serial -dates -ext subjectAltName,extendedKeyUsage
-else
-	cat "$work/cert.pem"
-fi
-(cd "$work" && "$tf" output -no-color)
+# certificate prints what the state holds about the certificate.
+certificate() {
+	"$tf" output -raw certificate_pem >"$work/cert.pem"
+	echo "    last_operation: $("$tf" output -raw last_operation)   serial_number: $("$tf" output -raw serial_number)   renewal_time: $("$tf" output -raw renewal_time)"
+	if command -v openssl >/dev/null; then
+		openssl x509 -in "$work/cert.pem" -noout -subject -serial -dates -ext subjectAltName | sed 's/^/    /'
+	else
+		echo "    serial $("$tf" output -raw serial_number), valid until $("$tf" output -raw not_after)"
+	fi
+}
 
-echo "==> $(basename "$tf") destroy (revokes the certificate)"
-(cd "$work" && "$tf" destroy -auto-approve -input=false -no-color)
+step() {
+	echo
+	echo "==> $1"
+	shift
+	"$tf" "$@" -auto-approve -input=false -no-color | grep -E '^(Plan|Apply complete|Destroy complete|Warning|│)' || true
+}
 
-echo "==> what the development CA handled"
-cat "$work/devca.jsonl" | tail -n +2
+step "$(basename "$tf") apply: create, an initialization request (IR)" apply
+certificate
+messages
+
+step "$(basename "$tf") apply with another DNS name: a certification request (CR)" apply -var 'extra_dns_names=["www.demo.example"]'
+certificate
+messages
+
+step "$(basename "$tf") apply with a new rotation trigger: a key update request (KUR)" apply -var 'extra_dns_names=["www.demo.example"]' -var rotation_epoch=2
+certificate
+messages
+
+step "$(basename "$tf") destroy: a revocation request (RR)" destroy -var 'extra_dns_names=["www.demo.example"]' -var rotation_epoch=2
+messages
+
+echo
+echo "==> done; stopping the development CA (PID $devca_pid) and removing $work"

@@ -1,7 +1,7 @@
 # The quick start `make demo` applies against the development CA.
-# The provider takes the CA's URL and PBM credential from CMPV2_URL,
-# CMPV2_REFERENCE, CMPV2_SECRET and its CA certificate from
-# CMPV2_TRUSTED_CA_PEM, as a CI pipeline would.
+# The provider takes the CA's PBM credential from CMPV2_REFERENCE and
+# CMPV2_SECRET and its CA certificate from CMPV2_TRUSTED_CA_PEM, as a CI
+# pipeline would; the CMP endpoint is a variable (TF_VAR_cmp_url).
 terraform {
   required_providers {
     cmpv2 = {
@@ -12,17 +12,49 @@ terraform {
 
 provider "cmpv2" {}
 
+variable "cmp_url" {
+  type        = string
+  description = "CMP endpoint of the CA, for example http://127.0.0.1:8829/.well-known/cmp"
+}
+
+variable "extra_dns_names" {
+  type        = list(string)
+  default     = []
+  description = "More DNS names: changing them updates the certificate with a CR."
+}
+
+variable "rotation_epoch" {
+  type        = string
+  default     = "1"
+  description = "Change it to rotate the key now: the update is a KUR."
+}
+
+# The CMP endpoint, asked for its CA certificates (genm).
+resource "cmpv2_server" "ca" {
+  url = var.cmp_url
+}
+
 resource "cmpv2_certificate" "demo" {
+  server = cmpv2_server.ca.endpoint
+
   subject = {
     common_name  = "demo.example"
     organization = "cmpv2 quick start"
   }
-  dns_names           = ["demo.example", "www.demo.example"]
+  dns_names           = concat(["demo.example"], var.extra_dns_names)
   key_usages          = ["digital_signature"]
   extended_key_usages = ["server_auth"]
 
   validity_period_hours = 24
   renew_before_expiry   = "8h"
+
+  rotation_triggers = {
+    epoch = var.rotation_epoch
+  }
+}
+
+output "ca_certificates_pem" {
+  value = cmpv2_server.ca.ca_certificates_pem
 }
 
 output "certificate_pem" {

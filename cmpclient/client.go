@@ -58,6 +58,11 @@ type Client struct {
 	// DefaultMessageTimeout. The whole operation is bounded by the ctx of
 	// the call.
 	MessageTimeout time.Duration
+	// MaxTimeSkew, when positive, refuses a response whose messageTime is
+	// further than this from the local clock (RFC 9483 section 3.5: check
+	// messageTime when present and the local time is trusted). Zero: not
+	// checked, since the local clock may be the one that is off.
+	MaxTimeSkew time.Duration
 	// AllowUnprotectedErrors accepts error messages and negative responses
 	// without valid protection, as OpenSSL's -unprotected_errors does. Their
 	// content is then unauthenticated (Error.Unprotected is set).

@@ -148,6 +148,7 @@ var (
 	ErrCertReqID         = errors.New("certReqId does not match the request")
 	ErrPVNO              = errors.New("unsupported pvno")
 	ErrSender            = errors.New("sender does not match the protection")
+	ErrMessageTime       = errors.New("messageTime too far from the local clock")
 )
 
 // CertificateRejectedError reports that the CA issued a certificate this

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
@@ -143,6 +144,34 @@ func TestResponseRejected(t *testing.T) {
 					}
 					// Re-sign with a different sender in the header.
 					resp.Header.Sender = cmp.NameFromDER(r.pki.root.RawSubject)
+					pp, _ := resp.ProtectedPart()
+					var err error
+					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
+					return err
+				}
+			},
+			wantIs:   ErrSender,
+			wantText: "sender",
+		},
+		{
+			name: "message_time_skew",
+			responder: func(r *responder) {
+				r.mutate = first(func(_, resp *cmp.Message) { resp.Header.MessageTime = time.Now().Add(-time.Hour) })
+			},
+			client:   func(c *Client) { c.MaxTimeSkew = 5 * time.Minute },
+			wantIs:   ErrMessageTime,
+			wantText: "at most 5m0s accepted",
+		},
+		{
+			name:   "signed_with_null_dn_sender",
+			client: signed,
+			responder: func(r *responder) {
+				r.protect = func(resp *cmp.Message) error {
+					if err := signProtect(resp, r.pki.signerKey, []*x509.Certificate{r.pki.signer}); err != nil {
+						return err
+					}
+					// Re-sign with a NULL-DN sender in the header.
+					resp.Header.Sender = cmp.NullDN()
 					pp, _ := resp.ProtectedPart()
 					var err error
 					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
@@ -364,6 +393,33 @@ func TestAllowUnprotectedErrors(t *testing.T) {
 				}
 			case !errors.As(err, &e) || !e.Unprotected || !strings.Contains(err.Error(), tt.want):
 				t.Fatalf("got %v, want an unprotected *Error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestMessageTimeTolerance: a response's messageTime is checked only when
+// Client.MaxTimeSkew asks for it.
+func TestMessageTimeTolerance(t *testing.T) {
+	tests := []struct {
+		name    string
+		skew    time.Duration
+		offset  time.Duration
+		wantErr bool
+	}{
+		{"not checked by default", 0, -time.Hour, false},
+		{"within the tolerance", 5 * time.Minute, -4 * time.Minute, false},
+		{"beyond the tolerance, ahead", 5 * time.Minute, 6 * time.Minute, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &responder{pki: newTestPKI(t)}
+			r.mutate = func(_ int, _, resp *cmp.Message) { resp.Header.MessageTime = time.Now().Add(tc.offset) }
+			c := startResponder(t, r)
+			c.MaxTimeSkew = tc.skew
+			_, err := c.Enroll(testContext(t), certRequest(t, "clock"))
+			if got := errors.Is(err, ErrMessageTime); got != tc.wantErr || !tc.wantErr && err != nil {
+				t.Fatalf("enroll: %v; want ErrMessageTime: %v", err, tc.wantErr)
 			}
 		})
 	}

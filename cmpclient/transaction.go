@@ -184,6 +184,18 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 		unprotected = true
 	}
 
+	if d := t.c.MaxTimeSkew; d > 0 && !unprotected && !h.MessageTime.IsZero() {
+		skew := time.Since(h.MessageTime)
+		if skew < 0 {
+			skew = -skew
+		}
+		// messageTime has whole seconds.
+		if skew > d+time.Second {
+			return resp, t.protocolError(fmt.Errorf("%w: %s is %v away from the local clock (at most %v accepted)",
+				ErrMessageTime, h.MessageTime.UTC().Format(time.RFC3339), skew.Round(time.Second), d))
+		}
+	}
+
 	if resp.Body.Type == cmp.BodyError {
 		if resp.Body.Error == nil {
 			return resp, t.protocolError(fmt.Errorf("%w: error message without content", ErrMalformedResponse))

@@ -44,9 +44,10 @@ func (t *transaction) verifyProtection(m *cmp.Message) error {
 	if err := cmp.CheckSignerKeyUsage(signer); err != nil {
 		return fmt.Errorf("%w: %w", ErrUntrustedSigner, err)
 	}
-	// RFC 9483 section 3.1: the sender is the subject of the protection
-	// certificate.
-	if m.Header.Sender.IsDirectoryName() && !m.Header.Sender.IsNullDN() &&
+	// RFC 9483 section 3.1: with signature protection the sender is the
+	// subject of the protection certificate; a NULL-DN or a name of another
+	// kind does not say who signed.
+	if !m.Header.Sender.IsDirectoryName() || m.Header.Sender.IsNullDN() ||
 		!m.Header.Sender.Equal(cmp.NameFromDER(signer.RawSubject)) && !sameName(m.Header.Sender, signer) {
 		return fmt.Errorf("%w: sender %q, signer %q", ErrSender, m.Header.Sender.String(), signer.Subject.String())
 	}

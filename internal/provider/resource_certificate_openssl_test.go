@@ -1,0 +1,77 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// TestAccCertificateOpenSSLMock: the provider enrolls a supplied key with
+// OpenSSL's mock CMP server (IR with PBM, certConf) and revokes the
+// certificate on destroy (RR signed with it). The mock binds every
+// interface, so the test runs inside a private network namespace.
+func TestAccCertificateOpenSSLMock(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+	if !opensslpeer.InNetNS(t) {
+		return
+	}
+	clearProviderEnv(t)
+	creds := opensslpeer.NewCreds(t)
+	mock := opensslpeer.StartMock(t, creds)
+	keyPEM, err := marshalPrivateKeyPEM(creds.Client1.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rootPEM := certificatePEM(creds.Root.Cert)
+	// The mock returns its fixed certificate (CN=client1, Client1's key)
+	// for every request, so that is what the configuration asks for.
+	config := fmt.Sprintf(`
+provider "cmpv2" {
+  url             = %q
+  reference       = %q
+  secret          = %q
+  message_timeout = "10s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+}
+resource "cmpv2_certificate" "test" {
+  subject         = { common_name = "client1" }
+  private_key_pem = <<EOT
+%sEOT
+}
+`, mock.URL, opensslpeer.MockReference, opensslpeer.MockSecret, rootPEM, keyPEM)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:           config,
+			ConfigPlanChecks: emptyPlanAfterApply,
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(certAddr, "last_operation", "ir"),
+				resource.TestCheckResourceAttr(certAddr, "serial_number", creds.Client1.Cert.SerialNumber.String()),
+				resource.TestCheckResourceAttr(certAddr, "private_key_pem", keyPEM),
+				resource.TestCheckResourceAttr(certAddr, "key_algorithm", "ECDSA"),
+				func(s *terraform.State) error {
+					if !strings.Contains(stateAttr(s, certAddr, "ca_chain_pem"), strings.TrimSpace(rootPEM)) {
+						return fmt.Errorf("ca_chain_pem does not hold the mock's root")
+					}
+					return nil
+				},
+			),
+		}},
+		// The destroy succeeded, so the mock answered the RR; it logs no
+		// message types, only that ir, certConf and rr arrived.
+		CheckDestroy: func(*terraform.State) error {
+			if n := strings.Count(mock.Output(), "Received request"); n != 3 {
+				return fmt.Errorf("the mock received %d requests, want 3 (ir, certConf, rr):\n%s", n, mock.Output())
+			}
+			return nil
+		},
+	})
+}

@@ -1,0 +1,87 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// otherCLI finds the Terraform-compatible CLI the acceptance tests do not
+// run with: OpenTofu when they run Terraform (on PATH, or the one
+// scripts/terraform.sh builds into its cache), Terraform when they run
+// OpenTofu. It returns "" when there is none.
+func otherCLI(current string) (path string, tofu bool) {
+	out, _ := exec.Command(current, "version").Output()
+	if strings.HasPrefix(string(out), "OpenTofu") {
+		p, _ := exec.LookPath("terraform")
+		return p, false
+	}
+	if p, err := exec.LookPath("tofu"); err == nil {
+		return p, true
+	}
+	cache := os.Getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home, _ := os.UserHomeDir()
+		cache = filepath.Join(home, ".cache")
+	}
+	matches, _ := filepath.Glob(filepath.Join(cache, "terraform-provider-cmpv2", "tofu-*", "tofu"))
+	if len(matches) > 0 {
+		return matches[len(matches)-1], true
+	}
+	return "", false
+}
+
+// TestAccCertificateOtherCLI runs the lifecycle (IR with a write-only
+// secret, CR, RR) with the other CLI, so the provider is proven with both
+// Terraform and OpenTofu where both are at hand.
+func TestAccCertificateOtherCLI(t *testing.T) {
+	current := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || current == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
+	}
+	other, tofu := otherCLI(current)
+	if other == "" {
+		t.Skip("ONLY ONE CLI: no second Terraform-compatible CLI (tofu on PATH or in the scripts/terraform.sh " +
+			"cache, or terraform) to run the lifecycle with; it ran with " + current + " only")
+	}
+	t.Logf("lifecycle with %s", other)
+	t.Setenv("TF_ACC_TERRAFORM_PATH", other)
+	if tofu {
+		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
+	} else {
+		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.terraform.io")
+	}
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	cfg := func(names string) string {
+		return e.providerBlock(false) + fmt.Sprintf(`resource "cmpv2_certificate" "test" {
+  subject    = { common_name = "cli.example" }
+  dns_names  = %s
+  enrollment = { reference = %q, secret_wo = %q }
+}`, names, e.reference, e.secret)
+	}
+	var serials []string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: cfg(`["cli.example"]`), ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "cli.example"), record(&serials))},
+			{Config: cfg(`["cli.example", "www.cli.example"]`), ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "cr", "cli.example"), record(&serials),
+					func(s *terraform.State) error {
+						if stateAttr(s, certAddr, "enrollment.secret_wo") != "" {
+							return fmt.Errorf("the write-only secret is in state")
+						}
+						return nil
+					})},
+		},
+		CheckDestroy: revokedOnDestroy(t, e, &serials),
+	})
+}

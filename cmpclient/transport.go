@@ -150,7 +150,7 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	if c.Username != "" || c.Password != "" {
 		hreq.SetBasicAuth(c.Username, c.Password)
 	}
-	resp, err := c.httpClient().Do(hreq)
+	resp, err := noRedirects(c.httpClient()).Do(hreq)
 	if err != nil {
 		if ctx.Err() == nil && mctx.Err() != nil {
 			err = fmt.Errorf("no answer within the message timeout %v: %w", c.messageTimeout(), err)
@@ -188,7 +188,34 @@ func (c *Client) postOnce(ctx context.Context, t *transaction, req []byte) (body
 	if isCMP && len(data) > 0 {
 		return data, resp.StatusCode, retryAfter, nil
 	}
+	if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, resp.StatusCode, retryAfter, t.httpError(resp.StatusCode, fmt.Sprintf(
+			"redirect to %s not followed (RFC 6712 section 3.3); set Client.URL to the new location if it is trusted", redactURL(loc)))
+	}
 	return nil, resp.StatusCode, retryAfter, t.httpError(resp.StatusCode, snippet(data))
+}
+
+// noRedirects returns hc, or a copy of it that does not follow redirects
+// when hc would follow them by default: RFC 6712 section 3.3 wants a
+// client to follow a CMP server's redirect only after careful
+// consideration (a 301 can be misused; a 302 would turn the POST into a
+// GET). A CheckRedirect the caller set is that consideration and is kept.
+func noRedirects(hc *http.Client) *http.Client {
+	if hc.CheckRedirect != nil {
+		return hc
+	}
+	cp := *hc
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// redactURL prints a URL from a Location header without a password.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	return u.Redacted()
 }
 
 func isCMPContentType(v string) bool {

@@ -41,6 +41,50 @@ func TestHTTPBehaviour(t *testing.T) {
 		}
 	})
 
+	// RFC 6712 section 3.3: redirects are not followed unless the
+	// caller's HTTPClient.CheckRedirect says so.
+	for _, tc := range []struct {
+		name   string
+		status int
+		follow bool
+	}{
+		{"redirect_307_not_followed", http.StatusTemporaryRedirect, false},
+		{"redirect_301_not_followed", http.StatusMovedPermanently, false},
+		{"redirect_307_followed_by_caller_choice", http.StatusTemporaryRedirect, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			target := &responder{pki: pki}
+			to := startResponder(t, target)
+			r := &responder{pki: pki}
+			r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {
+				w.Header().Set("Location", strings.Replace(to.URL, "://", "://user:hunter2@", 1))
+				w.WriteHeader(tc.status)
+				return true
+			}
+			c := startResponder(t, r)
+			if tc.follow {
+				c.HTTPClient = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+			}
+			_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+			if tc.follow {
+				if err != nil || len(target.requests()) == 0 {
+					t.Fatalf("enroll through a followed redirect: %v, %d requests at the target", err, len(target.requests()))
+				}
+				return
+			}
+			var e *Error
+			if !errors.As(err, &e) || e.HTTPStatus != tc.status || !strings.Contains(err.Error(), "not followed") {
+				t.Fatalf("got %v, want a %d *Error saying the redirect was not followed", err, tc.status)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("the error shows the password of the Location URL: %v", err)
+			}
+			if n := len(target.requests()); n != 0 {
+				t.Errorf("the redirect target got %d requests", n)
+			}
+		})
+	}
+
 	t.Run("503_retry_after_past_deadline", func(t *testing.T) {
 		r := &responder{pki: pki}
 		r.http = func(n int, w http.ResponseWriter, _ *http.Request) bool {

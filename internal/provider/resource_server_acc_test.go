@@ -85,6 +85,15 @@ resource "cmpv2_certificate" "b" {
 					return nil
 				},
 			},
+			{
+				// Import by URL; settings the URL does not carry come from
+				// the configuration at the next apply.
+				ResourceName:            "cmpv2_server.ca",
+				ImportState:             true,
+				ImportStateId:           e.url,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"trusted_ca_pem", "message_timeout", "endpoint"},
+			},
 		},
 	})
 }

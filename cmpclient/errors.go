@@ -149,6 +149,7 @@ var (
 	ErrPVNO              = errors.New("unsupported pvno")
 	ErrSender            = errors.New("sender does not match the protection")
 	ErrMessageTime       = errors.New("messageTime too far from the local clock")
+	ErrRevCerts          = errors.New("rp names another certificate")
 )
 
 // CertificateRejectedError reports that the CA issued a certificate this

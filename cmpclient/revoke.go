@@ -100,6 +100,15 @@ func (c *Client) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.
 	if len(resp.Body.RevRep.Status) != 1 {
 		return t.protocolError(fmt.Errorf("%w: rp with %d statuses, want 1", ErrMalformedResponse, len(resp.Body.RevRep.Status)))
 	}
+	// RFC 9810 5.3.10: revCerts, when present, names the certificates the
+	// statuses are about; it must be the one asked for.
+	if rc := resp.Body.RevRep.RevCerts; len(rc) > 0 {
+		if len(rc) != 1 || rc[0].Serial == nil || rc[0].Serial.Cmp(cert.SerialNumber) != 0 ||
+			!rc[0].Issuer.IsDirectoryName() || !sameDERName(rc[0].Issuer.DirectoryName, cert.RawIssuer) {
+			return t.protocolError(fmt.Errorf("%w: the rp's revCerts does not name the certificate to revoke (issuer %q, serial %s)",
+				ErrRevCerts, cert.Issuer.String(), cert.SerialNumber.Text(16)))
+		}
+	}
 	si := resp.Body.RevRep.Status[0]
 	switch {
 	case si.Status == cmp.StatusAccepted, si.Status == cmp.StatusGrantedWithMods,

@@ -23,8 +23,9 @@
 // recipNonce, the senderNonce of the request it answers; its protection
 // must verify (a MAC with the shared secret of the request, or a signature
 // by the pinned ServerCertificate or by a certificate with digitalSignature
-// that chains to TrustAnchors and is named as the sender); its body must be
-// one the request allows. Unprotected or badly protected error messages
+// that chains to TrustAnchors and is named as the sender); with
+// MaxTimeSkew set, its messageTime must be that close to the local clock;
+// its body must be one the request allows. Unprotected or badly protected error messages
 // are refused unless AllowUnprotectedErrors is set. An issued certificate
 // must hold the requested public key, subject and subjectAltName entries
 // (unless the CA said grantedWithMods) and chain to TrustAnchors when set;
@@ -56,7 +57,12 @@
 // certificate for mutual TLS and a server name). MessageTimeout bounds
 // each exchange, the context the whole operation; HTTP 503 with
 // Retry-After is retried a bounded number of times within the deadline;
-// answers are capped at 1 MiB.
+// answers are capped at 1 MiB. Redirects are not followed (RFC 6712
+// section 3.3) unless HTTPClient.CheckRedirect says so. A request that
+// meets a kept-alive connection the server closed is resent on a fresh one
+// with the same transactionID and senderNonce, so a server that did
+// receive the first copy refuses the second (transactionIdInUse, a reused
+// senderNonce) instead of acting twice.
 //
 // # Logging
 //

@@ -21,7 +21,8 @@ type Event struct {
 	// (accepted, grantedWithMods, rejection, waiting, revocationWarning,
 	// revocationNotification, keyUpdateWarning), "confirmed" for a certConf
 	// that accepted the certificate, "error" when the CA answered with an
-	// error message.
+	// error message, and "expired" (op certConf) when the CA revoked a
+	// certificate whose certConf did not come within Config.ConfirmWaitTime.
 	Status string `json:"status"`
 	// Serial (decimal) and Subject (RFC 4514) of the certificate involved:
 	// issued, revoked or confirmed.

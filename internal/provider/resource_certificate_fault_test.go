@@ -1,16 +1,20 @@
 package provider
 
 import (
+	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -20,6 +24,10 @@ import (
 // faultEnv is a development CA behind a fault-injecting proxy, in process
 // on 127.0.0.1, with a record of the CA's events.
 type faultEnv struct {
+	// signerKey and signerChain protect answers the proxy rewrites, as
+	// the CA would.
+	signerKey     crypto.Signer
+	signerChain   []*x509.Certificate
 	proxy         *faultproxy.Proxy
 	url           string
 	reference     string
@@ -31,7 +39,8 @@ type faultEnv struct {
 func startFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
 	e := &faultEnv{}
-	ca, err := devca.New(devca.Config{Dir: t.TempDir(), Events: func(ev devca.Event) {
+	dir := t.TempDir()
+	ca, err := devca.New(devca.Config{Dir: dir, Events: func(ev devca.Event) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.events = append(e.events, ev)
@@ -39,6 +48,7 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.signerKey, e.signerChain = readSigner(t, ca)
 	e.proxy = faultproxy.New(ca)
 	srv := httptest.NewServer(e.proxy)
 	t.Cleanup(func() {
@@ -51,6 +61,47 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	}
 	e.url, e.reference, e.secret, e.caPEM = srv.URL+"/.well-known/cmp", ca.Reference(), ca.Secret(), string(caPEM)
 	return e
+}
+
+// readSigner loads the CA's CMP signer key (signer.key, PKCS #8 PEM) and
+// its chain.
+func readSigner(t *testing.T, ca *devca.CA) (crypto.Signer, []*x509.Certificate) {
+	t.Helper()
+	keyPEM, err := os.ReadFile(filepath.Join(filepath.Dir(ca.SignerCertificateFile()), "signer.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(keyPEM)
+	if block == nil {
+		t.Fatal("signer.key is not PEM")
+	}
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key.(crypto.Signer), []*x509.Certificate{ca.SignerCertificate(), ca.CACertificate()}
+}
+
+// reject turns the CA's answer into a refusal with the failure bit,
+// protected as the CA protects it: an error message, or a rejection in rp.
+func (e *faultEnv) reject(fi cmp.FailureInfo, text string) faultproxy.Fault {
+	return faultproxy.Rewrite("rejection "+fi.Names()[0], func(m *cmp.Message) error {
+		si := cmp.PKIStatusInfo{Status: cmp.StatusRejection, FailInfo: fi, HasFailInfo: true, StatusString: []string{text}}
+		if m.Body.Type == cmp.BodyRP {
+			m.Body.RevRep = &cmp.RevRepContent{Status: []cmp.PKIStatusInfo{si}}
+		} else {
+			m.Body = cmp.Body{Type: cmp.BodyError, Error: &cmp.ErrorMsgContent{Status: si}}
+		}
+		if cmp.IsMACProtected(m.Header.ProtectionAlg) {
+			pp, err := m.ProtectedPart()
+			if err != nil {
+				return err
+			}
+			m.Protection, err = cmp.MACProtection(*m.Header.ProtectionAlg, []byte(e.secret), pp, nil)
+			return err
+		}
+		return cmp.ProtectSignature(m, e.signerKey, e.signerChain)
+	})
 }
 
 // config is a provider block for the proxied CA and one certificate.
@@ -153,18 +204,6 @@ func (e *faultEnv) deliveredSerials() map[string]bool {
 	return out
 }
 
-// providerEnrolls reports whether this build of the provider can enroll:
-// until Create is wired to CMP it answers "not implemented", and the
-// provider-level fault tests are skipped loudly.
-func providerEnrolls(t *testing.T) bool {
-	t.Helper()
-	src, err := os.ReadFile("resource_certificate.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return !strings.Contains(string(src), `errNotImplemented("enroll`)
-}
-
 // TestAccCertificateFaults breaks each CMP operation of the certificate's
 // lifecycle at the step that matters and checks the state afterwards: a
 // failed IR whose certificate arrived leaves a tainted resource holding it;
@@ -172,9 +211,6 @@ func providerEnrolls(t *testing.T) bool {
 // the resource; and every certificate that reached the provider is in
 // state or revoked at the CA.
 func TestAccCertificateFaults(t *testing.T) {
-	if !providerEnrolls(t) {
-		t.Skip("PROVIDER-LEVEL FAULT TESTS SKIPPED: this build of cmpv2_certificate cannot enroll yet")
-	}
 	base := `subject = { common_name = "fault.example" }
 dns_names = ["fault.example"]`
 	cr := `subject = { common_name = "fault.example" }
@@ -193,7 +229,9 @@ dns_names = ["fault.example", "www.fault.example"]`
 		// destroy under the fault).
 		change string
 		rule   faultproxy.Rule
-		want   string
+		// fault, when set, builds the fault with the environment's keys.
+		fault func(e *faultEnv) faultproxy.Fault
+		want  string
 		// state after the failed step: "tainted" (IR certificate saved),
 		// "absent" (nothing issued reached the provider), "old" (the
 		// first certificate and key untouched), "old-or-new" (the old one,
@@ -208,6 +246,24 @@ dns_names = ["fault.example", "www.fault.example"]`
 			want: `was issued but not confirmed`, after: "tainted"},
 		{name: "ir_certconf_replayed", change: base, rule: faultproxy.Rule{On: "certConf", Fault: faultproxy.ReplayPrevious()},
 			want: `recipNonce does not match`, after: "tainted"},
+		{name: "ir_wrong_protection", change: base, rule: faultproxy.Rule{On: "ir", Fault: faultproxy.FlipProtection()},
+			want: `protection does not verify`, after: "absent"},
+		{name: "ir_slower_than_timeout", change: base, rule: faultproxy.Rule{On: "ir", Fault: faultproxy.Delay(time.Minute)},
+			want: `no (complete )?answer within the message timeout 2s`, after: "absent"},
+		{name: "ir_http_503", change: base, rule: faultproxy.Rule{On: "ir", Fault: faultproxy.HTTPStatus(503, "", true)},
+			want: `HTTP 503 Service Unavailable`, after: "absent"},
+		{name: "ir_rejected", change: base, rule: faultproxy.Rule{On: "ir"},
+			fault: func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailNotAuthorized, "reference unknown here") },
+			want:  `rejection: notAuthorized: "reference unknown here"`, after: "absent"},
+		{name: "cr_rejected", create: base, change: cr, rule: faultproxy.Rule{On: "cr"},
+			fault: func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailBadCertTemplate, "SAN not allowed") },
+			want:  `rejection: badCertTemplate: "SAN not allowed"`, after: "old"},
+		{name: "kur_rejected", create: base, change: kur, rule: faultproxy.Rule{On: "kur"},
+			fault: func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailBadPOP, "proof of possession fails") },
+			want:  `rejection: badPOP: "proof of possession fails"`, after: "old"},
+		{name: "rr_rejected", create: base, rule: faultproxy.Rule{On: "rr"},
+			fault: func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailNotAuthorized, "revocation refused") },
+			want:  `rejection: notAuthorized: "revocation refused"`, after: "old"},
 		{name: "cr_reset", create: base, change: cr, rule: faultproxy.Rule{On: "cr", Fault: faultproxy.Reset()},
 			want: `connection reset|unexpected EOF`, after: "old"},
 		{name: "cr_http_500", create: base, change: cr, rule: faultproxy.Rule{On: "cr", Fault: faultproxy.HTTPStatus(500, "", false)},
@@ -237,10 +293,15 @@ dns_names = ["fault.example", "www.fault.example"]`
 					},
 				})
 			}
+			rule := tc.rule
+			if tc.fault != nil {
+				rule.Fault = tc.fault(e)
+			}
 			faulted := resource.TestStep{
-				PreConfig:   func() { e.proxy.Set(tc.rule) },
-				Config:      e.config(tc.change),
-				ExpectError: regexp.MustCompile(`(?s)` + tc.want + `.*transaction|(?s)transaction.*` + tc.want),
+				PreConfig: func() { e.proxy.Set(rule) },
+				Config:    e.config(tc.change),
+				// Terraform wraps diagnostics: any space may be a line break.
+				ExpectError: regexp.MustCompile(strings.ReplaceAll(`(?s)`+tc.want+`.*transaction|(?s)transaction.*`+tc.want, " ", `\s+`)),
 			}
 			if tc.change == "" {
 				faulted.Config, faulted.Destroy = e.config(tc.create), true
@@ -301,6 +362,55 @@ dns_names = ["fault.example", "www.fault.example"]`
 						}
 					}
 					return nil
+				},
+			})
+		})
+	}
+}
+
+// TestAccServerFaults breaks the general message (genm caCerts) that
+// cmpv2_server's create sends: the apply fails naming the cause and the
+// transaction, and nothing is stored.
+func TestAccServerFaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault func(e *faultEnv) faultproxy.Fault
+		want  string
+	}{
+		{"genm_garbage", func(*faultEnv) faultproxy.Fault { return faultproxy.Garbage() }, `malformed CMP message`},
+		{"genm_reset", func(*faultEnv) faultproxy.Fault { return faultproxy.Reset() }, `connection reset|unexpected EOF`},
+		{"genm_other_transaction", func(*faultEnv) faultproxy.Fault { return faultproxy.OtherTransaction() }, `transactionID does not match`},
+		{"genm_rejected", func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailSystemUnavail, "try later") }, `rejection: systemUnavail: "try later"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clearProviderEnv(t)
+			e := startFaultEnv(t)
+			server := strings.Replace(e.config(`subject = { common_name = "unused.example" }`),
+				`resource "cmpv2_certificate" "test"`, `resource "cmpv2_server" "test"`, 1)
+			server = strings.Replace(server, `subject = { common_name = "unused.example" }`, fmt.Sprintf("url = %q", e.url), 1)
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					// A first cmpv2_server succeeds, so a later answer of
+					// another transaction exists.
+					{Config: server},
+					{
+						PreConfig: func() { e.proxy.Set(faultproxy.Rule{On: "genm", Fault: tc.fault(e)}) },
+						Config:    strings.Replace(server, `"test"`, `"second"`, 1),
+						ExpectError: regexp.MustCompile(strings.ReplaceAll(
+							`(?s)transaction.*`+tc.want+`|(?s)`+tc.want+`.*transaction`, " ", `\s+`)),
+					},
+					{
+						PreConfig:          func() { e.proxy.Set() },
+						RefreshState:       true,
+						ExpectNonEmptyPlan: true,
+						Check: func(s *terraform.State) error {
+							if rs := s.RootModule().Resources["cmpv2_server.second"]; rs != nil {
+								return fmt.Errorf("cmpv2_server.second is in state after its genm failed")
+							}
+							return nil
+						},
+					},
 				},
 			})
 		})

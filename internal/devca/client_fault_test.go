@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,10 +31,20 @@ type faultBench struct {
 	// chains to no trust anchor of the client.
 	foreignKey  crypto.Signer
 	foreignCert *x509.Certificate
+	clock       *offsetClock
 }
+
+// offsetClock is the CA's clock: the real time plus an offset a test moves
+// (requests carry the real time, which the CA checks against its own).
+type offsetClock struct{ offset atomic.Int64 }
+
+func (c *offsetClock) now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *offsetClock) advance(d time.Duration) { c.offset.Add(int64(d)) }
 
 func newFaultBench(t *testing.T, cfg Config) *faultBench {
 	t.Helper()
+	clock := &offsetClock{}
+	cfg.Now = clock.now
 	tc := startCA(t, cfg)
 	p := faultproxy.New(tc.ca)
 	psrv := httptest.NewServer(p)
@@ -57,7 +68,7 @@ func newFaultBench(t *testing.T, cfg Config) *faultBench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &faultBench{testCA: tc, proxy: p, psrv: psrv, foreignKey: key, foreignCert: cert}
+	return &faultBench{testCA: tc, proxy: p, psrv: psrv, foreignKey: key, foreignCert: cert, clock: clock}
 }
 
 // proxied is a client that talks to the CA through the proxy.
@@ -272,7 +283,8 @@ type faultTally struct {
 	tried, survived, notApplicable int
 	// Certificates the CA issued during a faulted operation: returned to
 	// the caller, revoked by the CA (a rejected certConf), or never
-	// delivered (the answer carrying it was destroyed).
+	// delivered (the answer carrying it was destroyed; the CA revoked it
+	// when its confirmation wait ended).
 	kept, revoked, undelivered int
 }
 
@@ -324,7 +336,7 @@ func TestFaultInjection(t *testing.T) {
 			}
 		}
 	})
-	t.Logf("fault suite: %d operation×fault cases tried, %d with the specified outcome (%d not applicable); certificates issued under faults: %d returned to the caller, %d revoked, %d never delivered",
+	t.Logf("fault suite: %d operation×fault cases tried, %d with the specified outcome (%d not applicable); certificates issued under faults: %d returned to the caller, %d revoked after the client rejected them, %d never delivered and revoked by the CA when their confirmation wait ended",
 		tally.tried, tally.survived, tally.notApplicable, tally.kept, tally.revoked, tally.undelivered)
 }
 
@@ -384,6 +396,7 @@ func runFaultCase(t *testing.T, op faultOp, fc faultCase, tally *faultTally) {
 	// operation is in the caller's hands or revoked; one whose answer was
 	// destroyed on the way is at least unconfirmed.
 	issued := issuedSerials(b.log.all()[from:])
+	var pending []string
 	for _, serial := range issued {
 		_, revoked, found := b.ca.Certificate(serial)
 		if !found {
@@ -401,8 +414,19 @@ func runFaultCase(t *testing.T, op faultOp, fc faultCase, tally *faultTally) {
 			if confirmed(b.log.all()[from:], serial) {
 				t.Errorf("serial %s: confirmed at the CA but not returned to the caller", serial)
 			}
-			tally.undelivered++
+			pending = append(pending, serial)
 		}
+	}
+	// A certificate whose answer never reached the client is never
+	// confirmed: once the confirmation wait time is over, the CA has
+	// revoked it (RFC 9810 5.1.1.2), so nothing stays live unaccounted.
+	b.clock.advance(b.ca.cfg.ConfirmWaitTime + time.Minute)
+	for _, serial := range pending {
+		if _, revoked, _ := b.ca.Certificate(serial); !revoked {
+			t.Errorf("serial %s: never delivered, and still live after the confirmation wait time", serial)
+			continue
+		}
+		tally.undelivered++
 	}
 	if fc.unconfirmed && len(issued) != 1 {
 		t.Errorf("want one certificate issued before the fault, the CA issued %d", len(issued))

@@ -15,7 +15,9 @@ import (
 // (id-it-confirmWaitTime), sweeps overdue transactions before every request
 // and on a timer, revokes their certificates (reason cessationOfOperation,
 // recorded like any revocation) and reports each with an Event
-// {op: certConf, status: expired}.
+// {op: certConf, status: expired}. Transactions live in memory only, so
+// when the CA stops (Close) it revokes the certificates still waiting: no
+// certConf could confirm them after a restart.
 
 // confirmDeadline is when a certificate delivered now stops waiting for
 // its certConf.
@@ -50,9 +52,23 @@ func (ca *CA) expireUnconfirmed(now time.Time) {
 	}
 }
 
+// abandonUnconfirmed revokes every certificate still awaiting its
+// certConf when the CA stops: transactions live in memory only, so such a
+// certConf could never be accepted after a restart.
+func (ca *CA) abandonUnconfirmed(now time.Time) {
+	ca.expireUnconfirmed(now) // those whose wait is over anyway
+	for _, tx := range ca.txs.awaiting() {
+		ca.revokeUnconfirmed(tx, now, true)
+	}
+}
+
 // expire revokes the unconfirmed certificate of tx and closes it. A failed
 // revocation leaves the transaction pending, so the next sweep tries again.
-func (ca *CA) expire(tx *transaction, now time.Time) {
+func (ca *CA) expire(tx *transaction, now time.Time) { ca.revokeUnconfirmed(tx, now, false) }
+
+// revokeUnconfirmed revokes the certificate tx awaits a certConf for, when
+// its wait is over or, with stopping, because the CA stops.
+func (ca *CA) revokeUnconfirmed(tx *transaction, now time.Time, stopping bool) {
 	tx.mu.Lock()
 	defer tx.mu.Unlock()
 	cert := tx.delivered
@@ -60,7 +76,7 @@ func (ca *CA) expire(tx *transaction, now time.Time) {
 		ca.settleConfirmation(tx)
 		return
 	}
-	if by := tx.confirmBy.Load(); by == 0 || now.UnixNano() <= by {
+	if by := tx.confirmBy.Load(); by == 0 || !stopping && now.UnixNano() <= by {
 		return // confirmed, or given more time, meanwhile
 	}
 	ev := Event{
@@ -79,6 +95,9 @@ func (ca *CA) expire(tx *transaction, now time.Time) {
 	ca.settleConfirmation(tx)
 	ev.Status = "expired"
 	ev.StatusString = "no certConf within the confirmation wait time; certificate revoked"
+	if stopping {
+		ev.StatusString = "the CA stopped before the certConf came; certificate revoked"
+	}
 	ca.emit(ev)
 }
 

@@ -127,31 +127,55 @@ func TestUnconfirmedCertificateExpires(t *testing.T) {
 	}
 }
 
-// TestUnconfirmedCertificateRecord: the revocation at expiry is in the
-// record file, so it survives a restart.
+// TestUnconfirmedCertificateRecord: the revocation of an unconfirmed
+// certificate is in the record file, so it survives a restart; a CA that
+// stops while a certificate awaits its certConf revokes it, since no
+// certConf can reach it after the restart.
 func TestUnconfirmedCertificateRecord(t *testing.T) {
-	clock := &movableClock{now: time.Now()}
-	dir := t.TempDir()
-	c := startCA(t, Config{Dir: dir, Now: clock.Now, ConfirmWaitTime: time.Minute})
-	k := newKey(t)
-	req := &cmp.Message{Header: header(rawName(t, "record")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{certReq(t, "record", k, k)}}}
-	ip := c.exchange(t, macProtect(t, req, c.ca.Reference(), c.ca.Secret()))
-	cert, err := x509.ParseCertificate(ip.Body.CertRep.Response[0].Certificate)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		// wait is how long the clock moves before the CA stops.
+		wait        time.Duration
+		wantStatus  string
+		wantRevoked bool
+	}{
+		{"revoked at expiry", 2 * time.Minute, "no certConf within the confirmation wait time; certificate revoked", true},
+		{"revoked when the CA stops", 10 * time.Second, "the CA stopped before the certConf came; certificate revoked", true},
 	}
-	clock.advance(2 * time.Minute)
-	c.ca.expireUnconfirmed(clock.Now())
-	c.srv.Close()
-	if err := c.ca.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := New(Config{Dir: dir, Now: clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	if _, revoked, ok := again.Certificate(cert.SerialNumber.String()); !ok || !revoked {
-		t.Fatalf("after a restart: known %v, revoked %v; want a recorded revocation", ok, revoked)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &movableClock{now: time.Now()}
+			dir := t.TempDir()
+			c := startCA(t, Config{Dir: dir, Now: clock.Now, ConfirmWaitTime: time.Minute})
+			k := newKey(t)
+			req := &cmp.Message{Header: header(rawName(t, "record")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{certReq(t, "record", k, k)}}}
+			ip := c.exchange(t, macProtect(t, req, c.ca.Reference(), c.ca.Secret()))
+			cert, err := x509.ParseCertificate(ip.Body.CertRep.Response[0].Certificate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.advance(tc.wait)
+			c.srv.Close()
+			if err := c.ca.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var statuses []string
+			for _, ev := range c.log.all() {
+				if ev.Op == "certConf" && ev.Status == "expired" && ev.Serial == cert.SerialNumber.String() {
+					statuses = append(statuses, ev.StatusString)
+				}
+			}
+			if len(statuses) != 1 || statuses[0] != tc.wantStatus {
+				t.Errorf("expiry events %q, want one saying %q", statuses, tc.wantStatus)
+			}
+			again, err := New(Config{Dir: dir, Now: clock.Now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer again.Close()
+			if _, revoked, ok := again.Certificate(cert.SerialNumber.String()); !ok || revoked != tc.wantRevoked {
+				t.Fatalf("after a restart: known %v, revoked %v; want revoked %v", ok, revoked, tc.wantRevoked)
+			}
+		})
 	}
 }

@@ -70,11 +70,13 @@ func New(cfg Config) (*CA, error) {
 	return ca, nil
 }
 
-// Close stops the CA's timer and releases the record file. Requests after
-// Close fail.
+// Close revokes the certificates still awaiting certConf (no certConf can
+// reach them after a restart), stops the CA's timer and releases the record
+// file. Requests after Close fail.
 func (ca *CA) Close() error {
 	ca.closeOnce.Do(func() {
 		close(ca.stopExpiry)
+		ca.abandonUnconfirmed(ca.cfg.Now())
 		ca.closeErr = ca.store.close()
 	})
 	return ca.closeErr

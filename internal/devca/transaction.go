@@ -111,6 +111,17 @@ func (t *transactions) settle(tx *transaction) {
 	delete(t.pending, tx)
 }
 
+// awaiting returns every transaction whose certificate awaits certConf.
+func (t *transactions) awaiting() []*transaction {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]*transaction, 0, len(t.pending))
+	for tx := range t.pending {
+		out = append(out, tx)
+	}
+	return out
+}
+
 // overdue returns the transactions whose certificate was not confirmed in
 // time.
 func (t *transactions) overdue(now time.Time) []*transaction {

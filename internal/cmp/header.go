@@ -225,7 +225,10 @@ func addHeader(b *cryptobyte.Builder, h *Header) {
 }
 
 // ImplicitConfirm reports whether generalInfo holds id-it-implicitConfirm
-// (RFC 9810 section 5.1.1.1).
+// (RFC 9810 section 5.1.1.1) with its value ImplicitConfirmValue ::= NULL
+// (or, tolerated, no value). An item with any other value does not count:
+// skipping certConf is too consequential to grant on a malformed item.
 func (h *Header) ImplicitConfirm() bool {
-	return FindITAV(h.GeneralInfo, OIDImplicitConfirm) != nil
+	itav := FindITAV(h.GeneralInfo, OIDImplicitConfirm)
+	return itav != nil && (itav.Value == nil || bytes.Equal(itav.Value, []byte{0x05, 0x00}))
 }

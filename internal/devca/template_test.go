@@ -139,3 +139,40 @@ func TestCraftedRevocation(t *testing.T) {
 		})
 	}
 }
+
+// TestExpiredSigner: a cr, kur or rr signed by a certificate of this CA
+// that has expired is refused with signerNotTrusted (RFC 9483 sections
+// 4.1.2, 4.1.3, 4.2: signed with a current certificate).
+func TestExpiredSigner(t *testing.T) {
+	tests := []struct {
+		name string
+		do   func(cl *cmpclient.Client, cert *x509.Certificate, key crypto.Signer) error
+	}{
+		{"cr", func(cl *cmpclient.Client, cert *x509.Certificate, key crypto.Signer) error {
+			_, err := cl.Certify(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "old"}, Key: newKey(t)}, cert, key)
+			return err
+		}},
+		{"kur", func(cl *cmpclient.Client, cert *x509.Certificate, key crypto.Signer) error {
+			_, err := cl.UpdateKey(context.Background(), &cmpclient.CertRequest{Key: newKey(t)}, cert, key)
+			return err
+		}},
+		{"rr", func(cl *cmpclient.Client, cert *x509.Certificate, key crypto.Signer) error {
+			return cl.Revoke(context.Background(), cert, key, cmpclient.ReasonSuperseded)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &movableClock{now: time.Now()}
+			// The client's messageTime is real time; the CA's clock moves.
+			c := startCA(t, Config{Now: clock.Now, DefaultValidity: time.Hour, MaxTimeSkew: -1})
+			cl := c.client(cmpclient.PBMHMACSHA256)
+			key := newKey(t)
+			e, err := cl.Enroll(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "old"}, Key: key})
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.advance(2 * time.Hour)
+			wantCMPError(t, tc.do(cl, e.Certificate, key), cmp.FailSignerNotTrusted)
+		})
+	}
+}

@@ -413,8 +413,15 @@ func TestClientOperations(t *testing.T) {
 				t.Fatal("the client did not notice the lost answer")
 			}
 			ev, _ := c.log.last("ir")
-			if _, _, ok := c.ca.Certificate(ev.Serial); !ok {
-				t.Error("the dropped certificate was not recorded")
+			if _, revoked, ok := c.ca.Certificate(ev.Serial); !ok || revoked {
+				t.Errorf("the dropped certificate: recorded %v, revoked %v; want recorded and awaiting certConf", ok, revoked)
+			}
+			// No certConf can come: a CA that stops revokes it.
+			c.srv.Close()
+			c.ca.Close()
+			serial, _ := new(big.Int).SetString(ev.Serial, 10)
+			if rec, _ := c.ca.store.lookup(serial); !rec.revoked {
+				t.Error("the dropped certificate stayed valid after the CA stopped")
 			}
 		}},
 		{"fault wrong-recip-nonce", Config{Faults: []Fault{FaultWrongRecipNonce}}, func(t *testing.T, c *testCA) {

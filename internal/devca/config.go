@@ -77,7 +77,8 @@ const (
 	FaultCertConfError Fault = "certconf-error"
 	// FaultDropAfterIssue records the certificate and then answers the
 	// enrollment with HTTP 503 and no CMP message, like a response lost
-	// on the way.
+	// on the way; the certificate then awaits its certConf like any
+	// other, and is revoked after Config.ConfirmWaitTime.
 	FaultDropAfterIssue Fault = "drop-after-issue"
 	// FaultRejectAll answers every ir, cr, kur and p10cr with a rejection
 	// (badRequest, "rejected by fault mode").

@@ -97,11 +97,6 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 		status = cmp.StatusGrantedWithMods
 	}
 	ev.Status = status.String()
-	if ca.cfg.hasFault(FaultDropAfterIssue) {
-		tx.closed = true
-		ev.StatusString = "answer dropped (fault mode drop-after-issue)"
-		return nil, ev
-	}
 	var generalInfo []cmp.InfoTypeAndValue
 	// RFC 9810 5.1.1.1: implicit confirmation only when asked and granted.
 	if tx.implicitConfirm && ca.cfg.ImplicitConfirm {
@@ -120,6 +115,12 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 		generalInfo = append(generalInfo, wait)
 		tx.delivered = iss.cert
 		ca.awaitConfirmation(tx, deadline)
+	}
+	if ca.cfg.hasFault(FaultDropAfterIssue) {
+		// As for an answer lost on the way, the certificate awaits a
+		// certConf that never comes, and is revoked when the wait is over.
+		ev.StatusString = "answer dropped (fault mode drop-after-issue)"
+		return nil, ev
 	}
 	var caPubs [][]byte
 	if tx.op == cmp.BodyIR {

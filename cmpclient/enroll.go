@@ -126,7 +126,7 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 		return nil, fmt.Errorf("cmp %s: %w", op, err)
 	}
 	var sender *cmp.GeneralName
-	if tmpl.Subject != nil {
+	if req.hasSubject() {
 		sender = macSender(cred, cmp.NameFromDER(tmpl.Subject))
 	}
 	t, err := c.newTransaction(op, cred, sender)
@@ -136,7 +136,7 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 	want := wantCert{
 		spki:       tmpl.PublicKey,
 		subject:    tmpl.Subject,
-		hasSubject: tmpl.Subject != nil,
+		hasSubject: req.hasSubject(), // a CA may name a subjectAltName-only certificate
 		dnsNames:   req.DNSNames,
 		emails:     req.EmailAddresses,
 		ips:        req.IPAddresses,

@@ -105,6 +105,12 @@ func (r *CertRequest) template() (cmp.CertTemplate, error) {
 		return tmpl, fmt.Errorf("public key: %w", err)
 	}
 	tmpl.PublicKey = spki
+	// RFC 4211 section 4.1: a POP signature without poposkInput needs the
+	// template to hold both the public key and the subject; RFC 9483
+	// 4.1.1 requires the subject. With no subject requested (subjectAltName
+	// only) it is the empty Name, as the certificate will hold (RFC 5280
+	// section 4.1.2.6).
+	tmpl.Subject = []byte{0x30, 0x00}
 	if r.hasSubject() {
 		if tmpl.Subject, err = r.subjectDER(); err != nil {
 			return tmpl, err

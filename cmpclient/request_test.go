@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/url"
 	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
 // TestExtensionsMatchCryptoX509 compares our encoding of SANs, key usage
@@ -79,3 +81,38 @@ func TestRequestRefused(t *testing.T) {
 }
 
 func pkixName(cn string) pkix.Name { return pkix.Name{CommonName: cn} }
+
+// TestTemplatePOP: every template holds public key and subject (the empty
+// Name when only subjectAltName entries are requested), so the POP
+// signature over certReq without poposkInput is the form RFC 4211 section
+// 4.1 allows; cmp.VerifyPOP, which insists on it, accepts each.
+func TestTemplatePOP(t *testing.T) {
+	tests := []struct {
+		name        string
+		req         CertRequest
+		wantSubject []byte
+	}{
+		{name: "subject", req: CertRequest{Subject: pkix.Name{CommonName: "a"}}},
+		{name: "subjectAltName only", req: CertRequest{DNSNames: []string{"only.example"}}, wantSubject: []byte{0x30, 0x00}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := tt.req
+			req.Key = newKey(t)
+			tmpl, err := req.template()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantSubject != nil && !bytes.Equal(tmpl.Subject, tt.wantSubject) {
+				t.Errorf("template subject %x, want %x", tmpl.Subject, tt.wantSubject)
+			}
+			msg := cmp.CertReqMsg{Template: tmpl}
+			if err := signPOP(&msg, req.Key); err != nil {
+				t.Fatal(err)
+			}
+			if err := cmp.VerifyPOP(&msg); err != nil {
+				t.Fatalf("VerifyPOP: %v", err)
+			}
+		})
+	}
+}

@@ -51,6 +51,8 @@ func (w *watchedCA) handled() int {
 // at plan time with an error that names the attribute, and the CA must not
 // have received a single message.
 func TestAccCertificateBadInput(t *testing.T) {
+	// Cleared once here: the cases run in parallel.
+	clearProviderEnv(t)
 	ca := startWatchedCA(t)
 	certPEM, keyPEM := testCertificate(t, "device")
 	_, otherKeyPEM := testCertificate(t, "other")
@@ -138,7 +140,7 @@ provider "cmpv2" {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clearProviderEnv(t)
+			t.Parallel()
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{{
@@ -164,7 +166,7 @@ provider "cmpv2" {
 	}
 	for _, tc := range bare {
 		t.Run(tc.name, func(t *testing.T) {
-			clearProviderEnv(t)
+			t.Parallel()
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{{
@@ -179,5 +181,11 @@ provider "cmpv2" {
 			}
 		})
 	}
-	t.Logf("bad input: %d invalid configurations planned, the CA handled %d messages", len(cases)+len(bare), ca.handled())
+	// After the parallel cases: the CA must not have seen any of them.
+	t.Cleanup(func() {
+		t.Logf("bad input: %d invalid configurations planned, the CA handled %d messages", len(cases)+len(bare), ca.handled())
+		if n := ca.handled(); n != 0 {
+			t.Errorf("the CA handled %d messages during plans that failed validation", n)
+		}
+	})
 }

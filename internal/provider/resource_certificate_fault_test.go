@@ -216,6 +216,8 @@ dns_names = ["fault.example"]`
 	cr := `subject = { common_name = "fault.example" }
 dns_names = ["fault.example", "www.fault.example"]`
 	kur := base + "\nrotation_triggers = { epoch = \"2\" }"
+	// Cleared once here: the cases run in parallel, each with its own CA.
+	clearProviderEnv(t)
 
 	// held remembers the first certificate and key of a case.
 	type held struct{ serial, cert, key string }
@@ -279,7 +281,7 @@ dns_names = ["fault.example", "www.fault.example"]`
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			clearProviderEnv(t)
+			t.Parallel()
 			e := startFaultEnv(t)
 			var first held
 			var steps []resource.TestStep
@@ -372,6 +374,7 @@ dns_names = ["fault.example", "www.fault.example"]`
 // cmpv2_server's create sends: the apply fails naming the cause and the
 // transaction, and nothing is stored.
 func TestAccServerFaults(t *testing.T) {
+	clearProviderEnv(t)
 	for _, tc := range []struct {
 		name  string
 		fault func(e *faultEnv) faultproxy.Fault
@@ -383,7 +386,7 @@ func TestAccServerFaults(t *testing.T) {
 		{"genm_rejected", func(e *faultEnv) faultproxy.Fault { return e.reject(cmp.FailSystemUnavail, "try later") }, `rejection: systemUnavail: "try later"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			clearProviderEnv(t)
+			t.Parallel()
 			e := startFaultEnv(t)
 			server := strings.Replace(e.config(`subject = { common_name = "unused.example" }`),
 				`resource "cmpv2_certificate" "test"`, `resource "cmpv2_server" "test"`, 1)

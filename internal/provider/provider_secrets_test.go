@@ -2,19 +2,30 @@ package provider
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
+	"hash"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	pschema "github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	rschema "github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
 // secretName matches the attributes that hold secrets or private keys.
@@ -205,6 +216,46 @@ resource "cmpv2_certificate" "bad" {
 			ExpectError:        noSecret(tc.want),
 		})
 	}
+	// An apply against a live development CA whose PBM secret is the
+	// provider secret: IR, certConf, genm and, at the end, RR. The proxy
+	// keeps the requests, so the PBM keys they used can be derived below.
+	ca, err := devca.New(devca.Config{Dir: t.TempDir(), Reference: "ref", Secret: logSecretProvider})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := faultproxy.New(ca)
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(func() {
+		srv.Close()
+		ca.Close()
+	})
+	caPEM, err := os.ReadFile(ca.CACertificateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	caURL := srv.URL + "/.well-known/cmp"
+	applied := strings.Replace(providerBlock, `url       = "http://127.0.0.1:8829/.well-known/cmp"`,
+		fmt.Sprintf("url       = %q\n  trusted_ca_pem = <<EOT\n%sEOT", caURL, caPEM), 1) + fmt.Sprintf(`
+resource "cmpv2_certificate" "applied" {
+  subject   = { common_name = "applied.example" }
+  dns_names = ["applied.example"]
+}
+resource "cmpv2_server" "applied" {
+  url = %q
+}
+`, caURL)
+	var issuedKeyPEM string
+	steps = append(steps, tfresource.TestStep{
+		Config: applied,
+		Check: func(s *terraform.State) error {
+			rs := s.RootModule().Resources["cmpv2_certificate.applied"]
+			if rs == nil || rs.Primary.Attributes["private_key_pem"] == "" {
+				return fmt.Errorf("no generated key in state")
+			}
+			issuedKeyPEM = rs.Primary.Attributes["private_key_pem"]
+			return nil
+		},
+	})
 	tfresource.Test(t, tfresource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
 
 	data, err := os.ReadFile(logFile)
@@ -223,7 +274,17 @@ resource "cmpv2_certificate" "bad" {
 		"provider secret": logSecretProvider, "write-only secret": logSecretWO, "enrollment secret": logSecretState,
 		"basic auth password": logSecretBasic, "secret marker": "¤",
 	}
-	for name, pemText := range map[string]string{"user private key": userKeyPEM, "enrollment private key": devKeyPEM, "TLS client key": tlsKeyPEM} {
+	pbmKeys := derivedPBMKeys(t, proxy.Exchanges(), []byte(logSecretProvider))
+	if len(pbmKeys) == 0 {
+		t.Error("no PBM-protected request went to the CA: the PBM key check proves nothing")
+	}
+	for i, k := range pbmKeys {
+		leaks[fmt.Sprintf("PBM key %d (hex)", i)] = hex.EncodeToString(k)
+		leaks[fmt.Sprintf("PBM key %d (HEX)", i)] = strings.ToUpper(hex.EncodeToString(k))
+		leaks[fmt.Sprintf("PBM key %d (base64)", i)] = base64.StdEncoding.EncodeToString(k)
+	}
+	for name, pemText := range map[string]string{"user private key": userKeyPEM, "enrollment private key": devKeyPEM,
+		"TLS client key": tlsKeyPEM, "generated private key": issuedKeyPEM} {
 		for i, line := range strings.Split(pemText, "\n") {
 			if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
 				leaks[fmt.Sprintf("%s line %d", name, i)] = line
@@ -237,9 +298,57 @@ resource "cmpv2_certificate" "bad" {
 			t.Errorf("the %s appears in the TRACE log at byte %d, after: %.300s", name, i, line)
 		}
 	}
-	t.Logf("trace log: %d bytes, %d lines, %d secrets and key lines searched, %d invalid configurations with secrets planned",
+	t.Logf("trace log: %d bytes, %d lines, %d secrets, PBM keys and key lines searched, %d invalid configurations with secrets planned, one apply and destroy against a live CA",
 		len(data), strings.Count(log, "\n"), len(leaks), len(invalid))
 	_ = userCertPEM
+}
+
+// derivedPBMKeys returns the keys PasswordBasedMac derived from secret for
+// the requests in exchanges (RFC 4211 section 4.4: the one-way function
+// applied iterationCount times to secret || salt), checking each against
+// the MAC the request carries.
+func derivedPBMKeys(t *testing.T, exchanges []faultproxy.Exchange, secret []byte) [][]byte {
+	t.Helper()
+	var keys [][]byte
+	seen := map[string]bool{}
+	for _, ex := range exchanges {
+		m, err := cmp.Parse(ex.Request)
+		if err != nil || m.Header.ProtectionAlg == nil || !m.Header.ProtectionAlg.Algorithm.Equal(cmp.OIDPasswordBasedMac) {
+			continue
+		}
+		p, err := cmp.ParsePBMParameter(m.Header.ProtectionAlg.Parameters.FullBytes)
+		if err != nil {
+			t.Fatalf("PBM parameters of a %s: %v", m.Body.Type, err)
+		}
+		if !p.OWF.Algorithm.Equal(cmp.OIDSHA256) || p.IterationCount < 1 || p.IterationCount > cmp.MaxMACIterations {
+			t.Fatalf("unexpected PBM parameters: owf %v, %d iterations", p.OWF.Algorithm, p.IterationCount)
+		}
+		var newMAC func() hash.Hash
+		switch {
+		case p.MAC.Algorithm.Equal(cmp.OIDHMACWithSHA256):
+			newMAC = sha256.New
+		case p.MAC.Algorithm.Equal(cmp.OIDHMACSHA1), p.MAC.Algorithm.Equal(cmp.OIDHMACWithSHA1):
+			newMAC = sha1.New
+		default:
+			t.Fatalf("unexpected PBM MAC %v", p.MAC.Algorithm)
+		}
+		k := sha256.Sum256(append(append([]byte(nil), secret...), p.Salt...))
+		for i := int64(1); i < p.IterationCount; i++ {
+			k = sha256.Sum256(k[:])
+		}
+		// The derivation must reproduce the request's MAC, or searching the
+		// log for the key proves nothing.
+		mac := hmac.New(newMAC, k[:])
+		mac.Write(m.RawProtectedPart)
+		if !hmac.Equal(mac.Sum(nil), m.Protection) {
+			t.Fatalf("the PBM key derived for a %s does not reproduce its MAC", m.Body.Type)
+		}
+		if !seen[string(k[:])] {
+			seen[string(k[:])] = true
+			keys = append(keys, append([]byte(nil), k[:]...))
+		}
+	}
+	return keys
 }
 
 // withoutConfigDump drops the test harness's copy of the configuration

@@ -169,11 +169,12 @@ func TestCraftedRequests(t *testing.T) {
 		}
 		return ctrl
 	}
-	kur := func(ctrl ...cmp.AttributeTypeAndValue) []byte {
+	kurFor := func(subject string, ctrl ...cmp.AttributeTypeAndValue) []byte {
 		k := newKey(t)
-		m := &cmp.Message{Header: header(certA.RawSubject), Body: cmp.Body{Type: cmp.BodyKUR, CertReq: []cmp.CertReqMsg{certReq(t, "", k, k, ctrl...)}}}
+		m := &cmp.Message{Header: header(certA.RawSubject), Body: cmp.Body{Type: cmp.BodyKUR, CertReq: []cmp.CertReqMsg{certReq(t, subject, k, k, ctrl...)}}}
 		return sigProtect(t, m, certA, keyA)
 	}
+	kur := func(ctrl ...cmp.AttributeTypeAndValue) []byte { return kurFor("a", ctrl...) }
 	ir := func(mod func(m *cmp.Message)) []byte {
 		k := newKey(t)
 		m := &cmp.Message{Header: header(rawName(t, "crafted")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{certReq(t, "crafted", k, k)}}}
@@ -193,6 +194,8 @@ func TestCraftedRequests(t *testing.T) {
 	}{
 		{"kur with oldCertID of the signer", func() []byte { return kur(oldCertID(caName, certA.SerialNumber)) }, cmp.BodyKUP, cmp.StatusAccepted, 0, 2},
 		{"kur without oldCertID", func() []byte { return kur() }, cmp.BodyKUP, cmp.StatusAccepted, 0, 2},
+		// RFC 4211 4.1: a POP without poposkInput needs the subject.
+		{"kur without subject", func() []byte { return kurFor("") }, cmp.BodyKUP, cmp.StatusRejection, cmp.FailBadPOP, 2},
 		{"kur with oldCertID of another live certificate", func() []byte { return kur(oldCertID(caName, certB.SerialNumber)) }, cmp.BodyKUP, cmp.StatusRejection, cmp.FailBadCertID, 2},
 		{"kur with oldCertID of a revoked certificate", func() []byte { return kur(oldCertID(caName, certC.SerialNumber)) }, cmp.BodyKUP, cmp.StatusRejection, cmp.FailCertRevoked, 2},
 		{"kur with oldCertID of an unknown serial", func() []byte { return kur(oldCertID(caName, big.NewInt(12345))) }, cmp.BodyKUP, cmp.StatusRejection, cmp.FailBadCertID, 2},

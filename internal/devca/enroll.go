@@ -250,6 +250,11 @@ func checkPOP(r *cmp.CertReqMsg, pub any) *refusal {
 		return refuse(cmp.FailBadPOP, "only signature POP is supported (RFC 9483 4.1.1)")
 	case r.POP.Signature.Input != nil:
 		return refuse(cmp.FailBadPOP, "POP with poposkInput is not supported: the certTemplate must name the subject (RFC 9483 4.1.1)")
+	case r.Template.Subject == nil:
+		// RFC 4211 section 4.1: without poposkInput the signature binds the
+		// key to the subject in the template, which must be there (the
+		// empty Name for a subjectAltName-only certificate).
+		return refuse(cmp.FailBadPOP, "a POP without poposkInput needs a subject in the certTemplate (RFC 4211 section 4.1); send the empty Name if there is none")
 	}
 	err := cmp.CheckSignatureProtection(pub, r.POP.Signature.Algorithm, r.RawCertRequest, r.POP.Signature.Signature)
 	switch {

@@ -46,6 +46,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
 	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
 	planned, _ := intentOf(ctx, plan, config.PrivateKeyPEM)
+	priorForImport(&prior, planned, state)
 	d := classifyUpdate(prior, planned, overridableTimeFunc(), renewAt, notAfter)
 	switch d.Op {
 	case opNone:

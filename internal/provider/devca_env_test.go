@@ -162,3 +162,9 @@ func testExternalCredential(t *testing.T) (ca *x509.Certificate, certPEM, keyPEM
 	}
 	return ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), keyPEM
 }
+
+// trustAnchors is the CA certificate, for clients built in tests.
+func (e *caEnv) trustAnchors(t *testing.T) []*x509.Certificate {
+	t.Helper()
+	return []*x509.Certificate{e.ca.CACertificate()}
+}

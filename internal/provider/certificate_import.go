@@ -1,0 +1,227 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+var _ resource.ResourceWithImportState = (*certificateResource)(nil)
+
+// ImportState adopts a certificate enrolled elsewhere (for example by
+// another CMP client), so that Terraform renews it with KUR instead of a
+// new IR. The id is the path of a PEM file, or the PEM text itself, holding
+// the certificate, optionally its issuer chain, and its private key (which
+// later CR, KUR and RR are signed with). The requested attributes are read
+// off the certificate; settings the certificate does not carry (server,
+// enrollment, renewal, revocation) come from the configuration at the next
+// apply, as a state-only update.
+func (r *certificateResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
+	pemText := req.ID
+	if !strings.HasPrefix(strings.TrimSpace(pemText), "-----BEGIN") {
+		b, err := os.ReadFile(req.ID)
+		if err != nil {
+			resp.Diagnostics.AddError("cmpv2_certificate: cannot read the import file",
+				"The import id is the path of a PEM file with the certificate and its private key (or that PEM "+
+					"text): "+err.Error())
+			return
+		}
+		pemText = string(b)
+	}
+	m, err := importedModel(ctx, pemText)
+	if err != nil {
+		resp.Diagnostics.AddError("cmpv2_certificate: cannot import", err.Error())
+		return
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+}
+
+// importedModel builds the state of an imported certificate.
+func importedModel(ctx context.Context, pemText string) (*certificateModel, error) {
+	var certs []*x509.Certificate
+	var keyPEM string
+	rest := []byte(pemText)
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type == "CERTIFICATE" {
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("certificate %d: %w", len(certs)+1, err)
+			}
+			certs = append(certs, c)
+			continue
+		}
+		if keyPEM != "" {
+			return nil, errors.New("more than one private key in the import PEM")
+		}
+		keyPEM = string(pem.EncodeToMemory(block))
+	}
+	if len(bytes.TrimSpace(rest)) != 0 {
+		return nil, errors.New("the import PEM holds data that is not PEM")
+	}
+	if len(certs) == 0 || keyPEM == "" {
+		return nil, errors.New("the import PEM must hold the certificate and its private key")
+	}
+	key, err := parsePrivateKeyPEM(keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	cert := certs[0]
+	if pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
+		return nil, errors.New("the private key does not belong to the first certificate")
+	}
+	spec, err := specOf(key)
+	if err != nil {
+		return nil, err
+	}
+
+	m := nullCertificateModel()
+	if err := setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil); err != nil {
+		return nil, err
+	}
+	m.ID = m.SerialNumber
+	m.LastOperation = types.StringNull() // not known: another client enrolled it
+	m.KeyAlgorithm = types.StringValue(spec.Algorithm)
+	m.RSABits = types.Int64Value(defaultRSABits)
+	m.ECDSACurve = types.StringValue(defaultECDSACurve)
+	switch spec.Algorithm {
+	case keyAlgorithmRSA:
+		m.RSABits = types.Int64Value(int64(spec.RSABits))
+	case keyAlgorithmECDSA:
+		m.ECDSACurve = types.StringValue(spec.Curve)
+	}
+	m.RevokeOnDestroy = types.BoolValue(true)
+	m.RevocationReason = types.StringValue(defaultRevocationReason)
+
+	var diags diag.Diagnostics
+	m.Subject = subjectOf(ctx, cert, &diags)
+	strs := func(list []string) types.List {
+		if len(list) == 0 {
+			return types.ListNull(types.StringType)
+		}
+		v, d := types.ListValueFrom(ctx, types.StringType, list)
+		diags.Append(d...)
+		return v
+	}
+	var ips, uris, usages, extUsages []string
+	for _, ip := range cert.IPAddresses {
+		ips = append(ips, ip.String())
+	}
+	for _, u := range cert.URIs {
+		uris = append(uris, u.String())
+	}
+	for name, bit := range keyUsages {
+		if cert.KeyUsage&bit != 0 {
+			usages = append(usages, name)
+		}
+	}
+	for name, eku := range extendedKeyUsages {
+		for _, have := range cert.ExtKeyUsage {
+			if have == eku {
+				extUsages = append(extUsages, name)
+			}
+		}
+	}
+	m.DNSNames, m.EmailAddresses = strs(cert.DNSNames), strs(cert.EmailAddresses)
+	m.IPAddresses, m.URIs = strs(ips), strs(uris)
+	set := func(list []string) types.Set {
+		if len(list) == 0 {
+			return types.SetNull(types.StringType)
+		}
+		v, d := types.SetValueFrom(ctx, types.StringType, list)
+		diags.Append(d...)
+		return v
+	}
+	m.KeyUsages, m.ExtendedKeyUsages = set(usages), set(extUsages)
+	if diags.HasError() {
+		return nil, fmt.Errorf("import: %v", diags)
+	}
+	return m, nil
+}
+
+// subjectOf is the subject object of cert (the first value of each
+// attribute; the subject object holds one).
+func subjectOf(ctx context.Context, cert *x509.Certificate, diags *diag.Diagnostics) types.Object {
+	n := cert.Subject
+	first := func(v []string) types.String {
+		if len(v) == 0 {
+			return types.StringNull()
+		}
+		return types.StringValue(v[0])
+	}
+	one := func(s string) types.String {
+		if s == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(s)
+	}
+	s := subjectModel{
+		CommonName: one(n.CommonName), Organization: first(n.Organization), OrganizationalUnit: first(n.OrganizationalUnit),
+		Country: first(n.Country), Province: first(n.Province), Locality: first(n.Locality),
+		StreetAddress: first(n.StreetAddress), PostalCode: first(n.PostalCode), SerialNumber: one(n.SerialNumber),
+	}
+	obj, d := types.ObjectValueFrom(ctx, subjectAttrTypes, s)
+	diags.Append(d...)
+	return obj
+}
+
+// nullCertificateModel is a certificate state with every attribute null.
+func nullCertificateModel() *certificateModel {
+	m := &certificateModel{
+		Server:              types.ObjectNull(connectionAttrTypes),
+		Enrollment:          types.ObjectNull(enrollmentAttrTypes),
+		Subject:             types.ObjectNull(subjectAttrTypes),
+		DNSNames:            types.ListNull(types.StringType),
+		IPAddresses:         types.ListNull(types.StringType),
+		URIs:                types.ListNull(types.StringType),
+		EmailAddresses:      types.ListNull(types.StringType),
+		KeyUsages:           types.SetNull(types.StringType),
+		ExtendedKeyUsages:   types.SetNull(types.StringType),
+		ValidityPeriodHours: types.Int64Null(),
+		RenewBeforeExpiry:   types.StringNull(),
+		RenewAfterIssue:     types.StringNull(),
+		RotationTriggers:    types.MapNull(types.StringType),
+	}
+	m.Timeouts.Object = types.ObjectNull(map[string]attr.Type{
+		"create": types.StringType, "update": types.StringType, "delete": types.StringType,
+	})
+	return m
+}
+
+var enrollmentAttrTypes = map[string]attr.Type{
+	"reference":       types.StringType,
+	"secret":          types.StringType,
+	"secret_wo":       types.StringType,
+	"certificate_pem": types.StringType,
+	"private_key_pem": types.StringType,
+}
+
+// priorForImport: the validity an imported certificate was requested with
+// is not known, nor were rotation_triggers set for it, so what the
+// configuration says is taken as what the certificate was made with (a
+// validity setting applies from the next CR or KUR); without this, every
+// import would be followed by a CR or KUR.
+func priorForImport(prior *certificateIntent, planned certificateIntent, state certificateModel) {
+	if state.LastOperation.IsNull() {
+		prior.ValidityHours = planned.ValidityHours
+		if state.RotationTriggers.IsNull() {
+			prior.RotationTriggers = planned.RotationTriggers
+		}
+	}
+}

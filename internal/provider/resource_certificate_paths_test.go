@@ -175,6 +175,26 @@ func TestAccCertificateFailures(t *testing.T) {
 		})
 	})
 
+	t.Run("CA issues a certificate for another key: rejected with certConf", func(t *testing.T) {
+		clearProviderEnv(t)
+		e := startCA(t, devca.Config{Faults: []devca.Fault{devca.FaultWrongCertificate}})
+		resource.Test(t, resource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []resource.TestStep{{
+				Config:      e.providerBlock(true) + `resource "cmpv2_certificate" "test" { subject = { common_name = "wrong.example" } }`,
+				ExpectError: regexp.MustCompile(`(?s)initialization request \(IR\) failed.*transaction [0-9a-f]+.*issued certificate\s+rejected`),
+			}},
+			CheckDestroy: func(*terraform.State) error {
+				for _, ev := range e.events {
+					if ev.Op == "certConf" && ev.Status == "rejected" {
+						return nil
+					}
+				}
+				return fmt.Errorf("no certConf rejected the wrong certificate: %v", e.ops(0))
+			},
+		})
+	})
+
 	t.Run("certConf fails after issue: tainted with the certificate", func(t *testing.T) {
 		clearProviderEnv(t)
 		e := startCA(t, devca.Config{Faults: []devca.Fault{devca.FaultCertConfError}})

@@ -68,7 +68,7 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 	}
 	signer := findSigner(certs, h)
 	if signer == nil {
-		return nil, refuse(cmp.FailBadMessageCheck|cmp.FailSignerNotTrusted, "no certificate in extraCerts matches the sender and senderKID of the signed request (RFC 9483 3.3: the protection certificate goes first in extraCerts)")
+		return nil, refuse(cmp.FailBadMessageCheck|cmp.FailSignerNotTrusted, "the first certificate in extraCerts does not match the sender and senderKID of the signed request (RFC 9483 3.3: the protection certificate goes first in extraCerts)")
 	}
 	err := cmp.CheckSignatureProtection(signer.PublicKey, *h.ProtectionAlg, msg.RawProtectedPart, msg.Protection)
 	switch {
@@ -111,20 +111,22 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 	return &requester{protection: protectionSignature, signer: signer}, nil
 }
 
-// findSigner picks the protection certificate: the first of extraCerts
-// whose subject is the sender and whose subject key identifier, when both
-// are there, is the senderKID (RFC 9483 section 3.1).
+// findSigner returns the protection certificate: the first of extraCerts
+// (RFC 9483 section 3.3), whose subject must be the sender and whose
+// subject key identifier, when both are there, the senderKID (RFC 9483
+// section 3.1); nil when it is not so.
 func findSigner(certs []*x509.Certificate, h *cmp.Header) *x509.Certificate {
-	for _, c := range certs {
-		if !bytes.Equal(c.RawSubject, h.Sender.DirectoryName) {
-			continue
-		}
-		if h.SenderKID != nil && c.SubjectKeyId != nil && !bytes.Equal(h.SenderKID, c.SubjectKeyId) {
-			continue
-		}
-		return c
+	if len(certs) == 0 {
+		return nil
 	}
-	return nil
+	c := certs[0]
+	if !bytes.Equal(c.RawSubject, h.Sender.DirectoryName) {
+		return nil
+	}
+	if h.SenderKID != nil && c.SubjectKeyId != nil && !bytes.Equal(h.SenderKID, c.SubjectKeyId) {
+		return nil
+	}
+	return c
 }
 
 // protect sets the response's protection: the request's MAC parameters

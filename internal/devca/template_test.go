@@ -176,3 +176,65 @@ func TestExpiredSigner(t *testing.T) {
 		})
 	}
 }
+
+// TestSignerFirstInExtraCerts: the protection certificate of a signed
+// request is the first of extraCerts (RFC 9483 section 3.3) and names the
+// sender; a request whose first certificate is another one is refused.
+func TestSignerFirstInExtraCerts(t *testing.T) {
+	c := startCA(t, Config{})
+	cl := c.client(cmpclient.PBMHMACSHA256)
+	key := newKey(t)
+	e, err := cl.Enroll(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "first"}, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := func() (*x509.Certificate, crypto.Signer) {
+		k := newKey(t)
+		o, err := cl.Enroll(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "other"}, Key: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o.Certificate, k
+	}()
+	tests := []struct {
+		name  string
+		extra []*x509.Certificate
+		ok    bool
+	}{
+		{"signer alone", []*x509.Certificate{e.Certificate}, true},
+		{"signer, then its CA", []*x509.Certificate{e.Certificate, c.ca.CACertificate()}, true},
+		{"CA first, then the signer", []*x509.Certificate{c.ca.CACertificate(), e.Certificate}, false},
+		{"another certificate first", []*x509.Certificate{other, e.Certificate}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &cmp.Message{Header: header(e.Certificate.RawSubject), Body: cmp.Body{Type: cmp.BodyGenM}}
+			alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m.Header.ProtectionAlg, m.Header.SenderKID = &alg, e.Certificate.SubjectKeyId
+			for _, x := range tc.extra {
+				m.ExtraCerts = append(m.ExtraCerts, x.Raw)
+			}
+			part, err := m.ProtectedPart()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Protection, err = cmp.SignatureProtection(key, alg, part); err != nil {
+				t.Fatal(err)
+			}
+			der, err := m.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _, fi := outcome(t, c.exchange(t, der))
+			if got := body == cmp.BodyGenP; got != tc.ok {
+				t.Fatalf("answer %s %v, want accepted: %v", body, fi, tc.ok)
+			}
+			if !tc.ok && !fi.Has(cmp.FailSignerNotTrusted) {
+				t.Errorf("failInfo %v, want signerNotTrusted", fi)
+			}
+		})
+	}
+}

@@ -140,6 +140,9 @@ func (r *results) markdown(ns []int) string {
 	for _, msg := range e.Errors {
 		fmt.Fprintf(&b, "\nError: %s\n", firstLine(msg)[3:])
 	}
+	for _, msg := range e.Notes {
+		fmt.Fprintf(&b, "\nNote: %s\n", msg)
+	}
 	return b.String()
 }
 

@@ -83,7 +83,12 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 	var extra []pkix.Extension
 	for _, ext := range req.extensions {
 		switch {
-		case ext.Id.Equal(oidExtSubjectAltName), ext.Id.Equal(oidExtKeyUsage), ext.Id.Equal(oidExtExtKeyUsage):
+		case ext.Id.Equal(oidExtKeyUsage):
+			if ref := checkEndEntityKeyUsage(ext.Value); ref != nil {
+				return nil, ref
+			}
+			extra = append(extra, ext)
+		case ext.Id.Equal(oidExtSubjectAltName), ext.Id.Equal(oidExtExtKeyUsage):
 			extra = append(extra, ext)
 		case ext.Id.Equal(oidExtBasicConstraints):
 			var bc struct {
@@ -166,6 +171,21 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 		return nil, refuse(cmp.FailBadCertTemplate, "the requested certificate would be malformed: %v", err)
 	}
 	return &issued{cert: cert, modified: modified}, nil
+}
+
+// checkEndEntityKeyUsage refuses a requested keyUsage that only a CA
+// certificate may carry: keyCertSign requires the cA bit (RFC 5280 section
+// 4.2.1.3), which this CA never sets, and cRLSign is for CRL issuers.
+func checkEndEntityKeyUsage(value []byte) *refusal {
+	var ku asn1.BitString
+	if rest, err := asn1.Unmarshal(value, &ku); err != nil || len(rest) > 0 {
+		return refuse(cmp.FailBadCertTemplate, "malformed keyUsage extension")
+	}
+	const keyCertSign, cRLSign = 5, 6 // RFC 5280 KeyUsage bit numbers
+	if ku.At(keyCertSign) == 1 || ku.At(cRLSign) == 1 {
+		return refuse(cmp.FailBadCertTemplate|cmp.FailNotAuthorized, "keyUsage keyCertSign or cRLSign is for CA certificates; this development CA issues end-entity certificates only (RFC 5280 section 4.2.1.3)")
+	}
+	return nil
 }
 
 // newSerial returns a serial number this CA has not used.

@@ -238,3 +238,35 @@ func TestSignerFirstInExtraCerts(t *testing.T) {
 		})
 	}
 }
+
+// TestEndEntityKeyUsage: keyUsage bits only a CA certificate may carry are
+// refused (RFC 5280 section 4.2.1.3: keyCertSign needs the cA bit, which
+// this CA never sets); the usual end-entity bits are granted.
+func TestEndEntityKeyUsage(t *testing.T) {
+	c := startCA(t, Config{})
+	tests := []struct {
+		name    string
+		ku      x509.KeyUsage
+		refused bool
+	}{
+		{"digitalSignature and keyEncipherment", x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, false},
+		{"keyAgreement", x509.KeyUsageKeyAgreement, false},
+		{"keyCertSign", x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, true},
+		{"cRLSign", x509.KeyUsageCRLSign, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := c.client(0).Enroll(context.Background(), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "ku"}, Key: newKey(t), KeyUsage: tc.ku})
+			if tc.refused {
+				wantCMPError(t, err, cmp.FailBadCertTemplate)
+				return
+			}
+			if err != nil {
+				t.Fatalf("enroll: %v", err)
+			}
+			if e.Certificate.KeyUsage != tc.ku {
+				t.Fatalf("key usage %v, want %v", e.Certificate.KeyUsage, tc.ku)
+			}
+		})
+	}
+}

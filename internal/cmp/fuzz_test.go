@@ -2,6 +2,7 @@ package cmp
 
 import (
 	"bytes"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -70,6 +71,12 @@ func FuzzITAVValues(f *testing.F) {
 	if itav, err := ConfirmWaitTimeITAV(testTime); err == nil {
 		seeds = append(seeds, itav.Value)
 	}
+	if ctrl, err := RSAKeyLenControl(2048); err == nil {
+		seeds = append(seeds, ctrl.Value)
+	}
+	if ctrl, err := AlgIDControl(pkix.AlgorithmIdentifier{Algorithm: OIDEd25519}); err == nil {
+		seeds = append(seeds, ctrl.Value)
+	}
 	for _, s := range seeds {
 		f.Add(s)
 	}
@@ -105,6 +112,17 @@ func FuzzITAVValues(f *testing.F) {
 			}
 		}
 		_, _ = ParseCertID(v)
+		// The keySpec controls of a certReqTemplate.
+		if alg, err := ParseAlgIDControl(v); err == nil {
+			if ctrl, err := AlgIDControl(alg); err != nil || !bytes.Equal(ctrl.Value, v) {
+				t.Fatalf("id-regCtrl-algId re-encoding differs (err %v)", err)
+			}
+		}
+		if bits, err := ParseRSAKeyLenControl(v); err == nil {
+			if ctrl, err := RSAKeyLenControl(bits); err != nil || !bytes.Equal(ctrl.Value, v) {
+				t.Fatalf("id-regCtrl-rsaKeyLen re-encoding differs (err %v)", err)
+			}
+		}
 	})
 }
 

@@ -15,6 +15,7 @@
 //	BENCH_SECTIONS which parts run (default scale,renewal,parallelism,enroll;
 //	               add profile for pprof of the provider and of enrollment)
 //	BENCH_OUT      folder for the results (default .bench)
+//	BENCH_RENDER   print the report of an earlier run's JSON file and stop
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
@@ -49,6 +50,9 @@ func main() {
 }
 
 func run() error {
+	if path := os.Getenv("BENCH_RENDER"); path != "" {
+		return render(path)
+	}
 	start := time.Now()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
@@ -165,6 +169,30 @@ func run() error {
 	fmt.Println(md)
 	slices.Sort(paths)
 	fmt.Printf("results: %s (%.0f s)\n", strings.Join(paths, ", "), res.DurationSec)
+	return nil
+}
+
+// render prints the markdown report of an earlier run's JSON.
+func render(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var res results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	var ns []int
+	for _, x := range res.Rows {
+		if x.Scenario == "scale" && !slices.Contains(ns, x.N) {
+			ns = append(ns, x.N)
+		}
+	}
+	slices.Sort(ns)
+	if len(ns) == 0 {
+		return fmt.Errorf("%s: no Terraform rows", path)
+	}
+	fmt.Println(machineMarkdown(res.Machine) + "\n" + res.markdown(ns))
 	return nil
 }
 

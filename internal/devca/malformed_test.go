@@ -72,6 +72,8 @@ func TestMalformedHTTP(t *testing.T) {
 		{"unknown path", http.MethodPost, "/other", contentType, []byte{0x30, 0}, http.StatusNotFound},
 		{"nested profile path", http.MethodPost, "/.well-known/cmp/p/a/b", contentType, []byte{0x30, 0}, http.StatusNotFound},
 		{"wrong content type", http.MethodPost, "/.well-known/cmp", "text/plain", []byte{0x30, 0}, http.StatusUnsupportedMediaType},
+		{"no content type", http.MethodPost, "/.well-known/cmp", "", []byte{0x30, 0}, http.StatusUnsupportedMediaType},
+		{"content type with a parameter", http.MethodPost, "/.well-known/cmp", contentType + "; charset=binary", []byte{0x30, 0}, http.StatusOK},
 		{"too large", http.MethodPost, "/.well-known/cmp", contentType, make([]byte, cmp.MaxMessageSize+1), http.StatusRequestEntityTooLarge},
 	}
 	for _, tc := range tests {

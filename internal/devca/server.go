@@ -146,11 +146,10 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "CMP over HTTP uses POST (RFC 6712)", http.StatusMethodNotAllowed)
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != contentType {
-			http.Error(w, "Content-Type must be "+contentType, http.StatusUnsupportedMediaType)
-			return
-		}
+	// RFC 6712 section 3.4: a PKIMessage travels as application/pkixcmp.
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != contentType {
+		http.Error(w, "Content-Type must be "+contentType+" (RFC 6712 section 3.4)", http.StatusUnsupportedMediaType)
+		return
 	}
 	der, err := io.ReadAll(io.LimitReader(r.Body, cmp.MaxMessageSize+1))
 	if err != nil {

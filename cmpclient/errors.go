@@ -140,7 +140,7 @@ var (
 	ErrMalformedResponse = errors.New("malformed CMP message")
 	ErrTransactionID     = errors.New("transactionID does not match the request")
 	ErrRecipNonce        = errors.New("recipNonce does not match the request's senderNonce")
-	ErrSenderNonce       = errors.New("senderNonce missing or not 16 bytes")
+	ErrSenderNonce       = errors.New("senderNonce missing")
 	ErrUnexpectedBody    = errors.New("unexpected body type")
 	ErrUnprotected       = errors.New("missing protection")
 	ErrProtection        = errors.New("protection does not verify")

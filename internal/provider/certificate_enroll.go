@@ -51,10 +51,13 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout)
 	defer cancel()
 	enr, err := newCMPClient(ctx, conn, creds).Enroll(ctx, creq)
-	if enr == nil {
+	// A certificate refused as not what was asked for is not ours to keep:
+	// the rejection told the CA to revoke it, and its serial is in the error.
+	var rejected *cmpclient.CertificateRejectedError
+	if enr == nil || errors.As(err, &rejected) {
 		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed", cmpErrorDetail(err))
 		return
 	}

@@ -62,7 +62,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout)
 	defer cancel()
 
 	if s := state.PreviousCertificatePEM.ValueString(); s != "" {

@@ -89,7 +89,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout)
 	defer cancel()
 	client := newCMPClient(ctx, conn, nil)
 	var enr *cmpclient.Enrollment

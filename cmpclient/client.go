@@ -42,6 +42,13 @@ type Client struct {
 	// 3.5); TrustAnchors are then not needed for protection.
 	ServerCertificate *x509.Certificate
 
+	// ExpectedSender, when set, is the only header sender accepted in
+	// protected responses (as OpenSSL's -expect_sender): with signature
+	// protection it names the CMP signer of the CA, so that no other
+	// certificate chaining to TrustAnchors (for example another end
+	// entity's) can speak for the CA. Zero: any sender that matches the
+	// protection.
+	ExpectedSender pkix.Name
 	// Recipient is the header recipient; zero: NULL-DN (RFC 9483 section
 	// 3.1 allows it when the CA's name is not known).
 	Recipient pkix.Name

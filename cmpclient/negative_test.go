@@ -163,6 +163,21 @@ func TestResponseRejected(t *testing.T) {
 			wantText: "at most 5m0s accepted",
 		},
 		{
+			// Another certificate under the trusted root, with
+			// digitalSignature, signs for the CA: only ExpectedSender
+			// tells it from the CA's CMP signer.
+			name:   "signed_by_an_unexpected_sender",
+			client: func(c *Client) { signed(c); c.ExpectedSender = pkix.Name{CommonName: "The CA's CMP signer"} },
+			responder: func(r *responder) {
+				key := newKey(t)
+				other := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Another End Entity"}, KeyUsage: x509.KeyUsageDigitalSignature},
+					key.Public(), pki.root, pki.rootKey)
+				r.protect = func(resp *cmp.Message) error { return signProtect(resp, key, []*x509.Certificate{other}) }
+			},
+			wantIs:   ErrSender,
+			wantText: `expected "CN=The CA's CMP signer"`,
+		},
+		{
 			name:   "signed_with_null_dn_sender",
 			client: signed,
 			responder: func(r *responder) {
@@ -422,5 +437,30 @@ func TestMessageTimeTolerance(t *testing.T) {
 				t.Fatalf("enroll: %v; want ErrMessageTime: %v", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestExpectedSender: with ExpectedSender set, responses from that sender
+// are accepted, with MAC and with signature protection.
+func TestExpectedSender(t *testing.T) {
+	pki := newTestPKI(t)
+	// The test responder names its root as sender of MAC-protected answers
+	// and its CMP signer as sender of signed ones.
+	for _, tc := range []struct {
+		name      string
+		signedReq bool
+		sender    pkix.Name
+	}{{"mac", false, pki.root.Subject}, {"signature", true, pki.signer.Subject}} {
+		r := &responder{pki: pki}
+		c := startResponder(t, r)
+		if tc.signedReq {
+			key := newKey(t)
+			dev := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "device"}, KeyUsage: x509.KeyUsageDigitalSignature}, key.Public(), pki.root, pki.rootKey)
+			c.Credentials = SignatureCredentials{Key: key, Chain: []*x509.Certificate{dev}}
+		}
+		c.ExpectedSender = tc.sender
+		if _, err := c.Enroll(testContext(t), certRequest(t, "expected")); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
 	}
 }

@@ -184,6 +184,9 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 		unprotected = true
 	}
 
+	if !unprotected && !isZeroName(t.c.ExpectedSender) && !senderIs(h.Sender, t.c.ExpectedSender) {
+		return resp, t.protocolError(fmt.Errorf("%w: sender %q, expected %q", ErrSender, h.Sender.String(), t.c.ExpectedSender.String()))
+	}
 	if d := t.c.MaxTimeSkew; d > 0 && !unprotected && !h.MessageTime.IsZero() {
 		skew := time.Since(h.MessageTime)
 		if skew < 0 {

@@ -3,6 +3,7 @@ package cmpclient
 import (
 	"bytes"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"time"
 
@@ -59,6 +60,13 @@ func (t *transaction) verifyProtection(m *cmp.Message) error {
 func sameName(g cmp.GeneralName, cert *x509.Certificate) bool {
 	n, err := g.PKIXName()
 	return err == nil && n.String() == cert.Subject.String()
+}
+
+// senderIs reports whether the header sender is the directoryName want,
+// compared semantically.
+func senderIs(g cmp.GeneralName, want pkix.Name) bool {
+	n, err := g.PKIXName()
+	return g.IsDirectoryName() && err == nil && n.String() == want.String()
 }
 
 func macCredentials(c Credentials) (MACCredentials, bool) {

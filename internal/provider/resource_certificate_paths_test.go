@@ -226,43 +226,48 @@ func TestAccCertificateFailures(t *testing.T) {
 		})
 	})
 
-	t.Run("KUR rejected: old certificate and key kept", func(t *testing.T) {
-		clearProviderEnv(t)
-		e := startCA(t, devca.Config{})
-		cfg := func(epoch string) string {
-			return e.providerBlock(true) + `resource "cmpv2_certificate" "test" {
+	for _, op := range []struct{ name, change, want string }{
+		{"KUR", `rotation_triggers = { epoch = "2" }`, `key update request \(KUR\) failed`},
+		{"CR", `dns_names = ["revoked.example"]`, `certification request \(CR\) failed`},
+	} {
+		t.Run(op.name+" rejected: old certificate and key kept", func(t *testing.T) {
+			clearProviderEnv(t)
+			e := startCA(t, devca.Config{})
+			cfg := func(change string) string {
+				return e.providerBlock(true) + `resource "cmpv2_certificate" "test" {
   subject           = { common_name = "revoked.example" }
-  rotation_triggers = { epoch = "` + epoch + `" }
   revoke_on_destroy = false
+  ` + change + `
 }`
-		}
-		var cert, key string
-		resource.Test(t, resource.TestCase{
-			ProtoV6ProviderFactories: testAccProviders,
-			Steps: []resource.TestStep{
-				{Config: cfg("1"), Check: func(s *terraform.State) error {
-					cert, key = stateAttr(s, certAddr, "certificate_pem"), stateAttr(s, certAddr, "private_key_pem")
-					return nil
-				}},
-				{
-					// Revoked behind Terraform's back, the certificate can no
-					// longer sign a KUR: the CA refuses it.
-					PreConfig:   func() { revokeOutOfBand(t, e, cert, key) },
-					Config:      cfg("2"),
-					ExpectError: regexp.MustCompile(`(?s)key update request \(KUR\) failed.*keeps the current certificate.*transaction [0-9a-f]+.*certRevoked`),
-				},
-				{
-					Config: cfg("2"), PlanOnly: true, ExpectNonEmptyPlan: true,
-					Check: func(s *terraform.State) error {
-						if stateAttr(s, certAddr, "certificate_pem") != cert || stateAttr(s, certAddr, "private_key_pem") != key {
-							return fmt.Errorf("the old certificate and key are not in state")
-						}
+			}
+			var cert, key string
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{
+					{Config: cfg(""), Check: func(s *terraform.State) error {
+						cert, key = stateAttr(s, certAddr, "certificate_pem"), stateAttr(s, certAddr, "private_key_pem")
 						return nil
+					}},
+					{
+						// Revoked behind Terraform's back, the certificate can no
+						// longer sign a CR or KUR: the CA refuses it.
+						PreConfig:   func() { revokeOutOfBand(t, e, cert, key) },
+						Config:      cfg(op.change),
+						ExpectError: regexp.MustCompile(`(?s)` + op.want + `.*keeps the current certificate.*transaction [0-9a-f]+.*certRevoked`),
+					},
+					{
+						Config: cfg(op.change), PlanOnly: true, ExpectNonEmptyPlan: true,
+						Check: func(s *terraform.State) error {
+							if stateAttr(s, certAddr, "certificate_pem") != cert || stateAttr(s, certAddr, "private_key_pem") != key {
+								return fmt.Errorf("the old certificate and key are not in state")
+							}
+							return nil
+						},
 					},
 				},
-			},
+			})
 		})
-	})
+	}
 }
 
 // revokeOutOfBand revokes a certificate at the CA, as an administrator would.

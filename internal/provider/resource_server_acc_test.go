@@ -121,3 +121,40 @@ resource "cmpv2_server" "ca" {
 		}},
 	})
 }
+
+// TestAccServerWithoutCredentials: without the provider's reference and
+// secret the genm cannot be protected; the server is still registered (its
+// endpoint serves certificates with their own IR credentials), with empty
+// ca_certificates_pem and nothing sent.
+func TestAccServerWithoutCredentials(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url            = %q
+  trusted_ca_pem = <<EOT
+%sEOT
+}
+resource "cmpv2_certificate" "test" {
+  server     = cmpv2_server.ca.endpoint
+  subject    = { common_name = "own-creds.example" }
+  enrollment = { reference = %q, secret_wo = %q }
+}`, e.url, e.caPEM, e.reference, e.secret),
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr("cmpv2_server.ca", "ca_certificates_pem", ""),
+				checkIssued(t, e, "ir", "own-creds.example"),
+				func(*terraform.State) error {
+					for _, op := range e.ops(0) {
+						if strings.HasPrefix(op, "genm") {
+							return fmt.Errorf("a genm was sent without credentials: %v", e.ops(0))
+						}
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}

@@ -32,10 +32,17 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diag
 	if diags.HasError() {
 		return diags
 	}
+	m.ID = m.URL
+	endpoint, d := m.connection().object(ctx)
+	diags.Append(d...)
+	m.Endpoint = endpoint
 	if r.defaults == nil || r.defaults.Reference == "" || r.defaults.Secret == "" {
-		diags.AddError("cmpv2_server: no credentials for the general message",
-			"Asking the server for its CA certificates sends a genm, which must be protected: set the provider's "+
-				"reference and secret (or "+envReference+" and "+envSecret+").")
+		// The endpoint is still useful to the certificates (which may carry
+		// their own IR credentials); only the discovery is left out.
+		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: CA certificates not asked for",
+			"Asking the server for its CA certificates sends a genm, which must be protected, and the provider has "+
+				"no reference and secret (nor "+envReference+" and "+envSecret+"); ca_certificates_pem stays empty.")
+		m.CACertificatesPEM = types.StringValue("")
 		return diags
 	}
 	creds := cmpclient.MACCredentials{Reference: r.defaults.Reference, Secret: []byte(r.defaults.Secret)}
@@ -73,10 +80,6 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diag
 				"as configured.\n\n"+err.Error())
 	}
 
-	m.ID = m.URL
-	endpoint, d := m.connection().object(ctx)
-	diags.Append(d...)
-	m.Endpoint = endpoint
 	return diags
 }
 

@@ -72,6 +72,13 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 	if !bytes.Equal(t.Issuer, ca.st.caCert.RawSubject) {
 		return nil, 0, refuse(cmp.FailBadCertID, "the certificate to revoke was not issued by this CA")
 	}
+	// RFC 9483 4.2: crlEntryDetails carries the reasonCode; another
+	// extension marked critical is one this CA cannot honour.
+	for _, e := range d.Extensions {
+		if e.Critical && !e.Id.Equal(cmp.OIDCRLReason) {
+			return nil, 0, refuse(cmp.FailUnacceptedExtension, "crlEntryDetails extension %v is critical and not supported", e.Id)
+		}
+	}
 	reason, ok, err := d.Reason()
 	switch {
 	case err != nil:

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"math/big"
 	"testing"
 	"time"
@@ -120,6 +121,18 @@ func TestCraftedRevocation(t *testing.T) {
 			cert, key := enroll("subject")
 			return rr(t, cert, cert, key, func(d *cmp.RevDetails) { d.CertDetails.Subject = cert.RawSubject })
 		}, cmp.FailBadRequest},
+		{"crlEntryDetails with an unknown critical extension", func(t *testing.T) []byte {
+			cert, key := enroll("critical")
+			return rr(t, cert, cert, key, func(d *cmp.RevDetails) {
+				d.Extensions = append(d.Extensions, pkix.Extension{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Critical: true, Value: []byte{0x05, 0x00}})
+			})
+		}, cmp.FailUnacceptedExtension},
+		{"crlEntryDetails with an unknown non-critical extension", func(t *testing.T) []byte {
+			cert, key := enroll("noncritical")
+			return rr(t, cert, cert, key, func(d *cmp.RevDetails) {
+				d.Extensions = append(d.Extensions, pkix.Extension{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: []byte{0x05, 0x00}})
+			})
+		}, 0},
 		{"certDetails with a public key", func(t *testing.T) []byte {
 			cert, key := enroll("key")
 			return rr(t, cert, cert, key, func(d *cmp.RevDetails) { d.CertDetails.PublicKey = cert.RawSubjectPublicKeyInfo })

@@ -167,6 +167,7 @@ func TestParsePSSParameters(t *testing.T) {
 		{"SHA-1", protPSSDER(t, &sha1, &sha1, 20, 0, false), "SHA-1"},
 		{"trailerField 2", protPSSDER(t, &sha256, &sha256, 32, 2, false), "trailerField 2"},
 		{"negative saltLength", protPSSDER(t, &sha256, &sha256, -1, 0, false), "saltLength -1"},
+		{"zero saltLength (crypto/rsa would take any)", protPSSDER(t, &sha256, &sha256, 0, 0, false), "saltLength 0"},
 		{"trailing data", protPSSDER(t, &sha256, &sha256, 32, 0, true), "not a single SEQUENCE"},
 	}
 	for _, tc := range bad {

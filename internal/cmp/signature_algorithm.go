@@ -188,8 +188,10 @@ func ParsePSSParameters(der []byte) (PSSParameters, error) {
 		if !saltField.ReadASN1Integer(&salt) || !saltField.Empty() {
 			return PSSParameters{}, errors.New("RSASSA-PSS-params: saltLength is not an INTEGER")
 		}
-		if salt < 0 || salt > maxPSSSaltLength {
-			return PSSParameters{}, fmt.Errorf("RSASSA-PSS-params: saltLength %d out of range 0..%d", salt, maxPSSSaltLength)
+		// Zero is refused: crypto/rsa verifies a zero SaltLength as "any
+		// length", so the parameter would not be enforced.
+		if salt < 1 || salt > maxPSSSaltLength {
+			return PSSParameters{}, fmt.Errorf("RSASSA-PSS-params: saltLength %d out of range 1..%d", salt, maxPSSSaltLength)
 		}
 		p.SaltLength = int(salt)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
@@ -82,6 +83,41 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
 				cert.SerialNumber, cmpErrorDetail(err)))
 	}
+}
+
+// revokeSuperseded revokes, as superseded, the certificate that
+// previous_certificate_pem of state holds, when a CR or KUR has just
+// replaced the current certificate of state: the current one becomes the
+// previous, so the old previous leaves the state and would otherwise stay
+// live at the CA, owned by nobody. Its RR is signed with its own key
+// (RFC 9483 section 4.2): the recorded previous key when a KUR or a CR with
+// a new key made the current certificate, else the current key. An
+// expired certificate needs no revocation. Best effort: a failure is a
+// warning naming the serial, since the new certificate is already issued
+// and in the state.
+func revokeSuperseded(ctx context.Context, conn *Connection, state certificateModel, keys ...crypto.Signer) diag.Diagnostics {
+	var diags diag.Diagnostics
+	s := state.PreviousCertificatePEM.ValueString()
+	if s == "" {
+		return diags
+	}
+	prev, err := parseCertificatePEM(s)
+	if err != nil {
+		diags.AddAttributeWarning(path.Root("previous_certificate_pem"), "cmpv2_certificate: replaced certificate not revoked",
+			"The certificate previous_certificate_pem held is unreadable, so it was not revoked: "+err.Error())
+		return diags
+	}
+	if !overridableTimeFunc().Before(prev.NotAfter) {
+		return diags // expired: no longer live
+	}
+	if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
+		diags.AddWarning("cmpv2_certificate: replaced certificate not revoked",
+			fmt.Sprintf("This update replaced previous_certificate_pem, and the certificate it held (serial %s, "+
+				"issuer %s) left the state, but it could not be revoked; it stays valid until %s. Ask the CA's operator to "+
+				"revoke serial %s (reason superseded).\n\n%s", prev.SerialNumber, prev.Issuer,
+				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err)))
+	}
+	return diags
 }
 
 // revokeWith revokes target with an RR signed by target itself (RFC 9483

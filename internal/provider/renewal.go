@@ -282,10 +282,21 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		markIssuedUnknown(&plan, d.NewKey && generatedKey)
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(d.Op)),
 			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
-				"certificate is updated in place; the current one is kept in previous_certificate_pem.",
-				operationName(d.Op), strings.Join(d.Why, "; ")))
+				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
+				operationName(d.Op), strings.Join(d.Why, "; "), supersededNote(state)))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// supersededNote tells, in a planned CR or KUR, which certificate the
+// apply revokes: the one previous_certificate_pem holds leaves the state.
+func supersededNote(state certificateModel) string {
+	prev, err := parseCertificatePEM(state.PreviousCertificatePEM.ValueString())
+	if state.PreviousCertificatePEM.ValueString() == "" || err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" The certificate previous_certificate_pem holds now (serial %s) leaves the state and is "+
+		"revoked (superseded).", prev.SerialNumber)
 }
 
 func operationName(op operation) string {

@@ -23,6 +23,7 @@ func newCMPClient(ctx context.Context, conn *Connection, creds cmpclient.Credent
 		TrustAnchors:      conn.TrustedCAs,
 		ServerCertificate: conn.ServerCertificate,
 		Recipient:         nameOf(conn.Recipient),
+		ExpectedSender:    expectedSender(conn),
 		ImplicitConfirm:   conn.ImplicitConfirm,
 		MessageTimeout:    conn.MessageTimeout,
 		Log:               logMessage(ctx),
@@ -49,6 +50,20 @@ func nameOf(rdns pkix.RDNSequence) pkix.Name {
 	var n pkix.Name
 	for _, rdn := range rdns {
 		n.ExtraNames = append(n.ExtraNames, rdn...)
+	}
+	return n
+}
+
+// expectedSender is the only sender accepted in responses: the recipient
+// when one is configured, as OpenSSL's -expect_sender defaults to. Without
+// it, any certificate that chains to the trust anchors and may sign
+// (another end entity's, say) could answer for the CA; a pinned
+// server_certificate_pem closes that gap by itself. The name is filled the
+// way cmpclient reads a header sender, so both compare alike.
+func expectedSender(conn *Connection) pkix.Name {
+	var n pkix.Name
+	if len(conn.Recipient) > 0 {
+		n.FillFromRDNSequence(&conn.Recipient)
 	}
 	return n
 }

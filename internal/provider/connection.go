@@ -63,11 +63,16 @@ var connectionAttrTypes = map[string]attr.Type{
 const (
 	descURL = "CMP endpoint: the full URL including the path, for example `https://ca.example/.well-known/cmp/p/tls` " +
 		"or an MTG-style `https://clm.example/<policy>/cmp`. Plain `http://` is allowed because CMP messages are protected."
-	descTrustedCAPEM         = "PEM certificates trusted to sign CMP responses and to anchor the chains of issued certificates."
+	descTrustedCAPEM = "PEM certificates trusted to sign CMP responses and to anchor the chains of issued " +
+		"certificates. Alone, it accepts a response signed by any certificate under these anchors that may sign, " +
+		"another end entity's included: for a production CA also pin `server_certificate_pem` or set `recipient` " +
+		"to the CA's CMP signer name."
 	descServerCertificatePEM = "PEM certificate the server signs its responses with, pinned: a response signed by " +
 		"any other certificate is rejected."
 	descRecipient = "Distinguished name the requests are addressed to (the CMP header's recipient), in the form " +
-		"`CN=CA,O=Example`; default: the NULL-DN, which lets the server choose."
+		"`CN=CA,O=Example`; default: the NULL-DN, which lets the server choose. When set, it is also the only " +
+		"sender accepted in responses (as OpenSSL's `-expect_sender`), so set it to the name of the CA's CMP " +
+		"signer (the subject of the certificate that protects its responses)."
 	descImplicitConfirm = "Ask the server for implicit confirmation (no certConf/pkiConf round trip when granted)."
 	descMessageTimeout  = "How long to wait for the answer to one CMP message, as a Go duration such as `30s`."
 )

@@ -63,7 +63,10 @@ func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			},
 			"trusted_ca_pem": schema.StringAttribute{
 				Description: "PEM certificates trusted to sign CMP responses and to anchor the chains of issued " +
-					"certificates. Environment: `" + envTrustedCAPEM + "`.",
+					"certificates. Alone, it accepts a response signed by any certificate under these anchors that " +
+					"may sign, another end entity's included: for a production CA also pin the CA's CMP signer " +
+					"(`server_certificate_pem`) or name it (`recipient`) in `cmpv2_server` or `cmpv2_certificate.server`. " +
+					"Environment: `" + envTrustedCAPEM + "`.",
 				Optional:   true,
 				Validators: []validator.String{certificatesPEMValidator()},
 			},

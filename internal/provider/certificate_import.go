@@ -46,6 +46,7 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 		return
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	resp.Diagnostics.Append(setImported(ctx, resp.Private, true)...)
 }
 
 // importedModel builds the state of an imported certificate.
@@ -213,12 +214,14 @@ var enrollmentAttrTypes = map[string]attr.Type{
 }
 
 // priorForImport: the validity an imported certificate was requested with
-// is not known, nor were rotation_triggers set for it, so what the
-// configuration says is taken as what the certificate was made with (a
-// validity setting applies from the next CR or KUR); without this, every
-// import would be followed by a CR or KUR.
-func priorForImport(prior *certificateIntent, planned certificateIntent, state certificateModel) {
-	if state.LastOperation.IsNull() {
+// is not known, nor were rotation_triggers set for it, so until the first
+// apply after the import (pending) what the configuration says is taken as
+// what the certificate was made with (a validity setting applies from the
+// next CR or KUR); without this, every import would be followed by a CR or
+// KUR. After that apply the state holds the adopted values, which later
+// changes are compared with, as for any certificate.
+func priorForImport(prior *certificateIntent, planned certificateIntent, state certificateModel, pending bool) {
+	if pending {
 		prior.ValidityHours = planned.ValidityHours
 		if state.RotationTriggers.IsNull() {
 			prior.RotationTriggers = planned.RotationTriggers

@@ -61,3 +61,23 @@ func previousKey(ctx context.Context, p privateState) (crypto.Signer, error) {
 	}
 	return parsePrivateKeyPEM(rec.PEM)
 }
+
+// privateImported marks a certificate imported and not yet adopted: until
+// the first apply after the import, the configuration's validity and
+// rotation triggers are taken as the certificate's (priorForImport). The
+// first update clears it, so later changes classify like any others.
+const privateImported = "imported"
+
+// setImported sets or clears the import mark.
+func setImported(ctx context.Context, p privateSetter, pending bool) diag.Diagnostics {
+	if !pending {
+		return p.SetKey(ctx, privateImported, nil)
+	}
+	return p.SetKey(ctx, privateImported, []byte("true"))
+}
+
+// importPending reports the import mark.
+func importPending(ctx context.Context, p privateState) bool {
+	b, diags := p.GetKey(ctx, privateImported)
+	return !diags.HasError() && string(b) == "true"
+}

@@ -32,6 +32,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	if !plan.CertificatePEM.IsUnknown() {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
 	}
 
@@ -46,7 +47,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
 	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
 	planned, _ := intentOf(ctx, plan, config.PrivateKeyPEM)
-	priorForImport(&prior, planned, state)
+	priorForImport(&prior, planned, state, importPending(ctx, req.Private))
 	d := classifyUpdate(prior, planned, overridableTimeFunc(), renewAt, notAfter)
 	switch d.Op {
 	case opNone:
@@ -56,6 +57,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		}
 		setRenewal(&plan, notBefore, notAfter)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
 	case opReplace:
 		resp.Diagnostics.AddError("cmpv2_certificate: certificate expired during the apply",
@@ -125,6 +127,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		previous = "" // same key: the current one signs the previous certificate's RR
 	}
 	resp.Diagnostics.Append(setPreviousKey(ctx, resp.Private, previous)...)
+	resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 }
 
 // discardUnconfirmed revokes a certificate a CR or KUR issued but did not

@@ -244,7 +244,7 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	settings, settingsKnown := renewalSettingsOf(plan)
 	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
 	planned, plannedKnown := intentOf(ctx, plan, config.PrivateKeyPEM)
-	priorForImport(&prior, planned, state)
+	priorForImport(&prior, planned, state, importPending(ctx, req.Private))
 	if !settingsKnown || !plannedKnown {
 		// Some inputs are known only during apply; the operation is decided then.
 		markIssuedUnknown(&plan, generatedKey)

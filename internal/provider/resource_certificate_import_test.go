@@ -82,16 +82,18 @@ ecdsa_curve = "P384"`
   dns_names   = ["imp.example"]
   ecdsa_curve = "P384"
   rotation_triggers = { epoch = "%s" }
+  %s
 }`
 		var mark int
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{
-				{Config: fmt.Sprintf(adopted, "1"), ResourceName: certAddr, ImportState: true, ImportStateId: pemFile,
+				{Config: fmt.Sprintf(adopted, "1", ""), ResourceName: certAddr, ImportState: true, ImportStateId: pemFile,
 					ImportStatePersist: true},
 				{
+					// Adopting takes the configured validity as the certificate's.
 					PreConfig: func() { mark = e.mark() },
-					Config:    fmt.Sprintf(adopted, "1"),
+					Config:    fmt.Sprintf(adopted, "1", "validity_period_hours = 24"),
 					Check: func(s *terraform.State) error {
 						if ops := e.ops(mark); len(ops) != 0 {
 							return fmt.Errorf("adopting the imported certificate sent %v", ops)
@@ -103,8 +105,19 @@ ecdsa_curve = "P384"`
 					},
 				},
 				{
+					// Once adopted, a changed validity is a CR as for any certificate.
 					PreConfig: func() { mark = e.mark() },
-					Config:    fmt.Sprintf(adopted, "2"),
+					Config:    fmt.Sprintf(adopted, "1", "validity_period_hours = 48"),
+					Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "cr", "imp.example"), func(*terraform.State) error {
+						if ops := e.ops(mark); !slices.Contains(ops, "cr:accepted") {
+							return fmt.Errorf("the CA saw %v, want a CR", ops)
+						}
+						return nil
+					}),
+				},
+				{
+					PreConfig: func() { mark = e.mark() },
+					Config:    fmt.Sprintf(adopted, "2", "validity_period_hours = 48"),
 					Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "kur", "imp.example"), func(*terraform.State) error {
 						if ops := e.ops(mark); !slices.Contains(ops, "kur:accepted") || slices.Contains(ops, "ir:accepted") {
 							return fmt.Errorf("the CA saw %v, want a KUR", ops)

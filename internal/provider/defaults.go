@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
@@ -279,4 +280,19 @@ func resolveBasicAuth(ctx context.Context, obj types.Object,
 		return nil
 	}
 	return &BasicAuth{Username: user, Password: pass}
+}
+
+// configureDefaults is a resource's Configure: it keeps the provider's
+// Defaults in *dst. ProviderData is nil before the provider is configured
+// (validation runs then), which leaves *dst as it is.
+func configureDefaults(dst **Defaults, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if req.ProviderData == nil {
+		return
+	}
+	d, ok := req.ProviderData.(*Defaults)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
+		return
+	}
+	*dst = d
 }

@@ -6,9 +6,7 @@ import (
 	"context"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -81,46 +79,6 @@ func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 			"implicit_confirm": schema.BoolAttribute{
 				Description: "Ask the server for implicit confirmation, which saves the certConf/pkiConf round trip " +
 					"when the server grants it. Default `false`. Environment: `" + envImplicitConfirm + "`.",
-				Optional: true,
-			},
-		},
-	}
-}
-
-func providerTLSAttribute() schema.Attribute {
-	return schema.SingleNestedAttribute{
-		Description: "TLS settings for `https://` endpoints.",
-		Optional:    true,
-		Attributes: map[string]schema.Attribute{
-			"ca_pem": schema.StringAttribute{
-				Description: "PEM certificates trusted for the server's TLS certificate instead of the system roots.",
-				Optional:    true,
-				Validators:  []validator.String{certificatesPEMValidator()},
-			},
-			"client_certificate_pem": schema.StringAttribute{
-				Description: "PEM client certificate (and its chain) for mutual TLS.",
-				Optional:    true,
-				Validators: []validator.String{
-					certificatesPEMValidator(),
-					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_private_key_pem")),
-				},
-			},
-			"client_private_key_pem": schema.StringAttribute{
-				Description: "PEM private key of `client_certificate_pem`.",
-				Optional:    true,
-				Sensitive:   true,
-				Validators: []validator.String{
-					privateKeyPEMValidator(),
-					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_certificate_pem")),
-				},
-			},
-			"server_name": schema.StringAttribute{
-				Description: "Name to verify the server's TLS certificate against, when it differs from the URL's host.",
-				Optional:    true,
-			},
-			"insecure_skip_verify": schema.BoolAttribute{
-				Description: "Do not verify the server's TLS certificate. For tests only: CMP protection still " +
-					"authenticates the messages, but the HTTP layer (including basic auth) is then exposed.",
 				Optional: true,
 			},
 		},

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -318,15 +317,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 }
 
 func (r *certificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*Defaults)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
-		return
-	}
-	r.defaults = d
+	configureDefaults(&r.defaults, req, resp)
 }
 
 func quotedList(names []string) string {

@@ -2,12 +2,13 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -81,15 +82,7 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 }
 
 func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*Defaults)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
-		return
-	}
-	r.defaults = d
+	configureDefaults(&r.defaults, req, resp)
 }
 
 // ModifyPlan derives id and endpoint from the inputs, so certificates that
@@ -121,16 +114,22 @@ func (m serverModel) connection() connectionModel {
 
 // Create asks the server for its CA certificates (server_discovery.go).
 func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan serverModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	r.discoverPlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+}
+
+// discoverPlanned asks the server of plan for its CA certificates and
+// stores the answer in state.
+func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+	var m serverModel
+	diags.Append(plan.Get(ctx, &m)...)
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(r.discover(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
+	diags.Append(r.discover(ctx, &m)...)
+	if diags.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(state.Set(ctx, &m)...)
 }
 
 // Read asks again (SPEC section 2). A server that cannot be reached during
@@ -156,16 +155,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // Update asks the server again with the new settings.
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan serverModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(r.discover(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.discoverPlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
 }
 
 // Delete only forgets: the CA keeps no record of a client registering it.

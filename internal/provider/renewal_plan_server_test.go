@@ -24,6 +24,11 @@ func TestRenewalPlanWarning(t *testing.T) {
 	clearProviderEnv(t)
 	ctx := context.Background()
 	defaultWindow := t0.Add(60 * 24 * time.Hour) // one third of 90 days remains
+	previousPEM, _ := testCertificate(t, "previous")
+	previous, err := parseCertificatePEM(previousPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name        string
 		now         time.Time
@@ -34,6 +39,10 @@ func TestRenewalPlanWarning(t *testing.T) {
 		{name: "default window open", now: defaultWindow,
 			wantWarning: []string{"planned key update request (KUR)", "the renewal window opened at " +
 				defaultWindow.Format(time.RFC3339)}},
+		{name: "window open after a CR or KUR: the previous certificate will be revoked", now: defaultWindow,
+			edit: func(m *certificateModel) { m.PreviousCertificatePEM = types.StringValue(previousPEM) },
+			wantWarning: []string{"planned key update request (KUR)", "the renewal window opened at",
+				"(serial " + previous.SerialNumber.String() + ") leaves the state and is revoked"}},
 		{name: "renew_before_expiry window open", now: t1.Add(-10 * 24 * time.Hour),
 			edit: func(m *certificateModel) { m.RenewBeforeExpiry = types.StringValue("480h") },
 			wantWarning: []string{"planned key update request (KUR)", "the renewal window opened at " +

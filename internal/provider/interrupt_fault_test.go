@@ -25,10 +25,9 @@ import (
 // record with the state: an orphan is a certificate live at the CA but in
 // no state; a duplicate a second live certificate for one resource.
 //
-// SIGINT (Ctrl-C: the whole process group) must leave no confirmed orphan,
-// and none at all once the CA's confirmation wait time is over (a
-// certificate whose answer the interrupted provider never read is never
-// confirmed, and the CA revokes it; RFC 9810 5.1.1.2). SIGKILL
+// SIGINT (Ctrl-C: the whole process group) must leave neither, right after
+// the second apply and once the CA's confirmation wait time is over (when
+// it has revoked whatever nobody confirmed; RFC 9810 5.1.1.2). SIGKILL
 // (a CI runner killed) is measured, not asserted: the provider cannot save
 // what it never got to write. make reliability runs it with N = 50
 // (CMPV2_INTERRUPT_N); make test (TF_ACC) with 15.
@@ -55,9 +54,11 @@ func TestInterruptedApply(t *testing.T) {
 			if r.inState != n {
 				t.Errorf("%d certificates in state after the second apply, want %d", r.inState, n)
 			}
-			if sig == syscall.SIGINT && (r.now.orphans != r.now.unconfirmedOrphans || r.settled.orphans != 0 || r.settled.duplicates != 0) {
-				t.Errorf("after SIGINT: %d confirmed orphans at once, %d orphans and %d duplicates after the confirmation wait; want none",
-					r.now.orphans-r.now.unconfirmedOrphans, r.settled.orphans, r.settled.duplicates)
+			// The provider lets a started CMP operation finish after Ctrl-C,
+			// so nothing is orphaned even for the confirmation wait.
+			if sig == syscall.SIGINT && (r.now.orphans != 0 || r.now.duplicates != 0 || r.settled.orphans != 0 || r.settled.duplicates != 0) {
+				t.Errorf("after SIGINT: %d orphans (%d never confirmed) and %d duplicates at once, %d and %d after the confirmation wait; want none",
+					r.now.orphans, r.now.unconfirmedOrphans, r.now.duplicates, r.settled.orphans, r.settled.duplicates)
 			}
 			if sig == syscall.SIGINT && r.liveAfterDestroy != 0 {
 				t.Errorf("%d certificates still live at the CA after destroy", r.liveAfterDestroy)

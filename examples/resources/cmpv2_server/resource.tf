@@ -3,7 +3,10 @@
 resource "cmpv2_server" "ca" {
   url            = "https://ca.example/.well-known/cmp/p/tls"
   trusted_ca_pem = file("${path.module}/cmp-trust-anchors.pem")
-  recipient      = "CN=Issuing CA,O=Example"
+  # The name of the CA's CMP signer: the only sender accepted in responses,
+  # so no other certificate under the trust anchors can answer for the CA.
+  # (Or pin its certificate with server_certificate_pem.)
+  recipient = "CN=Issuing CA,O=Example"
 }
 
 output "ca_certificates" {

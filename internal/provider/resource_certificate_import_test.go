@@ -122,6 +122,10 @@ ecdsa_curve = "P384"`
 						if ops := e.ops(mark); !slices.Contains(ops, "kur:accepted") || slices.Contains(ops, "ir:accepted") {
 							return fmt.Errorf("the CA saw %v, want a KUR", ops)
 						}
+						// The imported certificate, replaced by the CR, now leaves the state: revoked.
+						if !e.revoked(t, enr.Certificate.SerialNumber.String()) {
+							return fmt.Errorf("the imported certificate left the state unrevoked")
+						}
 						return nil
 					}),
 				},

@@ -1,0 +1,628 @@
+package provider
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// The full provider-level fault matrix: every CMP operation the two
+// resources perform (IR at create, CR and KUR at update, RR at destroy of
+// cmpv2_certificate, genm at create of cmpv2_server) through every fault of
+// the library-level suite (internal/devca TestFaultInjection), with
+// Terraform. It takes minutes, so it runs only with
+// CMPV2_FAULT_MATRIX=full (make reliability); TestAccCertificateFaults is
+// the short selection make test runs.
+
+// matrixOp is one operation of a resource's lifecycle.
+type matrixOp struct {
+	// name is the PKIBody type of the operation's first request.
+	name string
+	// enrolls: the operation issues a certificate (certConf, polling).
+	enrolls bool
+}
+
+var matrixOps = []matrixOp{{"ir", true}, {"cr", true}, {"kur", true}, {"rr", false}, {"genm", false}}
+
+// matrixOutcome is what the failed (or survived) apply must leave.
+type matrixOutcome int
+
+const (
+	// beforeIssue: the fault hits the operation's answer; no certificate
+	// reached the provider. IR and genm leave nothing, CR and KUR the old
+	// certificate and key, RR the resource.
+	beforeIssue matrixOutcome = iota
+	// afterIssue: the certificate arrived and its confirmation failed. IR
+	// leaves a tainted resource holding it, CR and KUR the old certificate
+	// or the new one with the old one as previous_certificate_pem.
+	afterIssue
+	// rejectedIssue: the provider refused the issued certificate with a
+	// certConf rejection; the CA revokes it; the state is as beforeIssue.
+	rejectedIssue
+	// survived: the operation gets through the fault and succeeds.
+	survived
+)
+
+// matrixFault is one fault. Rules with On "" hit the operation's first
+// request.
+type matrixFault struct {
+	name string
+	rule func(e *matrixEnv) faultproxy.Rule
+	// refused points the configuration at a port nobody listens on.
+	refused bool
+	// cfg changes the CA's configuration.
+	cfg func(*devca.Config)
+	// enrollOnly: the fault needs a certConf, a polling step or an issued
+	// certificate, which rr and genm do not have.
+	enrollOnly bool
+	// history: the fault replays an answer of an earlier transaction of
+	// the same operation, so one is made first.
+	history bool
+	// deadline sets the resource's operation timeouts (the fault lasts for
+	// ever otherwise).
+	deadline bool
+	outcome  matrixOutcome
+	// want matches the diagnostic: the cause, named.
+	want string
+}
+
+// matrixFailInfos are the PKIFailureInfo bits a CA commonly answers with
+// (the library suite's list).
+var matrixFailInfos = []cmp.FailureInfo{
+	cmp.FailBadAlg, cmp.FailBadMessageCheck, cmp.FailBadRequest, cmp.FailBadTime, cmp.FailBadCertID,
+	cmp.FailBadDataFormat, cmp.FailWrongAuthority, cmp.FailIncorrectData, cmp.FailBadPOP, cmp.FailCertRevoked,
+	cmp.FailWrongIntegrity, cmp.FailBadRecipientNonce, cmp.FailBadSenderNonce, cmp.FailBadCertTemplate,
+	cmp.FailSignerNotTrusted, cmp.FailTransactionIDInUse, cmp.FailUnsupportedVersion, cmp.FailNotAuthorized,
+	cmp.FailSystemUnavail, cmp.FailSystemFailure, cmp.FailDuplicateCertReq,
+}
+
+func on(f faultproxy.Fault) func(*matrixEnv) faultproxy.Rule {
+	return func(*matrixEnv) faultproxy.Rule { return faultproxy.Rule{Fault: f} }
+}
+
+func onCertConf(f faultproxy.Fault) func(*matrixEnv) faultproxy.Rule {
+	return func(*matrixEnv) faultproxy.Rule { return faultproxy.Rule{On: "certConf", Fault: f} }
+}
+
+// matrixFaults lists the faults of the issue, in the library suite's
+// order and names.
+func matrixFaults() []matrixFault {
+	faults := []matrixFault{
+		{name: "connection_refused", refused: true, want: `connection refused`},
+		{name: "reset_mid_response", rule: on(faultproxy.Reset()), want: `connection reset by peer|unexpected EOF`},
+		{name: "closed_before_answer", rule: on(faultproxy.Refuse()), want: `EOF|connection reset by peer`},
+		{name: "slower_than_timeout", rule: on(faultproxy.Delay(time.Minute)), want: `no (complete )?answer within the message timeout 2s`},
+		{name: "http_500", rule: on(faultproxy.HTTPStatus(500, "", false)), want: `HTTP 500 Internal Server Error`},
+		{name: "http_500_retry_after", rule: on(faultproxy.HTTPStatus(500, "1", false)), want: `HTTP 500 Internal Server Error`},
+		{name: "http_503", rule: on(faultproxy.HTTPStatus(503, "", true)), want: `HTTP 503 Service Unavailable`},
+		{name: "http_503_retry_after_once", rule: func(*matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{Times: 1, Fault: faultproxy.HTTPStatus(503, "1", true)}
+		}, outcome: survived},
+		{name: "http_503_retry_after_always", rule: on(faultproxy.HTTPStatus(503, "1", true)), deadline: true,
+			want: `HTTP 503 Service Unavailable.*(Retry-After 1s is past the deadline|still busy after \d+ retries)`},
+		{name: "http_503_retry_after_too_long", rule: on(faultproxy.HTTPStatus(503, "86400", true)), want: `Retry-After 24h0m0s is longer than`},
+		{name: "content_type_html", rule: on(faultproxy.ContentType("text/html")), want: `wrong Content-Type`},
+		{name: "truncated_der", rule: on(faultproxy.Truncate()), want: `malformed CMP message`},
+		{name: "garbage_der", rule: on(faultproxy.Garbage()), want: `malformed CMP message`},
+		{name: "other_transaction", rule: on(faultproxy.OtherTransaction()), history: true, want: `transactionID does not match the request`},
+		{name: "replayed_earlier_response", rule: on(faultproxy.ReplayPrevious()), history: true, want: `transactionID does not match the request`},
+		{name: "wrong_mac", rule: func(e *matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{Fault: faultproxy.Rewrite("wrong MAC", e.wrongMAC)}
+		}, want: `protection does not verify`},
+		{name: "wrong_signature", rule: func(e *matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{Fault: faultproxy.Rewrite("wrong signature", e.wrongSignature)}
+		}, want: `protection does not verify`},
+		{name: "untrusted_signer", rule: func(e *matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{Fault: faultproxy.Rewrite("untrusted signer", e.untrusted)}
+		}, want: `response signer is not trusted`},
+		{name: "unprotected_answer", rule: on(faultproxy.Rewrite("protection removed", func(m *cmp.Message) error {
+			m.Header.ProtectionAlg, m.Protection = nil, nil
+			return nil
+		})), want: `missing protection`},
+		{name: "pvno_downgrade", rule: func(e *matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{Fault: faultproxy.Rewrite("pvno 1", func(m *cmp.Message) error {
+				m.Header.PVNO = 1
+				return e.reprotect(m)
+			})}
+		}, want: `unsupported pvno 1`},
+
+		// After the certificate arrived.
+		{name: "replayed_response", enrollOnly: true, outcome: afterIssue, rule: onCertConf(faultproxy.ReplayPrevious()), want: `recipNonce does not match`},
+		{name: "certconf_reset", enrollOnly: true, outcome: afterIssue, rule: onCertConf(faultproxy.Reset()), want: `connection reset by peer|unexpected EOF`},
+		{name: "certconf_slow", enrollOnly: true, outcome: afterIssue, rule: onCertConf(faultproxy.Delay(time.Minute)), want: `message timeout`},
+		{name: "certconf_http_500", enrollOnly: true, outcome: afterIssue, rule: onCertConf(faultproxy.HTTPStatus(500, "", false)), want: `HTTP 500`},
+		{name: "certconf_garbage", enrollOnly: true, outcome: afterIssue, rule: onCertConf(faultproxy.Garbage()), want: `malformed CMP message`},
+		{name: "certconf_wrong_mac", enrollOnly: true, outcome: afterIssue, rule: func(e *matrixEnv) faultproxy.Rule {
+			return faultproxy.Rule{On: "certConf", Fault: faultproxy.Rewrite("wrong MAC", e.wrongMAC)}
+		}, want: `protection does not verify`},
+		{name: "certconf_answered_with_error", enrollOnly: true, outcome: afterIssue,
+			cfg: func(c *devca.Config) { c.Faults = []devca.Fault{devca.FaultCertConfError} }, want: `rejection: systemFailure`},
+		{name: "certificate_for_another_key", enrollOnly: true, outcome: rejectedIssue,
+			cfg:  func(c *devca.Config) { c.Faults = []devca.Fault{devca.FaultWrongCertificate} },
+			want: `public key differs from the requested key`},
+		{name: "waiting_forever", enrollOnly: true, deadline: true, cfg: func(c *devca.Config) { c.Polls = 1 << 30 },
+			want: `still processing and asks to poll again in 1s.*deadline exceeded`},
+	}
+	for _, fi := range matrixFailInfos {
+		name := fi.Names()[0]
+		faults = append(faults, matrixFault{
+			name: "rejection_" + name,
+			rule: func(e *matrixEnv) faultproxy.Rule {
+				return faultproxy.Rule{Fault: e.reject(fi, "refused by the fault proxy")}
+			},
+			want: `rejection: ` + name + `: "refused by the fault proxy"`,
+		})
+	}
+	return faults
+}
+
+// matrixExclusion says why a combination cannot apply, "" when it does.
+func matrixExclusion(op matrixOp, f matrixFault) string {
+	if f.enrollOnly && !op.enrolls {
+		return op.name + " issues no certificate: no certConf, no polling, no certificate to check"
+	}
+	return ""
+}
+
+// matrixEnv is a faultEnv whose CA takes a configuration, with a signer
+// the provider does not trust.
+type matrixEnv struct {
+	*faultEnv
+	foreignKey  crypto.Signer
+	foreignCert *x509.Certificate
+}
+
+func startMatrixEnv(t *testing.T, cfg func(*devca.Config)) *matrixEnv {
+	t.Helper()
+	e := &faultEnv{}
+	c := devca.Config{Dir: t.TempDir(), Events: func(ev devca.Event) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		e.events = append(e.events, ev)
+	}}
+	if cfg != nil {
+		cfg(&c)
+	}
+	ca, err := devca.New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.signerKey, e.signerChain = readSigner(t, ca)
+	e.proxy = faultproxy.New(ca)
+	srv := httptest.NewServer(e.proxy)
+	t.Cleanup(func() {
+		srv.Close()
+		ca.Close()
+	})
+	caPEM, err := os.ReadFile(ca.CACertificateFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.url, e.reference, e.secret, e.caPEM = srv.URL+"/.well-known/cmp", ca.Reference(), ca.Secret(), string(caPEM)
+
+	// A self-signed signer with the CA signer's name: only trust tells
+	// them apart.
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(77), Subject: e.signerChain[0].Subject,
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		BasicConstraintsValid: true, IsCA: true, SubjectKeyId: []byte("foreign signer"),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert}
+}
+
+// reprotect protects an edited answer again as the CA protected it.
+func (e *matrixEnv) reprotect(m *cmp.Message) error {
+	if cmp.IsMACProtected(m.Header.ProtectionAlg) {
+		pp, err := m.ProtectedPart()
+		if err != nil {
+			return err
+		}
+		m.Protection, err = cmp.MACProtection(*m.Header.ProtectionAlg, []byte(e.secret), pp, nil)
+		return err
+	}
+	return cmp.ProtectSignature(m, e.signerKey, e.signerChain)
+}
+
+// wrongMAC protects the answer with a MAC under a secret the provider does
+// not share.
+func (e *matrixEnv) wrongMAC(m *cmp.Message) error {
+	m.ExtraCerts = nil
+	return cmp.ProtectMAC(m, cmp.MACParams{Algorithm: cmp.PBMHMACSHA256, Iterations: 1000, Salt: []byte("0123456789abcdef")}, []byte("not the shared secret"))
+}
+
+// wrongSignature signs the answer with the CA signer, then alters the
+// signature.
+func (e *matrixEnv) wrongSignature(m *cmp.Message) error {
+	if err := cmp.ProtectSignature(m, e.signerKey, e.signerChain); err != nil {
+		return err
+	}
+	m.Protection[len(m.Protection)-1] ^= 0xff
+	return nil
+}
+
+// untrusted signs the answer correctly with a certificate that chains to
+// no trust anchor of the provider.
+func (e *matrixEnv) untrusted(m *cmp.Message) error {
+	m.ExtraCerts = nil
+	return cmp.ProtectSignature(m, e.foreignKey, []*x509.Certificate{e.foreignCert})
+}
+
+// warmUp runs op once through the proxy in a transaction of its own, so a
+// replay fault has an earlier answer to send; every certificate it makes
+// is revoked again, so the ledger stays clean.
+func (e *matrixEnv) warmUp(op string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c := &cmpclient.Client{
+		URL:          e.url,
+		Credentials:  cmpclient.MACCredentials{Reference: e.reference, Secret: []byte(e.secret), Iterations: 1000},
+		TrustAnchors: []*x509.Certificate{e.signerChain[len(e.signerChain)-1]},
+	}
+	if op == "genm" {
+		_, err := c.CACerts(ctx)
+		return err
+	}
+	newKey := func() crypto.Signer {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		return k
+	}
+	key := newKey()
+	enr, err := c.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "warm-up " + op + ".example"}, Key: key})
+	if err != nil {
+		return fmt.Errorf("warm-up ir: %w", err)
+	}
+	certs := []*x509.Certificate{enr.Certificate}
+	keys := []crypto.Signer{key}
+	switch op {
+	case "cr":
+		k := newKey()
+		enr2, err := c.Certify(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "warm-up cr.example"}, DNSNames: []string{"cr.example"}, Key: k}, enr.Certificate, key)
+		if err != nil {
+			return fmt.Errorf("warm-up cr: %w", err)
+		}
+		certs, keys = append(certs, enr2.Certificate), append(keys, k)
+	case "kur":
+		k := newKey()
+		enr2, err := c.UpdateKey(ctx, &cmpclient.CertRequest{Key: k}, enr.Certificate, key)
+		if err != nil {
+			return fmt.Errorf("warm-up kur: %w", err)
+		}
+		certs, keys = append(certs, enr2.Certificate), append(keys, k)
+	}
+	for i := len(certs) - 1; i >= 0; i-- {
+		if err := c.Revoke(ctx, certs[i], keys[i], cmpclient.ReasonSuperseded); err != nil && !strings.Contains(err.Error(), "certRevoked") {
+			return fmt.Errorf("warm-up rr: %w", err)
+		}
+	}
+	return nil
+}
+
+// closedURL is a CMP URL on a loopback port nobody listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + addr + "/.well-known/cmp"
+}
+
+// matrixTally counts the combinations, for the summary line.
+type matrixTally struct {
+	mu                     sync.Mutex
+	tried, passed          int
+	excluded               map[string][]string // reason -> combinations
+	survivedOK, failedCase []string
+}
+
+// TestAccFaultMatrix applies every fault to every operation of the two
+// resources through Terraform and checks, after each apply, that the
+// diagnostic names the cause and the transaction, that the state holds
+// what the operation's outcome requires, and that every certificate the CA
+// issued and the provider received is in state or revoked.
+func TestAccFaultMatrix(t *testing.T) {
+	if os.Getenv("CMPV2_FAULT_MATRIX") != "full" {
+		t.Skip("full provider fault matrix (5 operations x 50 faults through Terraform, minutes): skipped; run make reliability (CMPV2_FAULT_MATRIX=full)")
+	}
+	if os.Getenv("TF_ACC") == "" {
+		t.Fatal("full provider fault matrix: TF_ACC must be set (make reliability sets it)")
+	}
+	clearProviderEnv(t)
+	tally := &matrixTally{excluded: map[string][]string{}}
+	t.Cleanup(func() {
+		tally.mu.Lock()
+		defer tally.mu.Unlock()
+		nExcluded := 0
+		var reasons []string
+		for reason, combos := range tally.excluded {
+			nExcluded += len(combos)
+			reasons = append(reasons, fmt.Sprintf("%d excluded: %s", len(combos), reason))
+		}
+		sort.Strings(reasons)
+		sort.Strings(tally.failedCase)
+		t.Logf("full provider fault matrix: %d operations x %d faults = %d combinations; %d excluded (%s); %d tried, %d passed (%d of them survived the fault), %d failed %v",
+			len(matrixOps), len(matrixFaults()), len(matrixOps)*len(matrixFaults()), nExcluded, strings.Join(reasons, "; "),
+			tally.tried, tally.passed, len(tally.survivedOK), len(tally.failedCase), tally.failedCase)
+	})
+	for _, op := range matrixOps {
+		for _, f := range matrixFaults() {
+			name := op.name + "/" + f.name
+			if reason := matrixExclusion(op, f); reason != "" {
+				tally.excluded[reason] = append(tally.excluded[reason], name)
+				continue
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				tally.mu.Lock()
+				tally.tried++
+				tally.mu.Unlock()
+				t.Cleanup(func() {
+					tally.mu.Lock()
+					defer tally.mu.Unlock()
+					if t.Failed() {
+						tally.failedCase = append(tally.failedCase, name)
+						return
+					}
+					tally.passed++
+					if f.outcome == survived {
+						tally.survivedOK = append(tally.survivedOK, name)
+					}
+				})
+				e := startMatrixEnv(t, f.cfg)
+				if op.name == "genm" {
+					runServerMatrixCase(t, e, f)
+					return
+				}
+				runCertificateMatrixCase(t, e, op, f)
+			})
+		}
+	}
+}
+
+// diagnosticPattern matches a diagnostic naming the cause and the
+// transaction; Terraform wraps diagnostics, so any space may be a line
+// break.
+func diagnosticPattern(want string) *regexp.Regexp {
+	return regexp.MustCompile(strings.ReplaceAll(`(?s)`+want+`.*transaction|(?s)transaction.*`+want, " ", `\s+`))
+}
+
+func runCertificateMatrixCase(t *testing.T, e *matrixEnv, op matrixOp, f matrixFault) {
+	const timeouts = "\ntimeouts {\n  create = \"4s\"\n  update = \"4s\"\n  delete = \"4s\"\n}"
+	base := `subject = { common_name = "matrix.example" }
+dns_names = ["matrix.example"]`
+	if f.deadline {
+		base += timeouts
+	}
+	change := map[string]string{
+		"ir":  base,
+		"cr":  strings.Replace(base, `["matrix.example"]`, `["matrix.example", "www.matrix.example"]`, 1),
+		"kur": base + "\nrotation_triggers = { epoch = \"2\" }",
+	}[op.name]
+	config := e.config
+	faultedConfig := e.config
+	if f.refused {
+		dead := closedURL(t)
+		faultedConfig = func(body string) string { return strings.Replace(e.config(body), e.url, dead, 1) }
+	}
+	type held struct{ serial, cert, key string }
+	var first held
+	var steps []resource.TestStep
+	if op.name != "ir" {
+		steps = append(steps, resource.TestStep{
+			Config: config(base),
+			Check: func(s *terraform.State) error {
+				cur, _, rs := serialsInState(s)
+				if rs == nil {
+					return fmt.Errorf("no resource after the first apply")
+				}
+				first = held{cur, rs.Primary.Attributes["certificate_pem"], rs.Primary.Attributes["private_key_pem"]}
+				return e.nothingLost(s)
+			},
+		})
+	}
+	var rule faultproxy.Rule
+	if f.rule != nil {
+		rule = f.rule(e)
+		if rule.On == "" {
+			rule.On = op.name
+		}
+	}
+	// certRevoked in answer to a revocation means it is done (SPEC 2).
+	outcome := f.outcome
+	if op.name == "rr" && f.name == "rejection_certRevoked" {
+		outcome = survived
+	}
+	faulted := resource.TestStep{
+		PreConfig: func() {
+			if f.history {
+				if err := e.warmUp(op.name); err != nil {
+					t.Fatalf("warm-up before the replay fault: %v; CA events: %s", err, e.describe())
+				}
+			}
+			if f.rule != nil {
+				e.proxy.Set(rule)
+			}
+		},
+		Config: faultedConfig(change),
+	}
+	if op.name == "rr" {
+		faulted.Config, faulted.Destroy = faultedConfig(base), true
+	}
+	if outcome != survived {
+		faulted.ExpectError = diagnosticPattern(f.want)
+	} else if op.name != "rr" {
+		faulted.Check = func(s *terraform.State) error {
+			cur, _, rs := serialsInState(s)
+			if rs == nil || cur == "" || cur == first.serial {
+				return fmt.Errorf("the operation survived the fault but state holds no new certificate (serial %q, first %q)", cur, first.serial)
+			}
+			if e.proxy.Applied() == 0 {
+				return fmt.Errorf("the fault was never applied")
+			}
+			return e.nothingLost(s)
+		}
+	}
+	steps = append(steps, faulted)
+	if outcome != survived {
+		steps = append(steps, resource.TestStep{
+			PreConfig:          func() { e.proxy.Set() },
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true,
+			Check: func(s *terraform.State) error {
+				if err := e.nothingLost(s); err != nil {
+					return err
+				}
+				cur, _, rs := serialsInState(s)
+				switch {
+				case op.name == "ir" && outcome == afterIssue:
+					if rs == nil || !rs.Primary.Tainted || cur == "" || rs.Primary.Attributes["private_key_pem"] == "" {
+						return fmt.Errorf("want a tainted resource holding the issued certificate and its key, got %v", rs)
+					}
+				case op.name == "ir":
+					if rs != nil {
+						return fmt.Errorf("a resource is in state after an IR whose certificate never reached the provider (serial %q)", cur)
+					}
+				case outcome == afterIssue:
+					if rs == nil {
+						return fmt.Errorf("the resource is gone")
+					}
+					if cur != first.serial && !strings.Contains(rs.Primary.Attributes["previous_certificate_pem"], strings.TrimSpace(first.cert)) {
+						return fmt.Errorf("state holds a new certificate %s without the old one as previous_certificate_pem", cur)
+					}
+					if cur == first.serial && rs.Primary.Attributes["private_key_pem"] != first.key {
+						return fmt.Errorf("the old certificate is in state with another key")
+					}
+				default:
+					if rs == nil || cur != first.serial || rs.Primary.Attributes["certificate_pem"] != first.cert ||
+						rs.Primary.Attributes["private_key_pem"] != first.key {
+						return fmt.Errorf("the old certificate and key are not in state untouched (serial %q, first %q)", cur, first.serial)
+					}
+				}
+				return nil
+			},
+		})
+	}
+	// A clean apply afterwards converges.
+	final := change
+	if op.name == "rr" {
+		final = base
+	}
+	steps = append(steps, resource.TestStep{
+		PreConfig: func() { e.proxy.Set() },
+		Config:    config(final),
+		Check: func(s *terraform.State) error {
+			if op.name == "rr" && outcome == survived {
+				if _, revoked := e.ledger(); !revoked[first.serial] {
+					return fmt.Errorf("the destroy succeeded but certificate %s is not revoked at the CA", first.serial)
+				}
+			}
+			return e.nothingLost(s)
+		},
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    steps,
+		CheckDestroy: func(s *terraform.State) error {
+			issued, revoked := e.ledger()
+			delivered := e.deliveredSerials()
+			for serial := range issued {
+				if delivered[serial] && !revoked[serial] {
+					return fmt.Errorf("after destroy, certificate %s that reached the provider is still live; CA events: %s", serial, e.describe())
+				}
+			}
+			return nil
+		},
+	})
+}
+
+// runServerMatrixCase breaks the genm of a second cmpv2_server's create
+// (the first one succeeds, so answers of other transactions exist).
+func runServerMatrixCase(t *testing.T, e *matrixEnv, f matrixFault) {
+	server := strings.Replace(e.config(`subject = { common_name = "unused.example" }`),
+		`resource "cmpv2_certificate" "test"`, `resource "cmpv2_server" "test"`, 1)
+	server = strings.Replace(server, `subject = { common_name = "unused.example" }`, fmt.Sprintf("url = %q", e.url), 1)
+	second := strings.Replace(server, `"test"`, `"second"`, 1)
+	faultedConfig := second
+	if f.refused {
+		faultedConfig = strings.ReplaceAll(second, e.url, closedURL(t))
+	}
+	faulted := resource.TestStep{
+		PreConfig: func() {
+			if f.rule != nil {
+				rule := f.rule(e)
+				if rule.On == "" {
+					rule.On = "genm"
+				}
+				e.proxy.Set(rule)
+			}
+		},
+		Config: faultedConfig,
+	}
+	steps := []resource.TestStep{{Config: server}, faulted}
+	if f.outcome == survived {
+		steps[1].Check = func(s *terraform.State) error {
+			if rs := s.RootModule().Resources["cmpv2_server.second"]; rs == nil {
+				return fmt.Errorf("cmpv2_server.second is not in state after surviving the fault")
+			}
+			if e.proxy.Applied() == 0 {
+				return errors.New("the fault was never applied")
+			}
+			return nil
+		}
+	} else {
+		steps[1].ExpectError = diagnosticPattern(f.want)
+		steps = append(steps, resource.TestStep{
+			PreConfig:          func() { e.proxy.Set() },
+			RefreshState:       true,
+			ExpectNonEmptyPlan: true,
+			Check: func(s *terraform.State) error {
+				if rs := s.RootModule().Resources["cmpv2_server.second"]; rs != nil {
+					return fmt.Errorf("cmpv2_server.second is in state after its genm failed")
+				}
+				return nil
+			},
+		})
+	}
+	steps = append(steps, resource.TestStep{PreConfig: func() { e.proxy.Set() }, Config: second})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: steps})
+}

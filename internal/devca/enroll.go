@@ -286,10 +286,10 @@ func (ca *CA) checkOldCertID(r *cmp.CertReqMsg, who *requester) (*x509.Certifica
 		return nil, refuse(cmp.FailBadCertID, "oldCertID serial %s is not a certificate this CA issued", id.Serial)
 	case rec.revoked:
 		return nil, refuse(cmp.FailCertRevoked, "the certificate to update (serial %s) is revoked", id.Serial)
-	case !certificateEqual(rec.cert, who.signer):
+	case !rec.is(who.signer):
 		return nil, refuse(cmp.FailBadCertID, "oldCertID names serial %s, but the request is signed with serial %s; sign a kur with the certificate being updated", id.Serial, who.signer.SerialNumber)
 	}
-	return rec.cert, nil
+	return who.signer, nil // the same certificate, byte for byte
 }
 
 // reusableExtensions are the extensions of a certificate a kur carries
@@ -312,7 +312,7 @@ func (ca *CA) checkDuplicate(subject []byte, now time.Time) *refusal {
 	}
 	if live, ok := ca.store.liveForSubject(subject, now); ok {
 		return refuse(cmp.FailDuplicateCertReq, "subject %q already holds certificate serial %s, valid until %s; update it with kur or cr, or revoke it first",
-			live.Subject.String(), live.SerialNumber, live.NotAfter.UTC().Format(time.RFC3339))
+			live.subject, live.serial, live.notAfter.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

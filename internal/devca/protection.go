@@ -95,7 +95,7 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 	if _, ownErr := signer.Verify(opts); ownErr == nil {
 		rec, ok := ca.store.lookup(signer.SerialNumber)
 		switch {
-		case !ok || !certificateEqual(rec.cert, signer):
+		case !ok || !rec.is(signer):
 			return nil, refuse(cmp.FailSignerNotTrusted, "the signer certificate (serial %s) is not one this CA issued to an end entity", signer.SerialNumber)
 		case rec.revoked:
 			return nil, refuse(cmp.FailCertRevoked, "the signer certificate (serial %s) was revoked on %s", signer.SerialNumber, rec.revokedAt.UTC().Format(time.RFC3339))

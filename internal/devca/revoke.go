@@ -32,7 +32,7 @@ func (ca *CA) revocation(msg *cmp.Message, who *requester, ev Event, now time.Ti
 	if ref == nil {
 		ev.Serial = id.Serial.String()
 		rec, _ := ca.store.lookup(id.Serial)
-		ev.Subject = rec.cert.Subject.String()
+		ev.Subject = rec.subject
 		err := ca.store.revoke(id.Serial, int(reason), now)
 		switch {
 		case err == errAlreadyRevoked:
@@ -95,7 +95,7 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 	// RFC 9483 4.2: an end entity signs its rr with the certificate to be
 	// revoked; another certificate, even of the same subject, does not
 	// authorize it.
-	if !certificateEqual(rec.cert, who.signer) {
+	if !rec.is(who.signer) {
 		return nil, 0, refuse(cmp.FailNotAuthorized, "the rr is signed by %q (serial %s), not by certificate serial %s it asks to revoke", who.signer.Subject.String(), who.signer.SerialNumber, t.SerialNumber)
 	}
 	if rec.revoked {

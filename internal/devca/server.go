@@ -103,7 +103,9 @@ func (ca *CA) SignerCertificateFile() string {
 }
 
 // Certificate returns a certificate this CA issued, by serial number
-// (decimal), and whether it is revoked.
+// (decimal), and whether it is revoked. The certificate is read back from
+// the record file (the CA keeps only a small record of each in memory);
+// cert is nil when that fails, for example after Close.
 func (ca *CA) Certificate(serial string) (cert *x509.Certificate, revoked bool, ok bool) {
 	n, good := new(big.Int).SetString(serial, 10)
 	if !good {
@@ -114,7 +116,11 @@ func (ca *CA) Certificate(serial string) (cert *x509.Certificate, revoked bool, 
 	if !found {
 		return nil, false, false
 	}
-	return rec.cert, rec.revoked, true
+	cert, err := ca.store.certificate(rec)
+	if err != nil {
+		cert = nil
+	}
+	return cert, rec.revoked, true
 }
 
 func absPath(p string) string {

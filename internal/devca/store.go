@@ -3,6 +3,7 @@ package devca
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,8 @@ type store struct {
 	file      *os.File
 	bySerial  map[string]*storedCert
 	bySubject map[string][]*storedCert
+	// end is the size of the record file: where the next record starts.
+	end int64
 	// written counts records appended (under mu); synced counts those
 	// known to be on disk (under syncMu). Appends made while a sync runs
 	// share the next one (group commit), so concurrent requests do not
@@ -34,12 +37,30 @@ type store struct {
 	synced  uint64
 }
 
-// storedCert is what the CA knows about one certificate it issued.
+// storedCert is what the CA keeps in memory of one certificate it issued:
+// what its lookups need. The certificate itself stays in the record file,
+// where at and n find it again (certificate), so the memory of a CA that
+// issued many certificates grows by this small record per certificate, not
+// by the certificate and its parsed form (about 10 kB).
 type storedCert struct {
-	cert      *x509.Certificate
+	serial string // decimal, as the bySerial key
+	// subject is the certificate's subject in RFC 2253 form, for messages.
+	subject  string
+	notAfter time.Time
+	// fingerprint is the SHA-256 of the DER: a request's signer certificate
+	// is this one when its DER hashes the same (is).
+	fingerprint [sha256.Size]byte
+	// at and n are the offset and length of the issued record's line.
+	at        int64
+	n         int
 	revoked   bool
 	reason    int
 	revokedAt time.Time
+}
+
+// is reports whether cert is this certificate, byte for byte.
+func (sc storedCert) is(cert *x509.Certificate) bool {
+	return cert != nil && sha256.Sum256(cert.Raw) == sc.fingerprint
 }
 
 // storeRecord is one line of the record file.
@@ -83,7 +104,7 @@ func openStore(path string) (*store, error) {
 		f.Close()
 		return nil, fmt.Errorf("certificate record %s: %w", path, err)
 	}
-	s.file = f
+	s.file, s.end = f, end
 	return s, nil
 }
 
@@ -100,31 +121,42 @@ func (s *store) replay(r io.Reader) (int64, error) {
 		if err != nil {
 			return 0, err
 		}
+		at := offset
 		offset += int64(len(line))
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
+		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var rec storeRecord
 		if err := json.Unmarshal(line, &rec); err != nil {
 			return 0, fmt.Errorf("line %d: %w", lineNo, err)
 		}
-		if err := s.apply(rec); err != nil {
+		if err := s.apply(rec, nil, at, len(line)); err != nil {
 			return 0, fmt.Errorf("line %d: %w", lineNo, err)
 		}
 	}
 }
 
-func (s *store) apply(rec storeRecord) error {
+// apply applies the record found at offset at, n bytes long, in the record
+// file. For an issued record, cert is the parsed certificate when the
+// caller has it (nil: parse rec.Certificate).
+func (s *store) apply(rec storeRecord, cert *x509.Certificate, at int64, n int) error {
 	switch rec.Kind {
 	case recordIssued:
-		cert, err := x509.ParseCertificate(rec.Certificate)
-		if err != nil {
-			return fmt.Errorf("issued certificate %s: %w", rec.Serial, err)
+		if cert == nil {
+			var err error
+			if cert, err = x509.ParseCertificate(rec.Certificate); err != nil {
+				return fmt.Errorf("issued certificate %s: %w", rec.Serial, err)
+			}
 		}
-		sc := &storedCert{cert: cert}
-		serial := cert.SerialNumber.String()
-		s.bySerial[serial] = sc
+		sc := &storedCert{
+			serial:      cert.SerialNumber.String(),
+			subject:     cert.Subject.String(),
+			notAfter:    cert.NotAfter,
+			fingerprint: sha256.Sum256(cert.Raw),
+			at:          at,
+			n:           n,
+		}
+		s.bySerial[sc.serial] = sc
 		subject := string(cert.RawSubject)
 		s.bySubject[subject] = append(s.bySubject[subject], sc)
 	case recordRevoked:
@@ -139,17 +171,20 @@ func (s *store) apply(rec storeRecord) error {
 	return nil
 }
 
-// append writes one record and applies it; it returns the record's
-// sequence number for waitSynced. Must hold s.mu.
-func (s *store) append(rec storeRecord) (uint64, error) {
+// append writes one record and applies it (cert: as for apply); it
+// returns the record's sequence number for waitSynced. Must hold s.mu.
+func (s *store) append(rec storeRecord, cert *x509.Certificate) (uint64, error) {
 	line, err := json.Marshal(rec)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := s.file.Write(append(line, '\n')); err != nil {
+	line = append(line, '\n')
+	if _, err := s.file.Write(line); err != nil {
 		return 0, fmt.Errorf("certificate record: %w", err)
 	}
-	if err := s.apply(rec); err != nil {
+	at := s.end
+	s.end += int64(len(line))
+	if err := s.apply(rec, cert, at, len(line)); err != nil {
 		return 0, err
 	}
 	s.written++
@@ -194,7 +229,7 @@ func (s *store) addIssued(cert *x509.Certificate, op string, now time.Time) erro
 		Time:        now.UTC(),
 		Certificate: cert.Raw,
 		Op:          op,
-	})
+	}, cert)
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -224,10 +259,10 @@ func (s *store) revoke(serial *big.Int, reason int, now time.Time) error {
 	seq, err := s.append(storeRecord{
 		Kind:    recordRevoked,
 		Serial:  serial.String(),
-		Subject: sc.cert.Subject.String(),
+		Subject: sc.subject,
 		Time:    now.UTC(),
 		Reason:  reason,
-	})
+	}, nil)
 	s.mu.Unlock()
 	if err != nil {
 		return err
@@ -249,15 +284,35 @@ func (s *store) lookup(serial *big.Int) (storedCert, bool) {
 
 // liveForSubject returns a certificate for the subject (DER of the Name)
 // that is neither revoked nor expired, if there is one.
-func (s *store) liveForSubject(rawSubject []byte, now time.Time) (*x509.Certificate, bool) {
+func (s *store) liveForSubject(rawSubject []byte, now time.Time) (storedCert, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, sc := range s.bySubject[string(rawSubject)] {
-		if !sc.revoked && now.Before(sc.cert.NotAfter) {
-			return sc.cert, true
+		if !sc.revoked && now.Before(sc.notAfter) {
+			return *sc, true
 		}
 	}
-	return nil, false
+	return storedCert{}, false
+}
+
+// certificate reads the certificate of sc back from the record file.
+func (s *store) certificate(sc storedCert) (*x509.Certificate, error) {
+	line := make([]byte, sc.n)
+	if _, err := s.file.ReadAt(line, sc.at); err != nil {
+		return nil, fmt.Errorf("certificate record of serial %s: %w", sc.serial, err)
+	}
+	var rec storeRecord
+	if err := json.Unmarshal(line, &rec); err != nil {
+		return nil, fmt.Errorf("certificate record of serial %s: %w", sc.serial, err)
+	}
+	if rec.Kind != recordIssued || rec.Serial != sc.serial {
+		return nil, fmt.Errorf("certificate record of serial %s: found a %s record of serial %s", sc.serial, rec.Kind, rec.Serial)
+	}
+	cert, err := x509.ParseCertificate(rec.Certificate)
+	if err != nil {
+		return nil, fmt.Errorf("certificate record of serial %s: %w", sc.serial, err)
+	}
+	return cert, nil
 }
 
 // counts returns how many certificates were issued and how many revoked.

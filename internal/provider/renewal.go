@@ -216,6 +216,17 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() {
 		return // destroy
 	}
+	// Most plans change nothing: answer those without the whole model
+	// (plan_fastpath.go).
+	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, overridableTimeFunc()) {
+		return
+	}
+	r.modifyPlan(ctx, req, resp)
+}
+
+// modifyPlan is ModifyPlan on the whole model, for a create or a plan that
+// changes something.
+func (r *certificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var config, plan certificateModel
 	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
 	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)

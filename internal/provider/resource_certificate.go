@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
@@ -332,16 +331,26 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 // Read never talks to the CA (SPEC section 2): a plan over many
 // certificates costs what Terraform itself costs. Only the clock moves
 // ready_for_renewal.
+//
+// resp.State starts as the prior state, so Read reads only the two
+// attributes it needs and writes ready_for_renewal only when it changes:
+// the whole-model Get and Set cost more than the rest of a plan's
+// provider work (plan_fastpath.go).
 func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
+	attrs, err := stateAttributesOf(req.State.Raw)
+	if err != nil {
+		resp.Diagnostics.AddError("Unreadable certificate state", err.Error())
 		return
 	}
-	if renewAt, err := time.Parse(time.RFC3339, state.RenewalTime.ValueString()); err == nil {
-		state.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
+	renewAt, err := attrs.time("renewal_time")
+	if err != nil {
+		return // no renewal time (yet): nothing moves with the clock
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+	ready := !overridableTimeFunc().Before(renewAt)
+	if was, set, err := attrs.readyForRenewal(); err == nil && set && was == ready {
+		return
+	}
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ready_for_renewal"), ready)...)
 }
 
 // Update sends a CR or KUR, or nothing for a state-only change

@@ -1,0 +1,114 @@
+package provider
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
+)
+
+// Read and ModifyPlan run for every certificate of every plan. Getting the
+// whole certificateModel goes through the framework's reflection and its
+// schema lookups once per attribute, which dominated a plan of 1000
+// certificates (docs/guides/performance.md). The common case needs a handful
+// of attributes, so it reads them from the raw object value and leaves the
+// full model to the cases that change something.
+
+// stateAttributes is the top level of a certificate's object value, by
+// attribute name. The map belongs to v: read it, never write it.
+type stateAttributes map[string]tftypes.Value
+
+func stateAttributesOf(v tftypes.Value) (stateAttributes, error) {
+	var attrs map[string]tftypes.Value
+	if err := v.As(&attrs); err != nil {
+		return nil, fmt.Errorf("certificate object: %w", err)
+	}
+	return attrs, nil
+}
+
+// str returns a string attribute; null is "". An unknown value or another
+// type is an error.
+func (a stateAttributes) str(name string) (string, error) {
+	var s string
+	if err := a[name].As(&s); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+// time parses an RFC 3339 string attribute.
+func (a stateAttributes) time(name string) (time.Time, error) {
+	s, err := a.str(name)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return t, nil
+}
+
+// readyForRenewal returns ready_for_renewal as the state holds it and
+// whether it is set (not null).
+func (a stateAttributes) readyForRenewal() (ready, set bool, err error) {
+	v := a["ready_for_renewal"]
+	if v.IsNull() {
+		return false, false, nil
+	}
+	if err := v.As(&ready); err != nil {
+		return false, false, fmt.Errorf("ready_for_renewal: %w", err)
+	}
+	return ready, true, nil
+}
+
+// planStandsAsProposed reports whether a plan for an existing certificate
+// needs no change and no diagnostic from ModifyPlan: Terraform proposed
+// the prior state itself (no input changed, nothing unknown), the renewal
+// window is not open, the certificate has not expired, the configured
+// window fits in the granted validity (else ModifyPlan warns), and the
+// state already holds the renewal_time and ready_for_renewal = false that
+// ModifyPlan would plan. Any doubt (an attribute that does not read)
+// answers false, and the full ModifyPlan decides.
+func planStandsAsProposed(plan, state tftypes.Value, now time.Time) bool {
+	if !plan.Equal(state) {
+		return false
+	}
+	attrs, err := stateAttributesOf(state)
+	if err != nil {
+		return false
+	}
+	notBefore, err := attrs.time("not_before")
+	if err != nil {
+		return false
+	}
+	notAfter, err := attrs.time("not_after")
+	if err != nil {
+		return false
+	}
+	var settings renewalSettings
+	for _, s := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"renew_before_expiry", &settings.Before}, {"renew_after_issue", &settings.After}} {
+		v, err := attrs.str(s.name)
+		if err != nil {
+			return false
+		}
+		if v != "" {
+			// As renewalSettingsOf: an invalid duration was reported by
+			// the attribute's validator and counts as unset.
+			*s.dst, _ = checkDuration(v)
+		}
+	}
+	renewAt, fellBack := renewalTime(notBefore, notAfter, settings)
+	if fellBack || !now.Before(renewAt) || !now.Before(notAfter) {
+		return false
+	}
+	planned, err := attrs.str("renewal_time")
+	if err != nil || planned != renewAt.UTC().Format(time.RFC3339) {
+		return false
+	}
+	ready, set, err := attrs.readyForRenewal()
+	return err == nil && set && !ready
+}

@@ -115,8 +115,9 @@ func TestClientEnrollment(t *testing.T) {
 			if cert.IsCA || cert.CheckSignatureFrom(c.ca.CACertificate()) != nil {
 				t.Error("certificate is a CA or not issued by the CA")
 			}
-			if got := cert.NotAfter.Sub(cert.NotBefore); got != defaultDefaultValidity {
-				t.Errorf("validity %v, want the default %v", got, defaultDefaultValidity)
+			// notBefore is backdated; the validity counts from the moment of issue.
+			if got := cert.NotAfter.Sub(cert.NotBefore); got != defaultDefaultValidity+notBeforeBackdate {
+				t.Errorf("notBefore to notAfter %v, want the default %v and the backdating %v", got, defaultDefaultValidity, notBeforeBackdate)
 			}
 			if ev, _ := c.log.last("certConf"); ev.Status != "confirmed" || ev.Serial != cert.SerialNumber.String() {
 				t.Errorf("certConf event %+v", ev)
@@ -350,15 +351,15 @@ func TestClientOperations(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != 90*time.Second {
-				t.Errorf("default validity %v, want 90s", got)
+			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != 90*time.Second+notBeforeBackdate {
+				t.Errorf("notBefore to notAfter %v, want 90s and the backdating %v", got, notBeforeBackdate)
 			}
 			e, err = cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "long"}, Key: newKey(t), NotAfter: time.Now().Add(48 * time.Hour)})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != time.Hour || e.Status.Status != cmp.StatusGrantedWithMods {
-				t.Errorf("validity %v status %v, want 1h grantedWithMods", got, e.Status)
+			if got := e.Certificate.NotAfter.Sub(e.Certificate.NotBefore); got != time.Hour+notBeforeBackdate || e.Status.Status != cmp.StatusGrantedWithMods {
+				t.Errorf("notBefore to notAfter %v status %v, want 1h and the backdating %v, grantedWithMods", got, e.Status, notBeforeBackdate)
 			}
 		}},
 		{"duplicate ir refused by policy", Config{RejectDuplicateIR: true}, func(t *testing.T, c *testCA) {

@@ -17,6 +17,11 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
+// notBeforeBackdate is how far before the moment of issue a certificate's
+// notBefore lies. OpenSSL 3.0's client refused, now and then, a certificate
+// issued in the second after its run began as not yet valid.
+const notBeforeBackdate = time.Minute
+
 // certRequest is what a client asked for, from a CertTemplate (ir, cr, kur)
 // or a PKCS#10 request (p10cr), after its POP was checked.
 type certRequest struct {
@@ -110,22 +115,29 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 		}
 	}
 
-	notBefore := now
+	// The validity counts from start: now, or a later notBefore the
+	// request asks for. A certificate valid from now has notBefore
+	// backdated by notBeforeBackdate, so a peer whose clock is a little
+	// behind, or that checks against the time its run began (OpenSSL's
+	// client does), does not refuse it as not yet valid; notAfter stays
+	// start + validity.
+	start, notBefore := now, now.Add(-notBeforeBackdate)
 	if !req.notBefore.IsZero() && req.notBefore.After(now) {
-		notBefore = req.notBefore.UTC()
+		start = req.notBefore.UTC()
+		notBefore = start
 	}
 	validity := ca.cfg.DefaultValidity
 	if !req.notAfter.IsZero() {
-		if !req.notAfter.After(notBefore) {
-			return nil, refuse(cmp.FailBadCertTemplate, "requested notAfter %s is not after notBefore %s", req.notAfter.UTC().Format(time.RFC3339), notBefore.Format(time.RFC3339))
+		if !req.notAfter.After(start) {
+			return nil, refuse(cmp.FailBadCertTemplate, "requested notAfter %s is not after notBefore %s", req.notAfter.UTC().Format(time.RFC3339), start.Format(time.RFC3339))
 		}
-		validity = req.notAfter.Sub(notBefore)
+		validity = req.notAfter.Sub(start)
 	}
 	if validity > ca.cfg.MaxValidity {
 		validity = ca.cfg.MaxValidity
 		modified = !req.notAfter.IsZero() || modified
 	}
-	notAfter := notBefore.Add(validity)
+	notAfter := start.Add(validity)
 	if notAfter.After(ca.st.caCert.NotAfter) {
 		notAfter = ca.st.caCert.NotAfter
 		modified = true

@@ -8,12 +8,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
 	"net"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -73,8 +75,9 @@ type matrixFault struct {
 	rule func(e *matrixEnv) faultproxy.Rule
 	// refused points the configuration at a port nobody listens on.
 	refused bool
-	// cfg changes the CA's configuration.
-	cfg func(*devca.Config)
+	// more are further rules applied with rule (for example the pollRep
+	// of a forged waiting status).
+	more func(e *matrixEnv) []faultproxy.Rule
 	// enrollOnly: the fault needs a certConf, a polling step or an issued
 	// certificate, which rr and genm do not have.
 	enrollOnly bool
@@ -158,12 +161,26 @@ func matrixFaults() []matrixFault {
 		{name: "certconf_wrong_mac", enrollOnly: true, outcome: afterIssue, rule: func(e *matrixEnv) faultproxy.Rule {
 			return faultproxy.Rule{On: "certConf", Fault: faultproxy.Rewrite("wrong MAC", e.wrongMAC)}
 		}, want: `protection does not verify`},
+		// The next three are what the CA's fault modes FaultCertConfError,
+		// FaultWrongCertificate and Polls do in the library suite, made by
+		// the proxy here: a CR or KUR needs a first IR that works and every
+		// case ends with a clean apply, so the CA must behave outside the
+		// faulted step.
 		{name: "certconf_answered_with_error", enrollOnly: true, outcome: afterIssue,
-			cfg: func(c *devca.Config) { c.Faults = []devca.Fault{devca.FaultCertConfError} }, want: `rejection: systemFailure`},
+			rule: func(e *matrixEnv) faultproxy.Rule {
+				return faultproxy.Rule{On: "certConf", Fault: e.reject(cmp.FailSystemFailure, "certConf refused")}
+			}, want: `rejection: systemFailure`},
 		{name: "certificate_for_another_key", enrollOnly: true, outcome: rejectedIssue,
-			cfg:  func(c *devca.Config) { c.Faults = []devca.Fault{devca.FaultWrongCertificate} },
-			want: `public key differs from the requested key`},
-		{name: "waiting_forever", enrollOnly: true, deadline: true, cfg: func(c *devca.Config) { c.Polls = 1 << 30 },
+			rule: func(e *matrixEnv) faultproxy.Rule {
+				return faultproxy.Rule{Fault: faultproxy.Rewrite("certificate for another key", e.anotherKey)}
+			}, want: `public key differs from the requested key`},
+		{name: "waiting_forever", enrollOnly: true, deadline: true,
+			rule: func(e *matrixEnv) faultproxy.Rule {
+				return faultproxy.Rule{Fault: faultproxy.Rewrite("waiting", e.waiting)}
+			},
+			more: func(e *matrixEnv) []faultproxy.Rule {
+				return []faultproxy.Rule{{On: "pollReq", Fault: faultproxy.Rewrite("waiting for ever", e.pollAgain)}}
+			},
 			want: `still processing and asks to poll again in 1s.*deadline exceeded`},
 	}
 	for _, fi := range matrixFailInfos {
@@ -187,25 +204,26 @@ func matrixExclusion(op matrixOp, f matrixFault) string {
 	return ""
 }
 
-// matrixEnv is a faultEnv whose CA takes a configuration, with a signer
-// the provider does not trust.
+// matrixEnv is a faultEnv with a signer the provider does not trust and
+// the CA's key, for answers the proxy forges.
 type matrixEnv struct {
 	*faultEnv
 	foreignKey  crypto.Signer
 	foreignCert *x509.Certificate
+	// caKey and caCert sign the certificate a rewritten answer carries.
+	caKey  crypto.Signer
+	caCert *x509.Certificate
 }
 
-func startMatrixEnv(t *testing.T, cfg func(*devca.Config)) *matrixEnv {
+func startMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
 	e := &faultEnv{}
-	c := devca.Config{Dir: t.TempDir(), Events: func(ev devca.Event) {
+	dir := t.TempDir()
+	c := devca.Config{Dir: dir, Events: func(ev devca.Event) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.events = append(e.events, ev)
 	}}
-	if cfg != nil {
-		cfg(&c)
-	}
 	ca, err := devca.New(c)
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +261,19 @@ func startMatrixEnv(t *testing.T, cfg func(*devca.Config)) *matrixEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert}
+	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(caKeyPEM)
+	if block == nil {
+		t.Fatal("ca.key is not PEM")
+	}
+	caKey, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert, caKey: caKey.(crypto.Signer), caCert: ca.CACertificate()}
 }
 
 // reprotect protects an edited answer again as the CA protected it.
@@ -274,6 +304,48 @@ func (e *matrixEnv) wrongSignature(m *cmp.Message) error {
 	}
 	m.Protection[len(m.Protection)-1] ^= 0xff
 	return nil
+}
+
+// anotherKey replaces the issued certificate with one the CA's key signs
+// for a key the provider never asked for (what the CA's
+// FaultWrongCertificate does), protected again.
+func (e *matrixEnv) anotherKey(m *cmp.Message) error {
+	if m.Body.CertRep == nil || len(m.Body.CertRep.Response) == 0 || m.Body.CertRep.Response[0].Certificate == nil {
+		return fmt.Errorf("the answer carries no certificate")
+	}
+	issued, err := x509.ParseCertificate(m.Body.CertRep.Response[0].Certificate)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.CreateCertificate(rand.Reader, issued, e.caCert, key.Public(), e.caKey)
+	if err != nil {
+		return err
+	}
+	m.Body.CertRep.Response[0].Certificate = der
+	return e.reprotect(m)
+}
+
+// waiting turns the answer into a `waiting` status without a certificate
+// (RFC 9810 5.3.4), as a CA that has not decided yet.
+func (e *matrixEnv) waiting(m *cmp.Message) error {
+	if m.Body.CertRep == nil || len(m.Body.CertRep.Response) == 0 {
+		return fmt.Errorf("the answer is not a CertRepMessage")
+	}
+	r := &m.Body.CertRep.Response[0]
+	r.Status = cmp.PKIStatusInfo{Status: cmp.StatusWaiting, StatusString: []string{"the fault proxy makes you wait"}}
+	r.Certificate, r.EncryptedCert, r.PrivateKey, r.PublicationInfo = nil, nil, nil, nil
+	return e.reprotect(m)
+}
+
+// pollAgain answers a pollReq (which the CA, knowing of no waiting
+// request, refuses) with a pollRep asking to come back in a second.
+func (e *matrixEnv) pollAgain(m *cmp.Message) error {
+	m.Body = cmp.Body{Type: cmp.BodyPollRep, PollRep: []cmp.PollRepEntry{{CertReqID: 0, CheckAfter: 1}}}
+	return e.reprotect(m)
 }
 
 // untrusted signs the answer correctly with a certificate that chains to
@@ -408,7 +480,7 @@ func TestAccFaultMatrix(t *testing.T) {
 						tally.survivedOK = append(tally.survivedOK, name)
 					}
 				})
-				e := startMatrixEnv(t, f.cfg)
+				e := startMatrixEnv(t)
 				if op.name == "genm" {
 					runServerMatrixCase(t, e, f)
 					return
@@ -460,11 +532,15 @@ dns_names = ["matrix.example"]`
 			},
 		})
 	}
-	var rule faultproxy.Rule
+	var rules []faultproxy.Rule
 	if f.rule != nil {
-		rule = f.rule(e)
+		rule := f.rule(e)
 		if rule.On == "" {
 			rule.On = op.name
+		}
+		rules = append(rules, rule)
+		if f.more != nil {
+			rules = append(rules, f.more(e)...)
 		}
 	}
 	// certRevoked in answer to a revocation means it is done (SPEC 2).
@@ -479,8 +555,8 @@ dns_names = ["matrix.example"]`
 					t.Fatalf("warm-up before the replay fault: %v; CA events: %s", err, e.describe())
 				}
 			}
-			if f.rule != nil {
-				e.proxy.Set(rule)
+			if len(rules) > 0 {
+				e.proxy.Set(rules...)
 			}
 		},
 		Config: faultedConfig(change),

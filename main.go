@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/memlimit"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/provider"
 )
 
@@ -28,6 +29,7 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers such as delve")
 	flag.Parse()
+	memlimit.Apply()
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address:         address,

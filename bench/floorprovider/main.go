@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/bench/profiling"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/memlimit"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pluginlog"
 )
 
@@ -27,6 +28,7 @@ const address = "registry.terraform.io/cmpv2/cmpv2floor"
 func main() {
 	// Start the way the real provider starts (sdklog.go).
 	pluginlog.QuietSDK(false)
+	memlimit.Apply()
 	// BENCH_PPROF_DIR: profile what the floor itself costs.
 	stop := profiling.Start("floor")
 	err := providerserver.Serve(context.Background(), newProvider, providerserver.ServeOpts{

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"math/big"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +20,6 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
 )
 
 // The environment of TestAccFaultMatrix: the fault environment of
@@ -41,29 +38,7 @@ type matrixEnv struct {
 
 func startMatrixEnv(t *testing.T) *matrixEnv {
 	t.Helper()
-	e := &faultEnv{}
-	dir := t.TempDir()
-	c := devca.Config{Dir: dir, Events: func(ev devca.Event) {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		e.events = append(e.events, ev)
-	}}
-	ca, err := devca.New(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.signerKey, e.signerChain = readSigner(t, ca)
-	e.proxy = faultproxy.New(ca)
-	srv := httptest.NewServer(e.proxy)
-	t.Cleanup(func() {
-		srv.Close()
-		ca.Close()
-	})
-	caPEM, err := os.ReadFile(ca.CACertificateFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.url, e.reference, e.secret, e.caPEM = srv.URL+"/.well-known/cmp", ca.Reference(), ca.Secret(), string(caPEM)
+	e := startFaultEnv(t)
 
 	// A self-signed signer with the CA signer's name: only trust tells
 	// them apart.
@@ -85,7 +60,7 @@ func startMatrixEnv(t *testing.T) *matrixEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caKeyPEM, err := os.ReadFile(filepath.Join(dir, "ca.key"))
+	caKeyPEM, err := os.ReadFile(filepath.Join(e.dir, "ca.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +72,7 @@ func startMatrixEnv(t *testing.T) *matrixEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert, caKey: caKey.(crypto.Signer), caCert: ca.CACertificate()}
+	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert, caKey: caKey.(crypto.Signer), caCert: e.ca.CACertificate()}
 }
 
 // reprotect protects an edited answer again as the CA protected it.

@@ -34,13 +34,16 @@ type faultEnv struct {
 	secret, caPEM string
 	mu            sync.Mutex
 	events        []devca.Event
+	// dir is the CA's state directory and ca the CA, for tests that need
+	// its key (the fault matrix forges certificates with it).
+	dir string
+	ca  *devca.CA
 }
 
 func startFaultEnv(t *testing.T) *faultEnv {
 	t.Helper()
-	e := &faultEnv{}
-	dir := t.TempDir()
-	ca, err := devca.New(devca.Config{Dir: dir, Events: func(ev devca.Event) {
+	e := &faultEnv{dir: t.TempDir()}
+	ca, err := devca.New(devca.Config{Dir: e.dir, Events: func(ev devca.Event) {
 		e.mu.Lock()
 		defer e.mu.Unlock()
 		e.events = append(e.events, ev)
@@ -48,6 +51,7 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.ca = ca
 	e.signerKey, e.signerChain = readSigner(t, ca)
 	e.proxy = faultproxy.New(ca)
 	srv := httptest.NewServer(e.proxy)

@@ -141,18 +141,7 @@ provider "cmpv2" {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{{
-					Config:             tc.config,
-					PlanOnly:           true,
-					ExpectNonEmptyPlan: true,
-					ExpectError:        regexp.MustCompile(`(?s)` + tc.want),
-				}},
-			})
-			if n := ca.handled(); n != 0 {
-				t.Fatalf("the CA handled %d messages during a plan that failed validation", n)
-			}
+			expectPlanRefused(t, ca, tc.config, tc.want)
 		})
 	}
 
@@ -167,18 +156,7 @@ provider "cmpv2" {
 	for _, tc := range bare {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
-				Steps: []resource.TestStep{{
-					Config:             tc.config,
-					PlanOnly:           true,
-					ExpectNonEmptyPlan: true,
-					ExpectError:        regexp.MustCompile(`(?s)` + tc.want),
-				}},
-			})
-			if n := ca.handled(); n != 0 {
-				t.Fatalf("the CA handled %d messages during a plan that failed validation", n)
-			}
+			expectPlanRefused(t, ca, tc.config, tc.want)
 		})
 	}
 	// After the parallel cases: the CA must not have seen any of them.
@@ -188,4 +166,22 @@ provider "cmpv2" {
 			t.Errorf("the CA handled %d messages during plans that failed validation", n)
 		}
 	})
+}
+
+// expectPlanRefused plans config, expects an error matching want and checks
+// that the CA handled no message: validation happens before any request.
+func expectPlanRefused(t *testing.T, ca *watchedCA, config, want string) {
+	t.Helper()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:             config,
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+			ExpectError:        regexp.MustCompile(`(?s)` + want),
+		}},
+	})
+	if n := ca.handled(); n != 0 {
+		t.Fatalf("the CA handled %d messages during a plan that failed validation", n)
+	}
 }

@@ -367,16 +367,7 @@ dns_names = ["fault.example", "www.fault.example"]`
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps:                    steps,
-				CheckDestroy: func(s *terraform.State) error {
-					issued, revoked := e.ledger()
-					delivered := e.deliveredSerials()
-					for serial := range issued {
-						if delivered[serial] && !revoked[serial] {
-							return fmt.Errorf("after destroy, certificate %s that reached the provider is still live; CA events: %s", serial, e.describe())
-						}
-					}
-					return nil
-				},
+				CheckDestroy:             e.deliveredAllRevoked,
 			})
 		})
 	}
@@ -430,4 +421,17 @@ func TestAccServerFaults(t *testing.T) {
 			})
 		})
 	}
+}
+
+// deliveredAllRevoked is the CheckDestroy of the fault tests: after destroy,
+// no certificate that reached the provider is still live at the CA.
+func (e *faultEnv) deliveredAllRevoked(*terraform.State) error {
+	issued, revoked := e.ledger()
+	delivered := e.deliveredSerials()
+	for serial := range issued {
+		if delivered[serial] && !revoked[serial] {
+			return fmt.Errorf("after destroy, certificate %s that reached the provider is still live; CA events: %s", serial, e.describe())
+		}
+	}
+	return nil
 }

@@ -414,16 +414,7 @@ dns_names = ["matrix.example"]`
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps:                    steps,
-		CheckDestroy: func(s *terraform.State) error {
-			issued, revoked := e.ledger()
-			delivered := e.deliveredSerials()
-			for serial := range issued {
-				if delivered[serial] && !revoked[serial] {
-					return fmt.Errorf("after destroy, certificate %s that reached the provider is still live; CA events: %s", serial, e.describe())
-				}
-			}
-			return nil
-		},
+		CheckDestroy:             e.deliveredAllRevoked,
 	})
 }
 

@@ -122,7 +122,9 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 	}
 	// RFC 9483 4.1.1: one CertReqMsg with certReqId 0.
 	msg := cmp.CertReqMsg{CertReqID: 0, Template: tmpl, Controls: controls}
-	if err := signPOP(&msg, req.Key); err != nil {
+	// RFC 4211 section 4.1, RFC 9483 section 4.1.1: a signature with the new key
+	// over CertRequest, poposkInput absent (the template holds subject and key).
+	if err := cmp.SignPOP(&msg, req.Key); err != nil {
 		return nil, fmt.Errorf("cmp %s: %w", op, err)
 	}
 	var sender *cmp.GeneralName
@@ -147,23 +149,3 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 
 // replyType is the response body type of each request (RFC 9810 section 5.1.2).
 var replyType = map[cmp.BodyType]cmp.BodyType{cmp.BodyIR: cmp.BodyIP, cmp.BodyCR: cmp.BodyCP, cmp.BodyKUR: cmp.BodyKUP}
-
-// signPOP adds the proof of possession: a signature with the new key over
-// the DER of CertRequest (RFC 4211 section 4.1, RFC 9483 section 4.1.1,
-// poposkInput absent because the template holds subject and public key).
-func signPOP(msg *cmp.CertReqMsg, key crypto.Signer) error {
-	alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
-	if err != nil {
-		return fmt.Errorf("proof of possession: %w", err)
-	}
-	der, err := msg.CertRequestDER()
-	if err != nil {
-		return fmt.Errorf("proof of possession: %w", err)
-	}
-	sig, err := cmp.SignatureProtection(key, alg, der)
-	if err != nil {
-		return fmt.Errorf("proof of possession: %w", err)
-	}
-	msg.POP = &cmp.ProofOfPossession{Type: cmp.POPSignature, Signature: &cmp.POPOSigningKey{Algorithm: alg, Signature: sig}}
-	return nil
-}

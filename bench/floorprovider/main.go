@@ -26,7 +26,7 @@ import (
 const address = "registry.terraform.io/cmpv2/cmpv2floor"
 
 func main() {
-	// Start the way the real provider starts (sdklog.go).
+	// Start the way the real provider starts (main.go).
 	pluginlog.QuietSDK(false)
 	memlimit.Apply()
 	// BENCH_PPROF_DIR: profile what the floor itself costs.

@@ -18,7 +18,7 @@ import (
 )
 
 func main() {
-	// Start the way the real provider starts (sdklog.go).
+	// Start the way the real provider starts (main.go).
 	pluginlog.QuietSDK(false)
 	stop := profiling.Start("provider")
 	err := providerserver.Serve(context.Background(), provider.New("bench"), providerserver.ServeOpts{

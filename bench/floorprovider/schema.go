@@ -13,11 +13,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// certificateSchema is cmpv2_certificate's attribute list (SPEC section 2,
-// internal/provider/resource_certificate.go): the same names, types,
+// certificateSchema is cmpv2_certificate's attribute list
+// (internal/provider/resource_certificate.go): the same names, types,
 // optionality, defaults and sensitivity, and the UseStateForUnknown
 // modifiers that shape its plans, but no validators and no plan
 // modification, because those are the real resource's work.
+// TestFloorSchemaMatchesCertificate fails when the two drift apart.
 func certificateSchema(ctx context.Context) schema.Schema {
 	optString := func(sensitive bool) schema.StringAttribute {
 		return schema.StringAttribute{Optional: true, Sensitive: sensitive}

@@ -24,7 +24,7 @@ type renewalMode struct {
 	// the validity left) of exactly the 24 h certificates.
 	//
 	// "trigger": the first tenth get a new rotation_triggers value,
-	// which SPEC section 2 maps to an in-place KUR too.
+	// which the provider maps to an in-place KUR too.
 	name     string
 	clockEnv string
 }

@@ -317,8 +317,8 @@ func TestFaultInjection(t *testing.T) {
 					}
 					t.Parallel()
 					if op.name == "rr" && fc.name == "rejection_certRevoked" {
-						// SPEC section 2: a revocation answered with
-						// certRevoked counts as done.
+						// A revocation answered with certRevoked
+						// counts as done (the certificate is revoked).
 						fc.ok = true
 					}
 					var mine faultTally

@@ -244,9 +244,15 @@ func EncodeCertificates(ders ...[]byte) []byte {
 // BelongsTo reports whether key is the private key of cert's subject public
 // key. A nil key or certificate belongs to nothing.
 func BelongsTo(key crypto.Signer, cert *x509.Certificate) bool {
-	if key == nil || cert == nil {
+	return cert != nil && HasPublicKey(key, cert.PublicKey)
+}
+
+// HasPublicKey reports whether pub is key's public key (for a key checked
+// against a certification request's template rather than a certificate).
+func HasPublicKey(key crypto.Signer, pub crypto.PublicKey) bool {
+	if key == nil || pub == nil {
 		return false
 	}
-	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
-	return ok && pub.Equal(cert.PublicKey)
+	k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(pub)
 }

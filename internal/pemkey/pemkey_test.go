@@ -307,11 +307,18 @@ func TestBelongsTo(t *testing.T) {
 		{name: "Ed25519 key, ECDSA certificate", key: k.ed, cert: k.ecCert},
 		{name: "nil key", key: nil, cert: k.ecCert},
 		{name: "nil certificate", key: k.ec, cert: nil},
+		{name: "certificate without a public key", key: k.ec, cert: &x509.Certificate{}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := BelongsTo(tc.key, tc.cert); got != tc.want {
 				t.Errorf("BelongsTo = %v, want %v", got, tc.want)
+			}
+			if tc.cert == nil {
+				return
+			}
+			if got := HasPublicKey(tc.key, tc.cert.PublicKey); got != tc.want {
+				t.Errorf("HasPublicKey = %v, want %v", got, tc.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -61,7 +62,10 @@ func complete(plan, prior tftypes.Value, writeOnly map[string]bool) (tftypes.Val
 			return tftypes.Value{}, err
 		}
 	}
-	serial := randomSerial().String()
+	serial, err := serialnumber.Random()
+	if err != nil {
+		return tftypes.Value{}, err
+	}
 	return tftypes.Transform(plan, func(p *tftypes.AttributePath, v tftypes.Value) (tftypes.Value, error) {
 		steps := p.Steps()
 		if len(steps) == 0 {
@@ -74,7 +78,7 @@ func complete(plan, prior tftypes.Value, writeOnly map[string]bool) (tftypes.Val
 		if len(steps) != 1 || v.IsKnown() {
 			return v, nil
 		}
-		return computedValue(string(name), v.Type(), s, serial, priorAttrs)
+		return computedValue(string(name), v.Type(), s, serial.String(), priorAttrs)
 	})
 }
 

@@ -8,11 +8,11 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
-	"encoding/pem"
-	"fmt"
-	"math/big"
 	"sync"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 )
 
 // sample holds values of the sizes a real cmpv2_certificate stores: a CA
@@ -48,8 +48,16 @@ func makeSample(now time.Time) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
+	caSerial, err := serialnumber.Random()
+	if err != nil {
+		return sample{}, err
+	}
+	leafSerial, err := serialnumber.Random()
+	if err != nil {
+		return sample{}, err
+	}
 	caTmpl := &x509.Certificate{
-		SerialNumber:          randomSerial(),
+		SerialNumber:          caSerial,
 		Subject:               pkix.Name{CommonName: "cmpv2 devca root (DEVELOPMENT, NOT FOR PRODUCTION)", Organization: []string{"cmpv2 devca"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(10 * 365 * 24 * time.Hour),
@@ -71,7 +79,7 @@ func makeSample(now time.Time) (sample, error) {
 	}
 	notAfter := now.Add(90 * 24 * time.Hour)
 	leafTmpl := &x509.Certificate{
-		SerialNumber: randomSerial(),
+		SerialNumber: leafSerial,
 		Subject:      pkix.Name{CommonName: "host-0000.bench.example", Organization: []string{"Bench"}},
 		DNSNames:     []string{"host-0000.bench.example"},
 		NotBefore:    now,
@@ -83,38 +91,24 @@ func makeSample(now time.Time) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM, err := pemkey.MarshalPrivateKey(key)
 	if err != nil {
 		return sample{}, err
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	pubPEM, err := pemkey.MarshalPublicKey(&key.PublicKey)
 	if err != nil {
 		return sample{}, err
 	}
 	sum := sha256.Sum256(leafDER)
 	return sample{
-		certificatePEM: pemString("CERTIFICATE", leafDER),
-		caChainPEM:     pemString("CERTIFICATE", caDER),
-		privateKeyPEM:  pemString("PRIVATE KEY", keyDER),
-		publicKeyPEM:   pemString("PUBLIC KEY", pubDER),
+		certificatePEM: string(pemkey.EncodeCertificates(leafDER)),
+		caChainPEM:     string(pemkey.EncodeCertificates(caDER)),
+		privateKeyPEM:  string(keyPEM),
+		publicKeyPEM:   string(pubPEM),
 		fingerprint:    hex.EncodeToString(sum[:]),
 		issuer:         ca.Subject.String(),
 		notBefore:      now.UTC().Format(time.RFC3339),
 		notAfter:       notAfter.UTC().Format(time.RFC3339),
 		renewalTime:    now.Add(60 * 24 * time.Hour).UTC().Format(time.RFC3339),
 	}, nil
-}
-
-func pemString(typ string, der []byte) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}))
-}
-
-// randomSerial is a positive 127-bit serial, as CAs following RFC 5280
-// section 4.1.2.2 make them.
-func randomSerial() *big.Int {
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	return n
 }

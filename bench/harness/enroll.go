@@ -10,8 +10,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -25,6 +23,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // enrollResults is the CMP throughput section.
@@ -205,12 +204,12 @@ func opensslFor(ca *devca, caCert *x509.Certificate, dir string, budget time.Dur
 	if err != nil {
 		return 0, 0, "", err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM, err := pemkey.MarshalPrivateKey(key)
 	if err != nil {
 		return 0, 0, "", err
 	}
 	keyFile := filepath.Join(dir, "openssl-new.key")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
 		return 0, 0, "", err
 	}
 	u, err := url.Parse(ca.ready.URL)
@@ -269,11 +268,11 @@ func opensslName(n pkix.Name) string {
 }
 
 func parseCert(pemText string) (*x509.Certificate, error) {
-	block, _ := pem.Decode([]byte(pemText))
-	if block == nil {
-		return nil, errors.New("devca ready line: no CA certificate PEM")
+	certs, err := pemkey.ParseCertificates([]byte(pemText))
+	if err != nil {
+		return nil, fmt.Errorf("devca ready line: CA certificate: %w", err)
 	}
-	return x509.ParseCertificate(block.Bytes)
+	return certs[0], nil
 }
 
 var benchLine = regexp.MustCompile(`^BenchmarkEnrollIR\S*\s+(\d+)\s+([\d.]+) ns/op(?:.*?\s([\d.]+) B/op\s+([\d.]+) allocs/op)?`)

@@ -3,7 +3,6 @@ package devca
 import (
 	"context"
 	"crypto/tls"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 const commandUsage = `Usage: terraform-provider-cmpv2 devca [flags]   (or: go run . devca, make devca)
@@ -198,7 +199,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Secret:                ca.Secret(),
 		CACertificateFile:     ca.CACertificateFile(),
 		SignerCertificateFile: ca.SignerCertificateFile(),
-		CACertificatePEM:      string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.CACertificate().Raw})),
+		CACertificatePEM:      string(pemkey.EncodeCertificates(ca.CACertificate().Raw)),
 		Dir:                   absDir,
 		Listen:                addr,
 		Development:           true,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 )
 
 // notBeforeBackdate is how far before the moment of issue a certificate's
@@ -203,7 +204,7 @@ func checkEndEntityKeyUsage(value []byte) *refusal {
 // newSerial returns a serial number this CA has not used.
 func (ca *CA) newSerial() (*big.Int, error) {
 	for range 8 {
-		n, err := randomSerial()
+		n, err := serialnumber.Random()
 		if err != nil {
 			return nil, err
 		}

@@ -4,21 +4,20 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 )
 
 // Files the development CA keeps in its state directory. A user may put
@@ -116,7 +115,7 @@ func loadOrCreateCA(dir string, now time.Time) (crypto.Signer, *x509.Certificate
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("CA key: %w", err)
 	}
-	serial, err := randomSerial()
+	serial, err := serialnumber.Random()
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -166,7 +165,7 @@ func loadOrCreateSigner(dir string, caKey crypto.Signer, caCert *x509.Certificat
 	if err != nil {
 		return nil, nil, fmt.Errorf("CMP signer key: %w", err)
 	}
-	serial, err := randomSerial()
+	serial, err := serialnumber.Random()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,156 +248,55 @@ func loadKeyPair(keyPath, certPath string) (crypto.Signer, *x509.Certificate, er
 		return nil, nil, err
 	}
 	cert := certs[0]
-	pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool })
-	if !ok || !pub.Equal(cert.PublicKey) {
+	if !pemkey.BelongsTo(key, cert) {
 		return nil, nil, fmt.Errorf("the key in %s does not belong to the certificate in %s", keyPath, certPath)
 	}
 	return key, cert, nil
 }
 
-// readPrivateKey reads the first private key PEM block of a file: PKCS#8,
-// SEC 1 or PKCS#1.
+// readPrivateKey reads the first private key of a PEM file: PKCS#8, SEC 1
+// or PKCS#1. Text and other blocks around it are skipped, as OpenSSL does
+// ("openssl ecparam -genkey" writes "EC PARAMETERS" first).
 func readPrivateKey(path string) (crypto.Signer, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("%s: no PEM private key", path)
-		}
-		var key any
-		switch block.Type {
-		case "PRIVATE KEY":
-			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		case "EC PRIVATE KEY":
-			key, err = x509.ParseECPrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		default:
-			continue
-		}
-		if err != nil {
-			// The parse error never contains key material.
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		switch k := key.(type) {
-		case *ecdsa.PrivateKey, *rsa.PrivateKey, ed25519.PrivateKey:
-			return k.(crypto.Signer), nil
-		default:
-			return nil, fmt.Errorf("%s: unsupported key type %T", path, key)
-		}
+	key, err := pemkey.FindPrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	return key, nil
 }
 
-// readCertificates reads every CERTIFICATE block of a PEM file.
+// readCertificates reads every CERTIFICATE block of a PEM file, skipping
+// text and other blocks around them.
 func readCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	certs, err := parseCertificatesPEM(data)
+	certs, err := pemkey.FindCertificates(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return certs, nil
 }
 
-func parseCertificatesPEM(data []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			continue
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("no PEM certificate")
-	}
-	return certs, nil
-}
-
 func writeKeyPair(keyPath, certPath string, key crypto.Signer, certDER []byte) error {
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return fmt.Errorf("encode key: %w", err)
-	}
-	if err := writeFileAtomic(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return err
-	}
-	return writeFileAtomic(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}), 0o644)
-}
-
-// writeFileAtomic writes to a temporary file, syncs it and renames it into
-// place, so a crash leaves either the old file or the complete new one.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	keyPEM, err := pemkey.MarshalPrivateKey(key)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
+	if err := writeFileAtomic(keyPath, keyPEM, 0o600); err != nil {
 		return err
 	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	// Some platforms cannot sync a directory; the rename is then as durable
-	// as the platform allows.
-	_ = d.Sync()
-	return nil
+	return writeFileAtomic(certPath, pemkey.EncodeCertificates(certDER), 0o644)
 }
 
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
-}
-
-// randomSerial returns a positive serial number of up to 127 bits
-// (RFC 5280 4.1.2.2: at most 20 octets, positive).
-func randomSerial() (*big.Int, error) {
-	limit := new(big.Int).Lsh(big.NewInt(1), 127)
-	for {
-		n, err := rand.Int(rand.Reader, limit)
-		if err != nil {
-			return nil, fmt.Errorf("serial number: %w", err)
-		}
-		if n.Sign() > 0 {
-			return n, nil
-		}
-	}
 }
 
 // certificateEqual says whether two certificates have the same encoding.

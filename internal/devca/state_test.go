@@ -95,6 +95,23 @@ func TestLoadStateUserCA(t *testing.T) {
 			},
 		},
 		{
+			// What "openssl ecparam -genkey" and "openssl x509 -text" write.
+			name: "OpenSSL files with EC PARAMETERS and a text dump",
+			files: map[string][]byte{
+				caKeyFile: append(pem.EncodeToMemory(&pem.Block{Type: "EC PARAMETERS", Bytes: []byte{0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22}}),
+					pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})...),
+				caCertFile: append([]byte("Certificate:\n    Data:\n        Version: 3 (0x2)\n"), certPEM...),
+			},
+		},
+		{
+			name: "encrypted key",
+			files: map[string][]byte{
+				caKeyFile:  pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{0x30, 0x00}}),
+				caCertFile: certPEM,
+			},
+			wantErr: "encrypted PEM private keys are not supported",
+		},
+		{
 			name:    "certificate without key",
 			files:   map[string][]byte{caCertFile: certPEM},
 			wantErr: "only one of",

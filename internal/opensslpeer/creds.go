@@ -8,13 +8,13 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 	"golang.org/x/crypto/cryptobyte"
 	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -83,7 +83,7 @@ func p256Key(t testing.TB) crypto.Signer {
 // (then a CA certificate), and writes both as PEM files.
 func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku x509.KeyUsage, key crypto.Signer) Cred {
 	t.Helper()
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	serial, err := serialnumber.Random()
 	if err != nil {
 		t.Fatalf("opensslpeer: serial: %v", err)
 	}
@@ -93,7 +93,7 @@ func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
-		SerialNumber: serial.Add(serial, big.NewInt(1)),
+		SerialNumber: serial,
 		Subject:      subject,
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(48 * time.Hour),
@@ -116,9 +116,9 @@ func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku
 	if err != nil {
 		t.Fatalf("opensslpeer: parse certificate %s: %v", name, err)
 	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	keyPEM, err := pemkey.MarshalPrivateKey(key)
 	if err != nil {
-		t.Fatalf("opensslpeer: marshal key %s: %v", name, err)
+		t.Fatalf("opensslpeer: key %s: %v", name, err)
 	}
 	c := Cred{
 		Cert:     cert,
@@ -126,8 +126,8 @@ func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku
 		CertFile: filepath.Join(dir, name+".crt"),
 		KeyFile:  filepath.Join(dir, name+".key"),
 	}
-	writePEM(t, c.CertFile, "CERTIFICATE", der)
-	writePEM(t, c.KeyFile, "PRIVATE KEY", keyDER)
+	writeFile(t, c.CertFile, pemkey.EncodeCertificates(der))
+	writeFile(t, c.KeyFile, keyPEM)
 	return c
 }
 
@@ -147,9 +147,8 @@ func subjectKeyID(t testing.TB, spki []byte) []byte {
 	return sum[:]
 }
 
-func writePEM(t testing.TB, path, typ string, der []byte) {
+func writeFile(t testing.TB, path string, data []byte) {
 	t.Helper()
-	data := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatalf("opensslpeer: write %s: %v", filepath.Base(path), err)
 	}
@@ -159,13 +158,11 @@ func writePEM(t testing.TB, path, typ string, der []byte) {
 // directory (for options such as -extracerts or -trusted) and returns its path.
 func (c *Creds) WritePEM(t testing.TB, name string, certs ...*x509.Certificate) string {
 	t.Helper()
-	var data []byte
-	for _, cert := range certs {
-		data = append(data, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw})...)
+	ders := make([][]byte, len(certs))
+	for i, cert := range certs {
+		ders[i] = cert.Raw
 	}
 	path := filepath.Join(c.Dir, name)
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatalf("opensslpeer: write %s: %v", name, err)
-	}
+	writeFile(t, path, pemkey.EncodeCertificates(ders...))
 	return path
 }

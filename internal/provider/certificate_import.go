@@ -1,9 +1,7 @@
 package provider
 
 import (
-	"bytes"
 	"context"
-	"crypto"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
@@ -12,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -51,46 +50,20 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 
 // importedModel builds the state of an imported certificate.
 func importedModel(ctx context.Context, pemText string) (*certificateModel, error) {
-	var certs []*x509.Certificate
-	var keyPEM string
-	rest := []byte(pemText)
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type == "CERTIFICATE" {
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return nil, fmt.Errorf("certificate %d: %w", len(certs)+1, err)
-			}
-			certs = append(certs, c)
-			continue
-		}
-		if keyPEM != "" {
-			return nil, errors.New("more than one private key in the import PEM")
-		}
-		keyPEM = string(pem.EncodeToMemory(block))
+	certs, key, keyBlock, err := pemkey.ParseBundle([]byte(pemText))
+	if err != nil {
+		return nil, fmt.Errorf("import PEM: %w", err)
 	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("the import PEM holds data that is not PEM")
+	cert := certs[0]
+	if !pemkey.BelongsTo(key, cert) {
+		return nil, errors.New("the private key does not belong to the first certificate")
 	}
-	if len(certs) == 0 || keyPEM == "" {
-		return nil, errors.New("the import PEM must hold the certificate and its private key")
-	}
-	key, err := parsePrivateKeyPEM(keyPEM)
+	spec, err := enrollableSpec(key)
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
-	cert := certs[0]
-	if pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
-		return nil, errors.New("the private key does not belong to the first certificate")
-	}
-	spec, err := specOf(key)
-	if err != nil {
-		return nil, err
-	}
+	// The key is kept in the form it was given (PKCS#8, PKCS#1 or SEC 1).
+	keyPEM := string(pem.EncodeToMemory(keyBlock))
 
 	m := nullCertificateModel()
 	if err := setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil); err != nil {

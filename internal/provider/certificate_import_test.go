@@ -2,15 +2,22 @@ package provider
 
 import (
 	"context"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
@@ -132,4 +139,83 @@ ecdsa_curve = "P384"`
 			},
 		})
 	})
+}
+
+// TestImportedModel: what an import id may hold. The bundle is read as
+// strictly as a configuration value, the key must be the first
+// certificate's and one the provider can enroll with, and it is kept in the
+// form it was given.
+func TestImportedModel(t *testing.T) {
+	certPEM, keyPEM := testCertificate(t, "imp.example")
+	otherCert, _ := testCertificate(t, "other.example")
+	sec1Key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec1DER, err := x509.MarshalECPrivateKey(sec1Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec1PEM := string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1DER}))
+	sec1Cert := selfSignedPEM(t, sec1Key)
+	rsaSmall, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaSmallPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaSmall)}))
+
+	cases := []struct {
+		name    string
+		in      string
+		wantKey string
+		wantErr string
+	}{
+		{name: "certificate, chain and key", in: certPEM + otherCert + keyPEM, wantKey: keyPEM},
+		{name: "key first", in: keyPEM + certPEM, wantKey: keyPEM},
+		{name: "SEC 1 key kept as given", in: sec1Cert + sec1PEM, wantKey: sec1PEM},
+		{name: "key of another certificate", in: otherCert + keyPEM, wantErr: "does not belong to the first certificate"},
+		{name: "key of the second certificate", in: otherCert + certPEM + keyPEM, wantErr: "does not belong to the first certificate"},
+		{name: "no key", in: certPEM, wantErr: "a certificate and its private key are both needed"},
+		{name: "two keys", in: certPEM + keyPEM + keyPEM, wantErr: "second private key"},
+		{name: "trailing garbage", in: certPEM + keyPEM + "garbage", wantErr: "unexpected data after PEM block 2"},
+		{name: "RSA key too small", in: selfSignedPEM(t, rsaSmall) + rsaSmallPEM, wantErr: "1024 bits is too small"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := importedModel(context.Background(), tc.in)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "BEGIN") {
+					t.Errorf("error quotes PEM: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.PrivateKeyPEM.ValueString(); got != tc.wantKey {
+				t.Errorf("private_key_pem is not the key as given")
+			}
+			if m.KeyAlgorithm.ValueString() != keyAlgorithmECDSA || m.ID.ValueString() == "" {
+				t.Errorf("key_algorithm %s, id %q", m.KeyAlgorithm.ValueString(), m.ID.ValueString())
+			}
+		})
+	}
+}
+
+func selfSignedPEM(t *testing.T, key crypto.Signer) string {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(7),
+		Subject:      pkix.Name{CommonName: "imp.example"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }

@@ -4,11 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/pem"
-	"strings"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -19,7 +18,7 @@ import (
 // holds no second copy of anything (SPEC section 2: state stays lean).
 func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate) error {
 	cert := enr.Certificate
-	pub, err := marshalPublicKeyPEM(cert.PublicKey)
+	pub, err := pemkey.MarshalPublicKey(cert.PublicKey)
 	if err != nil {
 		return err
 	}
@@ -37,7 +36,7 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	m.Issuer = types.StringValue(cert.Issuer.String())
 	m.NotBefore = types.StringValue(cert.NotBefore.UTC().Format(time.RFC3339))
 	m.NotAfter = types.StringValue(cert.NotAfter.UTC().Format(time.RFC3339))
-	m.PublicKeyPEM = types.StringValue(pub)
+	m.PublicKeyPEM = types.StringValue(string(pub))
 	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.LastOperation = types.StringValue(enr.Operation)
 	m.PrivateKeyPEM = types.StringValue(keyPEM)
@@ -60,13 +59,13 @@ func setRenewal(m *certificateModel, notBefore, notAfter time.Time) {
 }
 
 func certificatePEM(c *x509.Certificate) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
+	return string(pemkey.EncodeCertificates(c.Raw))
 }
 
 func certificatesPEM(certs []*x509.Certificate) string {
-	var b strings.Builder
-	for _, c := range certs {
-		b.WriteString(certificatePEM(c))
+	ders := make([][]byte, len(certs))
+	for i, c := range certs {
+		ders[i] = c.Raw
 	}
-	return b.String()
+	return string(pemkey.EncodeCertificates(ders...))
 }

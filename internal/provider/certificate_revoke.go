@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -124,9 +125,8 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 // section 4.2), with whichever of keys belongs to it.
 func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate, reason cmpclient.Reason,
 	keys ...crypto.Signer) error {
-	pub, ok := target.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
 	for _, key := range keys {
-		if ok && key != nil && pub.Equal(key.Public()) {
+		if pemkey.BelongsTo(key, target) {
 			return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)
 		}
 	}

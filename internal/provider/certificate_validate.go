@@ -2,10 +2,10 @@ package provider
 
 import (
 	"context"
-	"crypto"
 	"fmt"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -150,7 +150,7 @@ func validateEnrollment(ctx context.Context, obj types.Object, diags *diag.Diagn
 		}
 		// RFC 4210 section 5.1.3.3: the first certificate in extraCerts is
 		// the one that verifies the protection, so it must be this key's.
-		if pub, ok := certs[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(key.Public()) {
+		if !pemkey.BelongsTo(key, certs[0]) {
 			diags.AddAttributeError(p.AtName("private_key_pem"), "Enrollment key does not match the certificate",
 				"The first certificate in enrollment.certificate_pem must be the one enrollment.private_key_pem belongs to.")
 		}

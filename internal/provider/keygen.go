@@ -1,18 +1,16 @@
 package provider
 
 import (
-	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // Key algorithm and curve names of cmpv2_certificate (SPEC section 2).
@@ -81,65 +79,33 @@ func specOf(key crypto.Signer) (keySpec, error) {
 // marshalPrivateKeyPEM encodes a key as PKCS#8 "PRIVATE KEY", the form
 // terraform-provider-tls's private_key_pem_pkcs8 and OpenSSL 3 use.
 func marshalPrivateKeyPEM(key crypto.Signer) (string, error) {
-	der, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		return "", fmt.Errorf("marshal private key: %w", err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})), nil
+	b, err := pemkey.MarshalPrivateKey(key)
+	return string(b), err
 }
 
-// marshalPublicKeyPEM encodes a public key as SubjectPublicKeyInfo
-// "PUBLIC KEY", as public_key_pem shows it.
-func marshalPublicKeyPEM(pub crypto.PublicKey) (string, error) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return "", fmt.Errorf("marshal public key: %w", err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
-}
-
-// parsePrivateKeyPEM parses one PEM private key: "PRIVATE KEY" (PKCS#8),
-// "RSA PRIVATE KEY" (PKCS#1) or "EC PRIVATE KEY" (SEC 1), of a type and size
-// the provider can enroll. Errors never quote the key material.
+// parsePrivateKeyPEM parses one PEM private key (pemkey.ParsePrivateKey) of
+// a type and size the provider can enroll. Errors never quote the key
+// material.
 func parsePrivateKeyPEM(s string) (crypto.Signer, error) {
-	if !startsWithPEM([]byte(s)) {
-		return nil, errors.New("no PEM block found at the start")
-	}
-	block, rest := pem.Decode([]byte(s))
-	if block == nil {
-		return nil, errors.New("no PEM block found")
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("unexpected data after the PEM private key")
-	}
-	if _, encrypted := block.Headers["Proc-Type"]; encrypted {
-		return nil, errors.New("encrypted PEM private keys are not supported")
-	}
-	var key any
-	var err error
-	switch block.Type {
-	case "PRIVATE KEY":
-		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-	case "RSA PRIVATE KEY":
-		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "EC PRIVATE KEY":
-		key, err = x509.ParseECPrivateKey(block.Bytes)
-	default:
-		return nil, fmt.Errorf("PEM block is a %q, want \"PRIVATE KEY\", \"RSA PRIVATE KEY\" or \"EC PRIVATE KEY\"", block.Type)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", block.Type, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, fmt.Errorf("unsupported private key type %T", key)
-	}
-	spec, err := specOf(signer)
+	key, err := pemkey.ParsePrivateKey([]byte(s))
 	if err != nil {
 		return nil, err
 	}
-	if spec.Algorithm == keyAlgorithmRSA && spec.RSABits < 2048 {
-		return nil, fmt.Errorf("RSA key of %d bits is too small (at least 2048)", spec.RSABits)
+	if _, err := enrollableSpec(key); err != nil {
+		return nil, err
 	}
-	return signer, nil
+	return key, nil
+}
+
+// enrollableSpec is specOf for a key the provider can enroll: of a
+// supported type and curve, and an RSA key of at least 2048 bits.
+func enrollableSpec(key crypto.Signer) (keySpec, error) {
+	spec, err := specOf(key)
+	if err != nil {
+		return keySpec{}, err
+	}
+	if spec.Algorithm == keyAlgorithmRSA && spec.RSABits < 2048 {
+		return keySpec{}, fmt.Errorf("RSA key of %d bits is too small (at least 2048)", spec.RSABits)
+	}
+	return spec, nil
 }

@@ -10,6 +10,8 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 func TestGenerateKey(t *testing.T) {
@@ -58,11 +60,11 @@ func TestGenerateKey(t *testing.T) {
 			if !back.(interface{ Equal(crypto.PrivateKey) bool }).Equal(key) {
 				t.Error("parsed key differs from the generated one")
 			}
-			pubPEM, err := marshalPublicKeyPEM(key.Public())
+			pubPEM, err := pemkey.MarshalPublicKey(key.Public())
 			if err != nil {
 				t.Fatal(err)
 			}
-			block, _ := pem.Decode([]byte(pubPEM))
+			block, _ := pem.Decode(pubPEM)
 			pub, err := x509.ParsePKIXPublicKey(block.Bytes)
 			if err != nil || !key.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(pub) {
 				t.Errorf("public key PEM does not hold the key's public key (%v)", err)

@@ -1,10 +1,8 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -13,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 )
 
@@ -124,42 +123,11 @@ func checkDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// parseCertificatesPEM parses one or more PEM "CERTIFICATE" blocks. Anything
-// else in the text (other block types, stray data) is an error, so a private
-// key pasted into a certificate attribute is caught at plan time.
+// parseCertificatesPEM parses one or more PEM "CERTIFICATE" blocks and
+// nothing else (pemkey.ParseCertificates), so a private key pasted into a
+// certificate attribute is caught at plan time.
 func parseCertificatesPEM(s string) ([]*x509.Certificate, error) {
-	rest := []byte(s)
-	var certs []*x509.Certificate
-	for startsWithPEM(rest) {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return nil, fmt.Errorf("PEM block %d is malformed", len(certs)+1)
-		}
-		if block.Type != "CERTIFICATE" {
-			// The block type is safe to show; its content may be a secret.
-			return nil, fmt.Errorf("PEM block %d is a %q, want \"CERTIFICATE\"", len(certs)+1, block.Type)
-		}
-		cert, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("PEM block %d: %w", len(certs)+1, err)
-		}
-		certs = append(certs, cert)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("no PEM \"CERTIFICATE\" block found")
-	}
-	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, fmt.Errorf("unexpected data after PEM block %d", len(certs))
-	}
-	return certs, nil
-}
-
-// startsWithPEM reports whether b, after leading white space, starts with a
-// PEM header. pem.Decode itself skips any text before a block, which would
-// let stray text in a configuration pass unnoticed.
-func startsWithPEM(b []byte) bool {
-	return bytes.HasPrefix(bytes.TrimLeft(b, " \t\r\n"), []byte("-----BEGIN "))
+	return pemkey.ParseCertificates([]byte(s))
 }
 
 func distinguishedNameValidator() validator.String {

@@ -105,9 +105,9 @@ func TLSConfig(o TLSOptions) (*tls.Config, error) {
 	}
 	switch {
 	case len(o.ClientCertificatePEM) > 0 && len(o.ClientKeyPEM) == 0:
-		return nil, &TLSOptionError{Option: "ClientKeyPEM", Err: errors.New("missing: ClientCertificatePEM is set")}
+		return nil, &TLSOptionError{Option: "ClientKeyPEM", Err: errors.New("missing: the client certificate needs its private key")}
 	case len(o.ClientKeyPEM) > 0 && len(o.ClientCertificatePEM) == 0:
-		return nil, &TLSOptionError{Option: "ClientCertificatePEM", Err: errors.New("missing: ClientKeyPEM is set")}
+		return nil, &TLSOptionError{Option: "ClientCertificatePEM", Err: errors.New("missing: the client private key needs its certificate")}
 	case len(o.ClientCertificatePEM) > 0:
 		// The certificate is checked first, so that what X509KeyPair
 		// finds wrong afterwards is the key or the pair.

@@ -86,9 +86,10 @@ func connectionAttributes(computed bool) map[string]schema.Attribute {
 		"recipient":              str(descRecipient, false, distinguishedNameValidator()),
 		"tls":                    connectionTLSAttribute(computed),
 		"basic_auth": schema.SingleNestedAttribute{
-			Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP.",
-			Optional:    optional,
-			Computed:    computed,
+			Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP. " +
+				"Replaces the provider's `basic_auth` as a whole: the user name and the password come from one place.",
+			Optional: optional,
+			Computed: computed,
 			Attributes: map[string]schema.Attribute{
 				"username": str("User name.", false,
 					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("password"))),

@@ -101,6 +101,6 @@ func connectionTLSAttribute(computed bool) resourceschema.Attribute {
 		}
 		attrs[name] = a
 	}
-	return resourceschema.SingleNestedAttribute{Description: descTLS, Optional: !computed, Computed: computed,
-		Attributes: attrs}
+	return resourceschema.SingleNestedAttribute{Description: descTLS + " Replaces the provider's `tls` as a whole.",
+		Optional: !computed, Computed: computed, Attributes: attrs}
 }

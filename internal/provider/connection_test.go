@@ -88,6 +88,22 @@ func TestResolveConnection(t *testing.T) {
 			defaults: defaults, wantPath: p.AtName("recipient"), wantError: "want TYPE=value",
 		},
 		{
+			name:     "attribute known only after apply",
+			obj:      conn(map[string]attr.Value{"url": types.StringUnknown()}),
+			defaults: defaults, wantPath: p.AtName("url"), wantError: "known only after apply",
+		},
+		{
+			name: "empty attributes keep the defaults",
+			obj: conn(map[string]attr.Value{"url": types.StringValue(""), "message_timeout": types.StringValue(""),
+				"tls": types.ObjectNull(tlsAttrTypes)}),
+			defaults: defaults,
+			check: func(t *testing.T, c *Connection) {
+				if c.URL != defaults.URL || c.MessageTimeout != defaults.MessageTimeout || c.TLS != nil {
+					t.Errorf("got URL %q timeout %s TLS %v, want the defaults", c.URL, c.MessageTimeout, c.TLS != nil)
+				}
+			},
+		},
+		{
 			name:     "tls object checked at its path",
 			obj:      conn(map[string]attr.Value{"tls": tlsObject(t, "not PEM", "", "")}),
 			defaults: defaults, wantPath: p.AtName("tls").AtName("ca_pem"), wantError: "no PEM",

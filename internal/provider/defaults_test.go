@@ -119,6 +119,16 @@ func TestResolveDefaults(t *testing.T) {
 			},
 		},
 		{
+			name: "empty attribute falls back to the environment",
+			edit: func(m *providerModel) { m.URL = types.StringValue("") },
+			env:  map[string]string{envURL: "http://127.0.0.1:8829/.well-known/cmp"},
+			check: func(t *testing.T, d *Defaults) {
+				if d.URL != "http://127.0.0.1:8829/.well-known/cmp" {
+					t.Errorf("got URL %q, want the one from %s", d.URL, envURL)
+				}
+			},
+		},
+		{
 			name:     "url with another scheme",
 			edit:     func(m *providerModel) { m.URL = types.StringValue("ldap://ca.example") },
 			wantPath: path.Root("url"), wantText: `scheme must be http or https, got "ldap"`,

@@ -169,7 +169,11 @@ func TestSecurityTLSVerifiedByDefault(t *testing.T) {
 	if err == nil || !errors.As(err, &uerr) {
 		t.Fatalf("default client: want an unknown-authority TLS error, got %v", err)
 	}
-	c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig([]*x509.Certificate{srv.Certificate()}, nil, ""))}
+	cfg, err := TLSConfig(TLSOptions{CAPEM: pemOf("CERTIFICATE", srv.Certificate().Raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.HTTPClient = &http.Client{Transport: NewTransport(cfg)}
 	if _, err := c.CACerts(testContext(t)); err != nil {
 		t.Fatalf("with the server's root: %v", err)
 	}

@@ -304,27 +304,33 @@ func TestTLS(t *testing.T) {
 	clientKey := newKey(t)
 	clientCert := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "tls client"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
 		clientKey.Public(), pki.root, pki.rootKey)
-	mtls := &tls.Certificate{Certificate: [][]byte{clientCert.Raw}, PrivateKey: clientKey}
-	serverRoots := []*x509.Certificate{srv.Certificate()}
+	mtls := TLSOptions{ClientCertificatePEM: pemOf("CERTIFICATE", clientCert.Raw), ClientKeyPEM: keyPEM(t, clientKey)}
+	serverRoots := pemOf("CERTIFICATE", srv.Certificate().Raw)
 	tests := []struct {
 		name       string
-		roots      []*x509.Certificate
-		clientCert *tls.Certificate
+		roots      []byte
+		clientCert TLSOptions // its client certificate and key
 		serverName string
 		wantErr    string
 	}{
 		{name: "trusted_with_client_certificate", roots: serverRoots, clientCert: mtls},
 		{name: "server_name_override", roots: serverRoots, clientCert: mtls, serverName: "example.com"},
 		{name: "wrong_server_name", roots: serverRoots, clientCert: mtls, serverName: "other.example", wantErr: "other.example"},
-		{name: "untrusted_server", roots: []*x509.Certificate{pki.root}, clientCert: mtls, wantErr: "certificate"},
+		{name: "untrusted_server", roots: pemOf("CERTIFICATE", pki.root.Raw), clientCert: mtls, wantErr: "certificate"},
 		{name: "no_client_certificate", roots: serverRoots, wantErr: "certificate"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := startResponder(t, r)
 			c.URL = srv.URL
-			c.HTTPClient = &http.Client{Transport: NewTransport(TLSConfig(tt.roots, tt.clientCert, tt.serverName))}
-			_, err := c.Enroll(testContext(t), certRequest(t, "leaf"))
+			opts := tt.clientCert
+			opts.CAPEM, opts.ServerName = tt.roots, tt.serverName
+			cfg, err := TLSConfig(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.HTTPClient = &http.Client{Transport: NewTransport(cfg)}
+			_, err = c.Enroll(testContext(t), certRequest(t, "leaf"))
 			switch {
 			case tt.wantErr == "" && err != nil:
 				t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -55,23 +56,77 @@ func NewTransport(tlsConfig *tls.Config) *http.Transport {
 	return t
 }
 
-// TLSConfig builds the TLS settings of a CMP connection: roots are the
-// certificates to trust for the server's TLS certificate (nil: the system
-// pool), clientCert an optional certificate for mutual TLS, serverName an
-// optional name to verify instead of the URL's host. Use it as
-// &http.Client{Transport: NewTransport(cfg)}.
-func TLSConfig(roots []*x509.Certificate, clientCert *tls.Certificate, serverName string) *tls.Config {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: serverName}
-	if len(roots) > 0 {
+// TLSOptions are the TLS settings of a CMP endpoint reached over https,
+// in PEM as configuration files hold them. The zero value verifies the
+// server against the system roots and presents no client certificate.
+type TLSOptions struct {
+	// CAPEM holds the certificates trusted for the server's TLS
+	// certificate instead of the system roots.
+	CAPEM []byte
+	// ClientCertificatePEM (the certificate, then its chain) and
+	// ClientKeyPEM authenticate the client (mutual TLS); both or neither.
+	ClientCertificatePEM []byte
+	ClientKeyPEM         []byte
+	// ServerName is the name the server's certificate is verified
+	// against instead of the URL's host.
+	ServerName string
+	// InsecureSkipVerify turns off the verification of the server's TLS
+	// certificate. CMP protection still authenticates the messages, but
+	// the HTTP layer (basic authentication included) is then exposed: for
+	// tests only.
+	InsecureSkipVerify bool
+}
+
+// TLSOptionError is a TLSOptions value that cannot be used. Its message
+// never quotes a key.
+type TLSOptionError struct {
+	// Option is the TLSOptions field: "CAPEM", "ClientCertificatePEM" or
+	// "ClientKeyPEM".
+	Option string
+	Err    error
+}
+
+func (e *TLSOptionError) Error() string { return "TLS option " + e.Option + ": " + e.Err.Error() }
+func (e *TLSOptionError) Unwrap() error { return e.Err }
+
+// TLSConfig builds the tls.Config of o (TLS 1.2 or later), for
+// &http.Client{Transport: NewTransport(cfg)}. Errors are *TLSOptionError.
+func TLSConfig(o TLSOptions) (*tls.Config, error) {
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         o.ServerName,
+		InsecureSkipVerify: o.InsecureSkipVerify, //nolint:gosec // opt-in, documented as for tests only
+	}
+	if len(o.CAPEM) > 0 {
 		cfg.RootCAs = x509.NewCertPool()
-		for _, r := range roots {
-			cfg.RootCAs.AddCert(r)
+		if !cfg.RootCAs.AppendCertsFromPEM(o.CAPEM) {
+			return nil, &TLSOptionError{Option: "CAPEM", Err: errors.New("no PEM certificate found")}
 		}
 	}
-	if clientCert != nil {
-		cfg.Certificates = []tls.Certificate{*clientCert}
+	switch {
+	case len(o.ClientCertificatePEM) > 0 && len(o.ClientKeyPEM) == 0:
+		return nil, &TLSOptionError{Option: "ClientKeyPEM", Err: errors.New("missing: the client certificate needs its private key")}
+	case len(o.ClientKeyPEM) > 0 && len(o.ClientCertificatePEM) == 0:
+		return nil, &TLSOptionError{Option: "ClientCertificatePEM", Err: errors.New("missing: the client private key needs its certificate")}
+	case len(o.ClientCertificatePEM) > 0:
+		// The certificate is checked first, so that what X509KeyPair
+		// finds wrong afterwards is the key or the pair.
+		block, _ := pem.Decode(o.ClientCertificatePEM)
+		if block == nil || block.Type != "CERTIFICATE" {
+			return nil, &TLSOptionError{Option: "ClientCertificatePEM", Err: errors.New("no PEM certificate found at the start")}
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err != nil {
+			return nil, &TLSOptionError{Option: "ClientCertificatePEM", Err: err}
+		}
+		pair, err := tls.X509KeyPair(o.ClientCertificatePEM, o.ClientKeyPEM)
+		if err != nil {
+			// X509KeyPair's errors describe the key or the mismatch
+			// without quoting the key.
+			return nil, &TLSOptionError{Option: "ClientKeyPEM", Err: err}
+		}
+		cfg.Certificates = []tls.Certificate{pair}
 	}
-	return cfg
+	return cfg, nil
 }
 
 func (c *Client) httpClient() *http.Client {

@@ -1,7 +1,13 @@
 package cmpclient
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"io"
 	"net/http"
@@ -187,6 +193,109 @@ func TestParseRetryAfter(t *testing.T) {
 		t.Run(tt.in, func(t *testing.T) {
 			if got := parseRetryAfter(tt.in, now); got != tt.want {
 				t.Errorf("parseRetryAfter(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// pemOf encodes DER as one PEM block.
+func pemOf(typ string, der []byte) []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
+}
+
+// keyPEM is key as a PKCS#8 PEM block.
+func keyPEM(t testing.TB, key crypto.Signer) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pemOf("PRIVATE KEY", der)
+}
+
+// TestTLSConfig covers the one TLS builder: CA bundle, client certificate
+// and key (with its chain), server name, and the errors for unusable PEM,
+// which name the option and never quote the key.
+func TestTLSConfig(t *testing.T) {
+	pki := newTestPKI(t)
+	rootPEM, signerPEM := pemOf("CERTIFICATE", pki.root.Raw), pemOf("CERTIFICATE", pki.signer.Raw)
+	clientKey := newKey(t)
+	client := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "tls client"}}, clientKey.Public(), pki.root, pki.rootKey)
+	clientPEM, clientKeyPEM := pemOf("CERTIFICATE", client.Raw), keyPEM(t, clientKey)
+	otherKeyPEM := keyPEM(t, newKey(t))
+	leaf := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "server"}}, newKey(t).Public(), pki.root, pki.rootKey)
+
+	tests := []struct {
+		name       string
+		opts       TLSOptions
+		wantOption string // the failing option; empty: no error
+		wantErr    string
+		check      func(t *testing.T, cfg *tls.Config)
+	}{
+		{name: "zero_options_verify_with_system_roots", check: func(t *testing.T, cfg *tls.Config) {
+			if cfg.RootCAs != nil || len(cfg.Certificates) != 0 || cfg.InsecureSkipVerify || cfg.ServerName != "" ||
+				cfg.MinVersion != tls.VersionTLS12 {
+				t.Errorf("zero options: roots %v, %d client certificates, skip verify %v, server name %q, min version %x",
+					cfg.RootCAs != nil, len(cfg.Certificates), cfg.InsecureSkipVerify, cfg.ServerName, cfg.MinVersion)
+			}
+		}},
+		{name: "ca_bundle", opts: TLSOptions{CAPEM: append(append([]byte{}, signerPEM...), rootPEM...)},
+			check: func(t *testing.T, cfg *tls.Config) {
+				if _, err := leaf.Verify(x509.VerifyOptions{Roots: cfg.RootCAs}); err != nil {
+					t.Errorf("a certificate under the bundle's root does not verify: %v", err)
+				}
+				if _, err := client.Verify(x509.VerifyOptions{Roots: x509.NewCertPool()}); err == nil {
+					t.Error("the check itself is broken: an empty pool verified a certificate")
+				}
+			}},
+		{name: "client_certificate_with_chain_and_key",
+			opts: TLSOptions{ClientCertificatePEM: append(append([]byte{}, clientPEM...), rootPEM...), ClientKeyPEM: clientKeyPEM},
+			check: func(t *testing.T, cfg *tls.Config) {
+				if len(cfg.Certificates) != 1 || len(cfg.Certificates[0].Certificate) != 2 ||
+					!bytes.Equal(cfg.Certificates[0].Certificate[0], client.Raw) {
+					t.Errorf("client certificates %d, want the client certificate then its chain", len(cfg.Certificates))
+				}
+			}},
+		{name: "server_name_and_insecure_skip_verify", opts: TLSOptions{ServerName: "ca.internal", InsecureSkipVerify: true},
+			check: func(t *testing.T, cfg *tls.Config) {
+				if cfg.ServerName != "ca.internal" || !cfg.InsecureSkipVerify {
+					t.Errorf("server name %q, skip verify %v", cfg.ServerName, cfg.InsecureSkipVerify)
+				}
+			}},
+		{name: "ca_not_pem", opts: TLSOptions{CAPEM: []byte("not PEM")}, wantOption: "CAPEM", wantErr: "no PEM certificate"},
+		{name: "ca_holding_a_key", opts: TLSOptions{CAPEM: clientKeyPEM}, wantOption: "CAPEM", wantErr: "no PEM certificate"},
+		{name: "client_certificate_without_key", opts: TLSOptions{ClientCertificatePEM: clientPEM},
+			wantOption: "ClientKeyPEM", wantErr: "missing"},
+		{name: "client_key_without_certificate", opts: TLSOptions{ClientKeyPEM: clientKeyPEM},
+			wantOption: "ClientCertificatePEM", wantErr: "missing"},
+		{name: "client_certificate_holding_a_key", opts: TLSOptions{ClientCertificatePEM: clientKeyPEM, ClientKeyPEM: clientKeyPEM},
+			wantOption: "ClientCertificatePEM", wantErr: "no PEM certificate"},
+		{name: "client_certificate_bad_der",
+			opts:       TLSOptions{ClientCertificatePEM: pemOf("CERTIFICATE", []byte{0x30, 0x03, 1, 2, 3}), ClientKeyPEM: clientKeyPEM},
+			wantOption: "ClientCertificatePEM", wantErr: "x509"},
+		{name: "client_key_not_pem", opts: TLSOptions{ClientCertificatePEM: clientPEM, ClientKeyPEM: []byte("not PEM")},
+			wantOption: "ClientKeyPEM", wantErr: "PEM"},
+		{name: "client_key_of_another_certificate", opts: TLSOptions{ClientCertificatePEM: clientPEM, ClientKeyPEM: otherKeyPEM},
+			wantOption: "ClientKeyPEM", wantErr: "does not match"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := TLSConfig(tt.opts)
+			if tt.wantOption == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.check(t, cfg)
+				return
+			}
+			var oerr *TLSOptionError
+			if !errors.As(err, &oerr) || oerr.Option != tt.wantOption || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("got %v, want a *TLSOptionError for %s containing %q", err, tt.wantOption, tt.wantErr)
+			}
+			for _, k := range [][]byte{clientKeyPEM, otherKeyPEM} {
+				if body := strings.Split(string(k), "\n")[1]; strings.Contains(err.Error(), body) {
+					t.Errorf("the error quotes a key: %v", err)
+				}
 			}
 		})
 	}

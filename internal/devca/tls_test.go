@@ -1,9 +1,9 @@
 package devca
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -35,25 +35,35 @@ func startTLSCA(t *testing.T, cfg Config, requireClientCert bool) *testCA {
 	return &testCA{ca: ca, srv: srv, log: log, dir: cfg.Dir}
 }
 
-// tlsClient is a cmpclient that trusts the CA for TLS, presenting
-// clientCert when not nil.
-func (c *testCA) tlsClient(clientCert *tls.Certificate) *cmpclient.Client {
+// tlsClient is a cmpclient that trusts the CA for TLS, presenting the
+// client certificate and key of opts when set.
+func (c *testCA) tlsClient(t *testing.T, opts cmpclient.TLSOptions) *cmpclient.Client {
 	cl := c.client(0)
-	roots := []*x509.Certificate{c.ca.CACertificate()}
-	cl.HTTPClient = &http.Client{Transport: cmpclient.NewTransport(cmpclient.TLSConfig(roots, clientCert, ""))}
+	cl.HTTPClient = tlsHTTPClient(t, c.ca.CACertificate(), opts)
 	return cl
+}
+
+// tlsHTTPClient trusts root for TLS, with the client certificate of opts.
+func tlsHTTPClient(t *testing.T, root *x509.Certificate, opts cmpclient.TLSOptions) *http.Client {
+	t.Helper()
+	opts.CAPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: root.Raw})
+	cfg, err := cmpclient.TLSConfig(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: cmpclient.NewTransport(cfg)}
 }
 
 func TestTLSAndBasicAuth(t *testing.T) {
 	t.Run("https", func(t *testing.T) {
 		c := startTLSCA(t, Config{}, false)
-		if _, err := c.tlsClient(nil).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "tls"}, Key: newKey(t)}); err != nil {
+		if _, err := c.tlsClient(t, cmpclient.TLSOptions{}).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "tls"}, Key: newKey(t)}); err != nil {
 			t.Fatal(err)
 		}
 	})
 	t.Run("mutual TLS", func(t *testing.T) {
 		c := startTLSCA(t, Config{}, true)
-		if _, err := c.tlsClient(nil).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "anon"}, Key: newKey(t)}); err == nil {
+		if _, err := c.tlsClient(t, cmpclient.TLSOptions{}).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "anon"}, Key: newKey(t)}); err == nil {
 			t.Fatal("a client without certificate got through")
 		}
 		// A certificate of this CA (enrolled over a plain listener on the
@@ -68,8 +78,13 @@ func TestTLSAndBasicAuth(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		clientCert := &tls.Certificate{Certificate: [][]byte{e.Certificate.Raw}, PrivateKey: key}
-		if _, err := c.tlsClient(clientCert).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "mtls"}, Key: newKey(t)}); err != nil {
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clientCert := cmpclient.TLSOptions{ClientCertificatePEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Certificate.Raw}),
+			ClientKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})}
+		if _, err := c.tlsClient(t, clientCert).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "mtls"}, Key: newKey(t)}); err != nil {
 			t.Fatalf("with a client certificate: %v", err)
 		}
 	})
@@ -103,7 +118,7 @@ func TestCommandTLS(t *testing.T) {
 		URL:          rc.ready.URL,
 		Credentials:  cmpclient.MACCredentials{Reference: rc.ready.Reference, Secret: []byte(rc.ready.Secret)},
 		TrustAnchors: []*x509.Certificate{ca},
-		HTTPClient:   &http.Client{Transport: cmpclient.NewTransport(cmpclient.TLSConfig([]*x509.Certificate{ca}, nil, ""))},
+		HTTPClient:   tlsHTTPClient(t, ca, cmpclient.TLSOptions{}),
 		Username:     "ops",
 		Password:     "s3cret",
 	}

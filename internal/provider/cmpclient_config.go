@@ -31,16 +31,12 @@ func newCMPClient(ctx context.Context, conn *Connection, creds cmpclient.Credent
 	if conn.BasicAuth != nil {
 		c.Username, c.Password = conn.BasicAuth.Username, conn.BasicAuth.Password
 	}
-	if tlsConfigured(conn.TLS) {
-		c.HTTPClient = &http.Client{Transport: cmpclient.NewTransport(conn.TLS.Config())}
+	if conn.TLS != nil {
+		// Without a tls object cmpclient's shared client verifies the
+		// server against the system roots.
+		c.HTTPClient = &http.Client{Transport: cmpclient.NewTransport(conn.TLS)}
 	}
 	return c
-}
-
-// tlsConfigured reports whether s differs from the defaults, which the
-// shared HTTP client of cmpclient already implements (system roots).
-func tlsConfigured(s TLSSettings) bool {
-	return len(s.RootCAs) > 0 || s.ClientCertificate != nil || s.ServerName != "" || s.InsecureSkipVerify
 }
 
 // nameOf turns a parsed recipient into a pkix.Name that marshals back to
@@ -69,8 +65,8 @@ func expectedSender(conn *Connection) pkix.Name {
 }
 
 // logMessage connects cmpclient's per-message hook to tflog: the message
-// type, transaction and status only (SPEC section 2: no secret, key or
-// PBM value ever reaches a log).
+// type, transaction and status only: no secret, key or PBM value ever
+// reaches a log.
 func logMessage(ctx context.Context) func(cmpclient.MessageLog) {
 	return func(m cmpclient.MessageLog) {
 		fields := map[string]any{

@@ -2,13 +2,16 @@ package provider
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
@@ -18,10 +21,10 @@ import (
 )
 
 // A connection is everything needed to talk to one CMP endpoint. It is the
-// shape of `cmpv2_server.endpoint` (computed; SPEC section 2 calls it
-// `connection`, a name Terraform reserves) and of
+// shape of `cmpv2_server.endpoint` (computed; not `connection`, a root
+// name Terraform reserves for provisioners) and of
 // `cmpv2_certificate.server` (input), so a module can pass one server's
-// connection to many certificates as is (SPEC section 2).
+// endpoint to many certificates as is.
 
 // connectionModel is the connection object.
 type connectionModel struct {
@@ -35,29 +38,14 @@ type connectionModel struct {
 	MessageTimeout       types.String `tfsdk:"message_timeout"`
 }
 
-var tlsAttrTypes = map[string]attr.Type{
-	"ca_pem":                 types.StringType,
-	"client_certificate_pem": types.StringType,
-	"client_private_key_pem": types.StringType,
-	"server_name":            types.StringType,
-	"insecure_skip_verify":   types.BoolType,
-}
-
-var basicAuthAttrTypes = map[string]attr.Type{
-	"username": types.StringType,
-	"password": types.StringType,
-}
-
-var connectionAttrTypes = map[string]attr.Type{
-	"url":                    types.StringType,
-	"trusted_ca_pem":         types.StringType,
-	"server_certificate_pem": types.StringType,
-	"recipient":              types.StringType,
-	"tls":                    types.ObjectType{AttrTypes: tlsAttrTypes},
-	"basic_auth":             types.ObjectType{AttrTypes: basicAuthAttrTypes},
-	"implicit_confirm":       types.BoolType,
-	"message_timeout":        types.StringType,
-}
+// The object types of the connection, its `tls` and its `basic_auth`,
+// derived from the schema so that object values always match it.
+var (
+	connectionAttrTypes = schema.SingleNestedAttribute{Attributes: connectionAttributes(false)}.
+				GetType().(types.ObjectType).AttrTypes
+	tlsAttrTypes       = connectionAttrTypes["tls"].(types.ObjectType).AttrTypes
+	basicAuthAttrTypes = connectionAttrTypes["basic_auth"].(types.ObjectType).AttrTypes
+)
 
 // Descriptions shared by the server's inputs and the connection object.
 const (
@@ -98,9 +86,10 @@ func connectionAttributes(computed bool) map[string]schema.Attribute {
 		"recipient":              str(descRecipient, false, distinguishedNameValidator()),
 		"tls":                    connectionTLSAttribute(computed),
 		"basic_auth": schema.SingleNestedAttribute{
-			Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP.",
-			Optional:    optional,
-			Computed:    computed,
+			Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP. " +
+				"Replaces the provider's `basic_auth` as a whole: the user name and the password come from one place.",
+			Optional: optional,
+			Computed: computed,
 			Attributes: map[string]schema.Attribute{
 				"username": str("User name.", false,
 					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("password"))),
@@ -113,104 +102,250 @@ func connectionAttributes(computed bool) map[string]schema.Attribute {
 	}
 }
 
-// Connection is a resolved connection: a `server` object (or a
-// cmpv2_server's inputs) with the provider's defaults filled in where it
-// leaves attributes unset, checked and parsed. It is what a CMP client needs.
+// Connection is a resolved connection: the settings of a `server` object
+// (or a cmpv2_server's inputs) over the provider's defaults, checked and
+// parsed. It is what a CMP client needs (newCMPClient).
 type Connection struct {
 	URL               string
 	TrustedCAs        []*x509.Certificate
 	ServerCertificate *x509.Certificate // pinned response signer; nil when not pinned
 	Recipient         pkix.RDNSequence  // nil: the NULL-DN
-	TLS               TLSSettings
+	TLS               *tls.Config       // nil: the system roots, no client certificate
 	BasicAuth         *BasicAuth
 	ImplicitConfirm   bool
 	MessageTimeout    time.Duration
 }
 
-// resolveConnection merges the connection object found at p (null: none)
-// over the provider defaults d (nil: none). Errors name the attribute under
-// p they are about.
-func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *Defaults) (*Connection, diag.Diagnostics) {
+// BasicAuth is the HTTP basic authentication credential.
+type BasicAuth struct {
+	Username string
+	Password string
+}
+
+// settingsSource is one place connection settings come from: the provider
+// block, whose unset attributes fall back to environment variables, or a
+// server object (cmpv2_certificate.server, a cmpv2_server's inputs).
+type settingsSource struct {
+	root   path.Path           // the parent of the attributes, for errors
+	m      connectionModel     // attributes the place does not have are null
+	getenv func(string) string // nil: no environment fallback
+}
+
+// resolveSettings is the one resolver of connection settings: it returns
+// base with every attribute src sets replaced, checked and parsed. The
+// provider's Configure resolves its block over the built-in defaults; a
+// server object resolves over the provider's result. A null or empty
+// attribute is unset: in the provider block it falls back to its
+// environment variable, in a server object to the provider's value. The
+// `tls` and `basic_auth` objects replace the provider's as a whole, since
+// their parts belong to one server. Errors name the attribute path and,
+// for a value from the environment, the variable.
+func resolveSettings(ctx context.Context, base Connection, src settingsSource) (Connection, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	if d == nil {
-		d = &Defaults{MessageTimeout: defaultMessageTimeout}
-	}
-	c := &Connection{
-		URL: d.URL, TrustedCAs: d.TrustedCAs, TLS: d.TLS, BasicAuth: d.BasicAuth,
-		ImplicitConfirm: d.ImplicitConfirm, MessageTimeout: d.MessageTimeout,
-	}
-	if obj.IsUnknown() {
-		diags.AddAttributeError(p, "Unknown server", "The server connection must be known before the CA is contacted.")
-		return nil, diags
-	}
-	var m connectionModel
-	if !obj.IsNull() {
-		diags.Append(obj.As(ctx, &m, basetypes.ObjectAsOptions{})...)
-		if diags.HasError() {
-			return nil, diags
-		}
-	}
-	if s := m.URL.ValueString(); s != "" {
+	c, m, at := base, src.m, src.root.AtName
+	if s, from := src.str(at("url"), m.URL, envURL, &diags); s != "" {
 		if err := checkURL(s); err != nil {
-			diags.AddAttributeError(p.AtName("url"), "Invalid CMP server URL", err.Error())
+			diags.AddAttributeError(at("url"), "Invalid CMP server URL", err.Error()+from)
 		}
 		c.URL = s
 	}
-	if c.URL == "" {
-		diags.AddAttributeError(p.AtName("url"), "No CMP server",
-			"Set "+p.AtName("url").String()+", the provider's url, or "+envURL+".")
-	}
-	if s := m.TrustedCAPEM.ValueString(); s != "" {
+	if s, from := src.str(at("trusted_ca_pem"), m.TrustedCAPEM, envTrustedCAPEM, &diags); s != "" {
 		certs, err := parseCertificatesPEM(s)
 		if err != nil {
-			diags.AddAttributeError(p.AtName("trusted_ca_pem"), "Invalid certificate PEM", err.Error())
+			diags.AddAttributeError(at("trusted_ca_pem"), "Invalid certificate PEM", err.Error()+from)
 		}
 		c.TrustedCAs = certs
 	}
-	if s := m.ServerCertificatePEM.ValueString(); s != "" {
+	if s, _ := src.str(at("server_certificate_pem"), m.ServerCertificatePEM, "", &diags); s != "" {
 		certs, err := parseCertificatesPEM(s)
 		switch {
 		case err != nil:
-			diags.AddAttributeError(p.AtName("server_certificate_pem"), "Invalid certificate PEM", err.Error())
+			diags.AddAttributeError(at("server_certificate_pem"), "Invalid certificate PEM", err.Error())
 		case len(certs) != 1:
-			diags.AddAttributeError(p.AtName("server_certificate_pem"), "More than one pinned certificate",
+			diags.AddAttributeError(at("server_certificate_pem"), "More than one pinned certificate",
 				fmt.Sprintf("server_certificate_pem pins the one certificate that signs responses; it holds %d.", len(certs)))
 		default:
 			c.ServerCertificate = certs[0]
 		}
 	}
-	if s := m.Recipient.ValueString(); s != "" {
+	if s, _ := src.str(at("recipient"), m.Recipient, "", &diags); s != "" {
 		rdn, err := parseDistinguishedName(s)
 		if err != nil {
-			diags.AddAttributeError(p.AtName("recipient"), "Invalid distinguished name", err.Error())
+			diags.AddAttributeError(at("recipient"), "Invalid distinguished name", err.Error())
 		}
 		c.Recipient = rdn
 	}
-	if !m.TLS.IsNull() {
-		c.TLS = resolveTLS(ctx, p.AtName("tls"), m.TLS, &diags)
+	if cfg, set := src.tls(ctx, &diags); set {
+		c.TLS = cfg
 	}
-	if !m.BasicAuth.IsNull() {
-		var ba basicAuthModel
-		diags.Append(m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{})...)
-		if ba.Username.ValueString() == "" || ba.Password.ValueString() == "" {
-			diags.AddAttributeError(p.AtName("basic_auth"), "Incomplete basic_auth", "basic_auth needs username and password.")
-		}
-		c.BasicAuth = &BasicAuth{Username: ba.Username.ValueString(), Password: ba.Password.ValueString()}
+	if ba, set := src.basicAuth(ctx, &diags); set {
+		c.BasicAuth = ba
 	}
-	if !m.ImplicitConfirm.IsNull() {
-		c.ImplicitConfirm = m.ImplicitConfirm.ValueBool()
+	if b, set := src.boolean(at("implicit_confirm"), m.ImplicitConfirm, envImplicitConfirm, &diags); set {
+		c.ImplicitConfirm = b
 	}
-	if s := m.MessageTimeout.ValueString(); s != "" {
+	if s, from := src.str(at("message_timeout"), m.MessageTimeout, envMessageTimeout, &diags); s != "" {
 		t, err := checkDuration(s)
 		if err != nil {
-			diags.AddAttributeError(p.AtName("message_timeout"), "Invalid duration", err.Error())
+			diags.AddAttributeError(at("message_timeout"), "Invalid duration", err.Error()+from)
 		}
 		c.MessageTimeout = t
+	}
+	return c, diags
+}
+
+// str returns the string at p or, when it is null or empty, the
+// environment variable env (none when env or src.getenv is empty); from
+// names the variable for error messages when the value came from it.
+func (src settingsSource) str(p path.Path, v types.String, env string, diags *diag.Diagnostics) (s, from string) {
+	if v.IsUnknown() {
+		src.unknown(p, env, diags)
+		return "", ""
+	}
+	if s := v.ValueString(); s != "" || env == "" || src.getenv == nil {
+		return s, ""
+	}
+	if s := src.getenv(env); s != "" {
+		return s, fmt.Sprintf(" (from the %s environment variable)", env)
+	}
+	return "", ""
+}
+
+// boolean returns the bool at p or, when it is null, the environment
+// variable env; set is false when neither gives one.
+func (src settingsSource) boolean(p path.Path, v types.Bool, env string, diags *diag.Diagnostics) (b, set bool) {
+	switch {
+	case v.IsUnknown():
+		src.unknown(p, env, diags)
+		return false, false
+	case !v.IsNull():
+		return v.ValueBool(), true
+	case env == "" || src.getenv == nil || src.getenv(env) == "":
+		return false, false
+	}
+	b, err := strconv.ParseBool(src.getenv(env))
+	if err != nil {
+		diags.AddAttributeError(p, "Invalid boolean", fmt.Sprintf("%s must be true or false: %v", env, err))
+		return false, false
+	}
+	return b, true
+}
+
+// unknown reports a value at p that is known only after apply.
+func (src settingsSource) unknown(p path.Path, env string, diags *diag.Diagnostics) {
+	detail := p.String() + " must be known before the CA is contacted, but it is known only after apply."
+	if env != "" && src.getenv != nil {
+		detail += " Set it to a known value, or leave it unset and use the " + env + " environment variable."
+	}
+	diags.AddAttributeError(p, "Value known only after apply", detail)
+}
+
+// orEnv names env as the alternative to an attribute, when src has one.
+func (src settingsSource) orEnv(env string) string {
+	if src.getenv == nil {
+		return ""
+	}
+	return " or " + env
+}
+
+// object reads the object at p into target; set is false when it is null
+// or unknown (an error).
+func (src settingsSource) object(ctx context.Context, p path.Path, obj types.Object, target any, diags *diag.Diagnostics) (set bool) {
+	if obj.IsUnknown() {
+		src.unknown(p, "", diags)
+		return false
+	}
+	if obj.IsNull() {
+		return false
+	}
+	d := obj.As(ctx, target, basetypes.ObjectAsOptions{})
+	diags.Append(d...)
+	return !d.HasError()
+}
+
+// tls builds the tls.Config of the `tls` object with cmpclient.TLSConfig;
+// set is false when the object is null.
+func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg *tls.Config, set bool) {
+	p := src.root.AtName("tls")
+	var m tlsModel
+	if !src.object(ctx, p, src.m.TLS, &m, diags) {
+		return nil, false
+	}
+	str := func(name string, v types.String) []byte {
+		s, _ := src.str(p.AtName(name), v, "", diags)
+		return []byte(s)
+	}
+	skip, _ := src.boolean(p.AtName("insecure_skip_verify"), m.InsecureSkipVerify, "", diags)
+	opts := cmpclient.TLSOptions{
+		CAPEM:                str("ca_pem", m.CAPEM),
+		ClientCertificatePEM: str("client_certificate_pem", m.ClientCertificatePEM),
+		ClientKeyPEM:         str("client_private_key_pem", m.ClientPrivateKeyPEM),
+		ServerName:           string(str("server_name", m.ServerName)),
+		InsecureSkipVerify:   skip,
+	}
+	if diags.HasError() {
+		return nil, false
+	}
+	cfg, err := cmpclient.TLSConfig(opts)
+	if err != nil {
+		// The error names the cmpclient option; the path names the attribute.
+		var oerr *cmpclient.TLSOptionError
+		if errors.As(err, &oerr) {
+			diags.AddAttributeError(p.AtName(tlsAttributeOf(oerr.Option)), "Invalid TLS setting", oerr.Err.Error())
+		} else {
+			diags.AddAttributeError(p, "Invalid TLS settings", err.Error())
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+// basicAuth reads the `basic_auth` object, each part falling back to its
+// environment variable in the provider block. A user name and a password
+// go together: one without the other is an error, never completed from
+// another place. set is false when neither is given.
+func (src settingsSource) basicAuth(ctx context.Context, diags *diag.Diagnostics) (ba *BasicAuth, set bool) {
+	p := src.root.AtName("basic_auth")
+	var m basicAuthModel // null when the object is: the environment alone
+	if src.object(ctx, p, src.m.BasicAuth, &m, diags); src.m.BasicAuth.IsUnknown() {
+		return nil, false
+	}
+	user, _ := src.str(p.AtName("username"), m.Username, envUsername, diags)
+	pass, _ := src.str(p.AtName("password"), m.Password, envPassword, diags)
+	switch {
+	case user == "" && pass == "":
+		return nil, false
+	case user == "":
+		diags.AddAttributeError(p.AtName("username"), "Missing basic auth user name",
+			"A password is set but no user name: set "+p.AtName("username").String()+src.orEnv(envUsername)+".")
+		return nil, false
+	case pass == "":
+		diags.AddAttributeError(p.AtName("password"), "Missing basic auth password",
+			"A user name is set but no password: set "+p.AtName("password").String()+src.orEnv(envPassword)+".")
+		return nil, false
+	}
+	return &BasicAuth{Username: user, Password: pass}, true
+}
+
+// resolveConnection resolves the server object at p (null: none) over the
+// provider defaults d (nil: none), for a resource that contacts the CA: it
+// needs a URL from one of them.
+func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *Defaults) (*Connection, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	src := settingsSource{root: p}
+	if src.object(ctx, p, obj, &src.m, &diags); diags.HasError() {
+		return nil, diags
+	}
+	c, d2 := resolveSettings(ctx, d.connection(), src)
+	diags.Append(d2...)
+	if c.URL == "" && !diags.HasError() {
+		diags.AddAttributeError(p.AtName("url"), "No CMP server",
+			"Set "+p.AtName("url").String()+", the provider's url, or "+envURL+".")
 	}
 	if diags.HasError() {
 		return nil, diags
 	}
-	return c, diags
+	return &c, diags
 }
 
 // object returns m as the connection object value.

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func TestResolveConnection(t *testing.T) {
@@ -87,6 +88,22 @@ func TestResolveConnection(t *testing.T) {
 			defaults: defaults, wantPath: p.AtName("recipient"), wantError: "want TYPE=value",
 		},
 		{
+			name:     "attribute known only after apply",
+			obj:      conn(map[string]attr.Value{"url": types.StringUnknown()}),
+			defaults: defaults, wantPath: p.AtName("url"), wantError: "known only after apply",
+		},
+		{
+			name: "empty attributes keep the defaults",
+			obj: conn(map[string]attr.Value{"url": types.StringValue(""), "message_timeout": types.StringValue(""),
+				"tls": types.ObjectNull(tlsAttrTypes)}),
+			defaults: defaults,
+			check: func(t *testing.T, c *Connection) {
+				if c.URL != defaults.URL || c.MessageTimeout != defaults.MessageTimeout || c.TLS != nil {
+					t.Errorf("got URL %q timeout %s TLS %v, want the defaults", c.URL, c.MessageTimeout, c.TLS != nil)
+				}
+			},
+		},
+		{
 			name:     "tls object checked at its path",
 			obj:      conn(map[string]attr.Value{"tls": tlsObject(t, "not PEM", "", "")}),
 			defaults: defaults, wantPath: p.AtName("tls").AtName("ca_pem"), wantError: "no PEM",
@@ -110,5 +127,130 @@ func TestResolveConnection(t *testing.T) {
 			}
 			t.Errorf("errors %v: none at %s containing %q", diags, tc.wantPath, tc.wantError)
 		})
+	}
+}
+
+// TestBasicAuthRule is the one basic-auth rule, at both levels. In the
+// provider block each part falls back to its environment variable
+// (CMPV2_USERNAME, CMPV2_PASSWORD), so the password can stay out of the
+// configuration; a server object's basic_auth replaces the provider's as a
+// whole. A user name without a password, or the reverse, is an error at the
+// missing attribute, never completed from another level.
+func TestBasicAuthRule(t *testing.T) {
+	ctx := context.Background()
+	obj := func(user, pass string) types.Object {
+		str := func(s string) attr.Value {
+			if s == "" {
+				return types.StringNull()
+			}
+			return types.StringValue(s)
+		}
+		return types.ObjectValueMust(basicAuthAttrTypes, map[string]attr.Value{"username": str(user), "password": str(pass)})
+	}
+	server := func(ba types.Object) types.Object {
+		vals := map[string]attr.Value{}
+		for name, typ := range connectionAttrTypes {
+			n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals[name] = n
+		}
+		vals["basic_auth"] = ba
+		return types.ObjectValueMust(connectionAttrTypes, vals)
+	}
+	noServer := types.ObjectNull(basicAuthAttrTypes)
+	cases := []struct {
+		name       string
+		provider   types.Object      // the provider block's basic_auth
+		env        map[string]string // the environment
+		server     types.Object      // the server object's basic_auth
+		want       *BasicAuth        // the effective credential; nil: none
+		wantPath   path.Path         // an error is expected here
+		wantDetail string
+	}{
+		{name: "none anywhere", provider: noServer, server: noServer},
+		{name: "provider block", provider: obj("alice", "pa55"), server: noServer,
+			want: &BasicAuth{Username: "alice", Password: "pa55"}},
+		{name: "environment only", provider: noServer, server: noServer,
+			env:  map[string]string{envUsername: "env-user", envPassword: "env-pass"},
+			want: &BasicAuth{Username: "env-user", Password: "env-pass"}},
+		{name: "block user name, password from the environment", provider: obj("alice", ""), server: noServer,
+			env:  map[string]string{envPassword: "env-pass"},
+			want: &BasicAuth{Username: "alice", Password: "env-pass"}},
+		{name: "block wins over the environment", provider: obj("alice", "pa55"), server: noServer,
+			env:  map[string]string{envUsername: "env-user", envPassword: "env-pass"},
+			want: &BasicAuth{Username: "alice", Password: "pa55"}},
+		{name: "provider user name without password", provider: obj("alice", ""), server: noServer,
+			wantPath: path.Root("basic_auth").AtName("password"), wantDetail: "basic_auth.password or " + envPassword},
+		{name: "password from the environment without user name", provider: noServer, server: noServer,
+			env:      map[string]string{envPassword: "env-pass"},
+			wantPath: path.Root("basic_auth").AtName("username"), wantDetail: "basic_auth.username or " + envUsername},
+		{name: "server object inherits the provider's", provider: obj("alice", "pa55"), server: noServer,
+			want: &BasicAuth{Username: "alice", Password: "pa55"}},
+		{name: "server object replaces the provider's", provider: obj("alice", "pa55"), server: obj("bob", "s3cret"),
+			want: &BasicAuth{Username: "bob", Password: "s3cret"}},
+		{name: "server object without a provider's", provider: noServer, server: obj("bob", "s3cret"),
+			want: &BasicAuth{Username: "bob", Password: "s3cret"}},
+		{name: "server user name is not completed with the provider's password", provider: obj("alice", "pa55"),
+			server:   obj("bob", ""),
+			wantPath: path.Root("server").AtName("basic_auth").AtName("password"), wantDetail: "set server.basic_auth.password."},
+		{name: "server password is not completed from the environment", provider: noServer, server: obj("", "s3cret"),
+			env:      map[string]string{envUsername: "env-user", envPassword: "env-pass"},
+			wantPath: path.Root("server").AtName("basic_auth").AtName("username"), wantDetail: "set server.basic_auth.username."},
+		{name: "unknown server basic_auth", provider: noServer, server: types.ObjectUnknown(basicAuthAttrTypes),
+			wantPath: path.Root("server").AtName("basic_auth"), wantDetail: "known only after apply"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nullProviderModel()
+			m.URL = types.StringValue("http://127.0.0.1:8829/.well-known/cmp")
+			m.BasicAuth = tc.provider
+			d, diags := resolveDefaults(ctx, m, func(k string) string { return tc.env[k] })
+			var c *Connection
+			if !diags.HasError() {
+				c, diags = resolveConnection(ctx, path.Root("server"), server(tc.server), d)
+			}
+			if tc.wantDetail != "" {
+				for _, e := range diags.Errors() {
+					withPath, ok := e.(interface{ Path() path.Path })
+					if ok && withPath.Path().Equal(tc.wantPath) && strings.Contains(e.Detail(), tc.wantDetail) {
+						return
+					}
+				}
+				t.Fatalf("errors %v: none at %s containing %q", diags, tc.wantPath, tc.wantDetail)
+			}
+			if diags.HasError() {
+				t.Fatalf("unexpected error: %v", diags)
+			}
+			switch {
+			case tc.want == nil && c.BasicAuth != nil:
+				t.Errorf("basic auth for user %q, want none", c.BasicAuth.Username)
+			case tc.want != nil && (c.BasicAuth == nil || *c.BasicAuth != *tc.want):
+				t.Errorf("basic auth %v, want user %q with its password", c.BasicAuth != nil, tc.want.Username)
+			}
+		})
+	}
+}
+
+// TestConnectionTypesFollowTheSchema: the object types of server,
+// endpoint, tls and basic_auth values are derived from the input schema;
+// the output schema and the provider block's objects must have them too.
+func TestConnectionTypesFollowTheSchema(t *testing.T) {
+	for name, a := range connectionAttributes(true) {
+		if !a.GetType().Equal(connectionAttrTypes[name]) {
+			t.Errorf("%s: the output schema's type %s differs from the object type %s", name, a.GetType(), connectionAttrTypes[name])
+		}
+	}
+	if len(connectionAttrTypes) != len(connectionAttributes(false)) {
+		t.Errorf("%d object attributes, %d in the schema", len(connectionAttrTypes), len(connectionAttributes(false)))
+	}
+	provTLS := providerTLSAttribute().GetType()
+	if !provTLS.Equal(types.ObjectType{AttrTypes: tlsAttrTypes}) {
+		t.Errorf("the provider's tls type %s differs from a server's %v", provTLS, tlsAttrTypes)
+	}
+	provBasic := providerBasicAuthAttribute().GetType()
+	if !provBasic.Equal(types.ObjectType{AttrTypes: basicAuthAttrTypes}) {
+		t.Errorf("the provider's basic_auth type %s differs from a server's %v", provBasic, basicAuthAttrTypes)
 	}
 }

@@ -119,6 +119,16 @@ func TestResolveDefaults(t *testing.T) {
 			},
 		},
 		{
+			name: "empty attribute falls back to the environment",
+			edit: func(m *providerModel) { m.URL = types.StringValue("") },
+			env:  map[string]string{envURL: "http://127.0.0.1:8829/.well-known/cmp"},
+			check: func(t *testing.T, d *Defaults) {
+				if d.URL != "http://127.0.0.1:8829/.well-known/cmp" {
+					t.Errorf("got URL %q, want the one from %s", d.URL, envURL)
+				}
+			},
+		},
+		{
 			name:     "url with another scheme",
 			edit:     func(m *providerModel) { m.URL = types.StringValue("ldap://ca.example") },
 			wantPath: path.Root("url"), wantText: `scheme must be http or https, got "ldap"`,
@@ -177,8 +187,8 @@ func TestResolveDefaults(t *testing.T) {
 			name: "tls with CA bundle and client certificate",
 			edit: func(m *providerModel) { m.TLS = tlsObject(t, caPEM, clientPEM, clientKey) },
 			check: func(t *testing.T, d *Defaults) {
-				cfg := d.TLS.Config()
-				if cfg.RootCAs == nil || len(cfg.Certificates) != 1 || cfg.ServerName != "ca.internal" || cfg.InsecureSkipVerify {
+				cfg := d.TLS
+				if cfg == nil || cfg.RootCAs == nil || len(cfg.Certificates) != 1 || cfg.ServerName != "ca.internal" || cfg.InsecureSkipVerify {
 					t.Errorf("tls.Config: roots %v, %d client certificates, server name %q, skip verify %v",
 						cfg.RootCAs != nil, len(cfg.Certificates), cfg.ServerName, cfg.InsecureSkipVerify)
 				}
@@ -187,16 +197,18 @@ func TestResolveDefaults(t *testing.T) {
 		{
 			name: "https verifies with system roots by default",
 			check: func(t *testing.T, d *Defaults) {
-				cfg := d.TLS.Config()
-				if cfg.InsecureSkipVerify || cfg.RootCAs != nil {
-					t.Errorf("default tls.Config must verify with system roots, got skip %v roots %v", cfg.InsecureSkipVerify, cfg.RootCAs)
+				// No tls object: cmpclient's shared client, which verifies
+				// with the system roots.
+				conn := d.connection()
+				if c := newCMPClient(context.Background(), &conn, nil); d.TLS != nil || c.HTTPClient != nil {
+					t.Errorf("default: tls.Config %v, HTTP client %v; want none, so the system roots verify", d.TLS, c.HTTPClient)
 				}
 			},
 		},
 		{
 			name:     "tls client certificate without key",
 			edit:     func(m *providerModel) { m.TLS = tlsObject(t, "", clientPEM, "") },
-			wantPath: path.Root("tls").AtName("client_private_key_pem"), wantText: "client_private_key_pem is not",
+			wantPath: path.Root("tls").AtName("client_private_key_pem"), wantText: "needs its private key",
 		},
 		{
 			name:     "tls client key of another certificate",

@@ -63,9 +63,8 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"after the response's protection was verified.",
 		Computed: true,
 	}
-	// SPEC section 2 names this output `connection`, but Terraform reserves
-	// that root name for provisioner connection blocks and the framework
-	// refuses it, so it is `endpoint`.
+	// Not `connection`: Terraform reserves that root name for provisioner
+	// connection blocks and the framework refuses it.
 	attrs["endpoint"] = schema.SingleNestedAttribute{
 		Description: "Everything needed to reach this server (its connection settings), in the shape " +
 			"`cmpv2_certificate.server` accepts: pass it as `server = cmpv2_server.example.endpoint`. " +
@@ -132,9 +131,10 @@ func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, s
 	diags.Append(state.Set(ctx, &m)...)
 }
 
-// Read asks again (SPEC section 2). A server that cannot be reached during
-// a refresh is a warning: the state keeps what the server said last, so a
-// CA outage does not block plans of everything that uses it.
+// Read asks again, so that a refresh shows the CA certificates the server
+// publishes now. A server that cannot be reached during a refresh is a
+// warning: the state keeps what the server said last, so a CA outage does
+// not block plans of everything that uses it.
 func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	var state serverModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)

@@ -21,15 +21,20 @@ type tlsField struct {
 	boolean    bool
 	sensitive  bool
 	validators func() []validator.String
+	// option is the cmpclient.TLSOptions field the attribute sets, which
+	// a cmpclient.TLSOptionError names.
+	option string
 }
 
 var tlsFields = map[string]tlsField{
 	"ca_pem": {
 		desc:       "PEM certificates trusted for the server's TLS certificate instead of the system roots.",
+		option:     "CAPEM",
 		validators: func() []validator.String { return []validator.String{certificatesPEMValidator()} },
 	},
 	"client_certificate_pem": {
-		desc: "PEM client certificate (and its chain) for mutual TLS.",
+		desc:   "PEM client certificate (and its chain) for mutual TLS.",
+		option: "ClientCertificatePEM",
 		validators: func() []validator.String {
 			return []validator.String{certificatesPEMValidator(),
 				stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_private_key_pem"))}
@@ -38,6 +43,7 @@ var tlsFields = map[string]tlsField{
 	"client_private_key_pem": {
 		desc:      "PEM private key of `client_certificate_pem`.",
 		sensitive: true,
+		option:    "ClientKeyPEM",
 		validators: func() []validator.String {
 			return []validator.String{privateKeyPEMValidator(),
 				stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_certificate_pem"))}
@@ -49,6 +55,17 @@ var tlsFields = map[string]tlsField{
 			"messages, but the HTTP layer (including basic auth) is then exposed.",
 		boolean: true,
 	},
+}
+
+// tlsAttributeOf returns the `tls` attribute that sets the
+// cmpclient.TLSOptions field option.
+func tlsAttributeOf(option string) string {
+	for name, f := range tlsFields {
+		if f.option == option {
+			return name
+		}
+	}
+	return option
 }
 
 // providerTLSAttribute is the provider block's `tls`.
@@ -84,6 +101,6 @@ func connectionTLSAttribute(computed bool) resourceschema.Attribute {
 		}
 		attrs[name] = a
 	}
-	return resourceschema.SingleNestedAttribute{Description: descTLS, Optional: !computed, Computed: computed,
-		Attributes: attrs}
+	return resourceschema.SingleNestedAttribute{Description: descTLS + " Replaces the provider's `tls` as a whole.",
+		Optional: !computed, Computed: computed, Attributes: attrs}
 }

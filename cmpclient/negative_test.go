@@ -144,10 +144,7 @@ func TestResponseRejected(t *testing.T) {
 					}
 					// Re-sign with a different sender in the header.
 					resp.Header.Sender = cmp.NameFromDER(r.pki.root.RawSubject)
-					pp, _ := resp.ProtectedPart()
-					var err error
-					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
-					return err
+					return cmp.ProtectSignature(resp, r.pki.signerKey, nil, cmp.SignatureOptions{})
 				}
 			},
 			wantIs:   ErrSender,
@@ -187,10 +184,7 @@ func TestResponseRejected(t *testing.T) {
 					}
 					// Re-sign with a NULL-DN sender in the header.
 					resp.Header.Sender = cmp.NullDN()
-					pp, _ := resp.ProtectedPart()
-					var err error
-					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
-					return err
+					return cmp.ProtectSignature(resp, r.pki.signerKey, nil, cmp.SignatureOptions{})
 				}
 			},
 			wantIs:   ErrSender,

@@ -107,7 +107,7 @@ func TestTemplatePOP(t *testing.T) {
 				t.Errorf("template subject %x, want %x", tmpl.Subject, tt.wantSubject)
 			}
 			msg := cmp.CertReqMsg{Template: tmpl}
-			if err := cmp.SignPOP(&msg, req.Key); err != nil {
+			if err := cmp.SignPOP(&msg, req.Key, cmp.SignatureOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := cmp.VerifyPOP(&msg); err != nil {

@@ -16,13 +16,8 @@ var ErrBadPOP = errors.New("proof of possession does not verify")
 // of req's CertRequest. That form requires the template to carry the
 // subject and the public key, which must be key's public key (RFC 4211
 // section 4.1, RFC 9483 section 4.1.1). The algorithm is what
-// SignatureAlgorithmFor picks for key.
-func SignPOP(req *CertReqMsg, key crypto.Signer) error {
-	return SignPOPWithOptions(req, key, SignatureOptions{})
-}
-
-// SignPOPWithOptions is SignPOP with a choice of algorithm.
-func SignPOPWithOptions(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
+// SignatureAlgorithmFor picks for key (opts may ask for RSASSA-PSS).
+func SignPOP(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
 	if len(req.Template.Subject) == 0 {
 		return fmt.Errorf("POP for certReqId %d: the template has no subject, which a POP without poposkInput requires (RFC 4211 section 4.1)", req.CertReqID)
 	}

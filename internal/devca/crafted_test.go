@@ -182,6 +182,10 @@ func TestCraftedRequests(t *testing.T) {
 		{"ir with raVerified POP", func() []byte {
 			return ir(func(m *cmp.Message) { m.Body.CertReq[0].POP = &cmp.ProofOfPossession{Type: cmp.POPRAVerified} })
 		}, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadPOP, 2},
+		// RFC 9483 4.1.1 profiles poposkInput away.
+		{"ir with poposkInput", func() []byte {
+			return ir(func(m *cmp.Message) { m.Body.CertReq[0].POP.Signature.Input = []byte{0x30, 0x00} })
+		}, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadPOP, 2},
 		{"ir without public key", func() []byte { return ir(func(m *cmp.Message) { m.Body.CertReq[0].Template.PublicKey = nil }) }, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadCertTemplate, 2},
 		{"ir with two requests", func() []byte {
 			return ir(func(m *cmp.Message) { m.Body.CertReq = append(m.Body.CertReq, m.Body.CertReq[0]) })

@@ -44,7 +44,7 @@ func readAlgIDContents(seq cryptobyte.String, out *pkix.AlgorithmIdentifier) err
 			return errors.New("AlgorithmIdentifier: bad parameters")
 		}
 		if !seq.Empty() {
-			return errors.New("AlgorithmIdentifier: " + errTrailing.Error())
+			return within("AlgorithmIdentifier", errTrailing)
 		}
 		var rv asn1.RawValue
 		if _, err := asn1.Unmarshal(params, &rv); err != nil {

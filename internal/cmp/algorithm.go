@@ -115,7 +115,7 @@ func NewAlgorithmIdentifier(oid asn1.ObjectIdentifier, params []byte) (pkix.Algo
 		return pkix.AlgorithmIdentifier{}, fmt.Errorf("algorithm %s: parameters: %w", oid, err)
 	}
 	if len(rest) != 0 {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("algorithm %s: parameters: trailing data", oid)
+		return pkix.AlgorithmIdentifier{}, fmt.Errorf("algorithm %s: parameters: %w", oid, errTrailing)
 	}
 	alg.Parameters = raw
 	return alg, nil
@@ -135,7 +135,7 @@ func ParseAlgorithmIdentifier(der []byte) (pkix.AlgorithmIdentifier, error) {
 		return pkix.AlgorithmIdentifier{}, err
 	}
 	if !s.Empty() {
-		return pkix.AlgorithmIdentifier{}, errors.New("AlgorithmIdentifier: trailing data")
+		return pkix.AlgorithmIdentifier{}, within("AlgorithmIdentifier", errTrailing)
 	}
 	return alg, nil
 }

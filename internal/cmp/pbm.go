@@ -62,7 +62,7 @@ func ParsePBMParameter(der []byte) (*PBMParameter, error) {
 		return nil, errors.New("PBMParameter: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBMParameter: trailing data")
+		return nil, within("PBMParameter", errTrailing)
 	}
 	var p PBMParameter
 	var salt cryptobyte.String
@@ -81,7 +81,7 @@ func ParsePBMParameter(der []byte) (*PBMParameter, error) {
 		return nil, fmt.Errorf("PBMParameter mac: %w", err)
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBMParameter: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBMParameter: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }

@@ -54,7 +54,7 @@ func ParsePBMAC1Parameter(der []byte) (*PBMAC1Parameter, error) {
 		return nil, errors.New("PBMAC1-params: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBMAC1-params: trailing data")
+		return nil, within("PBMAC1-params", errTrailing)
 	}
 	var p PBMAC1Parameter
 	var err error
@@ -65,7 +65,7 @@ func ParsePBMAC1Parameter(der []byte) (*PBMAC1Parameter, error) {
 		return nil, fmt.Errorf("PBMAC1-params messageAuthScheme: %w", err)
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBMAC1-params: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBMAC1-params: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }
@@ -92,7 +92,7 @@ func ParsePBKDF2Parameter(der []byte) (*PBKDF2Parameter, error) {
 		return nil, errors.New("PBKDF2-params: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBKDF2-params: trailing data")
+		return nil, within("PBKDF2-params", errTrailing)
 	}
 	var p PBKDF2Parameter
 	if seq.PeekASN1Tag(cbasn1.SEQUENCE) {
@@ -122,7 +122,7 @@ func ParsePBKDF2Parameter(der []byte) (*PBKDF2Parameter, error) {
 		p.PRF = &prf
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBKDF2-params: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBKDF2-params: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }

@@ -141,7 +141,7 @@ func ParsePSSParameters(der []byte) (PSSParameters, error) {
 		return PSSParameters{}, errors.New("RSASSA-PSS-params: malformed field")
 	}
 	if !seq.Empty() {
-		return PSSParameters{}, errors.New("RSASSA-PSS-params: trailing data")
+		return PSSParameters{}, within("RSASSA-PSS-params", errTrailing)
 	}
 	if !hasHash {
 		return PSSParameters{}, errors.New("RSASSA-PSS-params: hashAlgorithm absent (SHA-1 default is not accepted)")
@@ -214,7 +214,7 @@ func readWholeAlgorithmIdentifier(s cryptobyte.String, field string) (pkix.Algor
 		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: %w", field, err)
 	}
 	if !s.Empty() {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: trailing data", field)
+		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: %w", field, errTrailing)
 	}
 	return alg, nil
 }

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
@@ -216,13 +213,11 @@ func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) 
 	if rt.Template.PublicKey != nil {
 		// RFC 9483 4.3.3: a SubjectPublicKeyInfo with the algorithm and an
 		// empty key; only the algorithm is of interest.
-		spki := cryptobyte.String(rt.Template.PublicKey)
-		var seq, alg cryptobyte.String
-		var oid asn1.ObjectIdentifier
-		if !spki.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-			return nil, fmt.Errorf("cmp genm certReqTemplate: bad publicKey")
+		alg, err := cmp.ParseSPKIAlgorithm(rt.Template.PublicKey)
+		if err != nil {
+			return nil, fmt.Errorf("cmp genm certReqTemplate: publicKey: %w", err)
 		}
-		out.PublicKeyAlgorithm = oid
+		out.PublicKeyAlgorithm = alg.Algorithm
 	}
 	if v := rt.Template.Validity; v != nil {
 		if v.NotBefore != nil {

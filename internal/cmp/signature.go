@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 )
@@ -110,9 +109,6 @@ func (s signatureScheme) matchesKey(pub crypto.PublicKey) error {
 	return nil
 }
 
-// oidKeyUsage is id-ce-keyUsage (RFC 5280 section 4.2.1.3).
-var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
-
 // ErrSignerKeyUsage is wrapped by the error CheckSignerKeyUsage returns.
 var ErrSignerKeyUsage = errors.New("key usage lacks digitalSignature")
 
@@ -123,7 +119,7 @@ var ErrSignerKeyUsage = errors.New("key usage lacks digitalSignature")
 func CheckSignerKeyUsage(cert *x509.Certificate) error {
 	present := false
 	for _, ext := range cert.Extensions {
-		if ext.Id.Equal(oidKeyUsage) {
+		if ext.Id.Equal(OIDExtKeyUsage) {
 			present = true
 			break
 		}

@@ -61,17 +61,14 @@ func TestSecurityIterationCountCapped(t *testing.T) {
 			pki := newTestPKI(t)
 			r := &responder{pki: pki, protect: func(m *cmp.Message) error {
 				alg := pbmWithIterations(t, tc.iterations)
-				m.Header.ProtectionAlg = &alg
-				pp, err := m.ProtectedPart()
-				if err != nil {
-					return err
-				}
 				if tc.iterations > cmp.MaxMACIterations {
+					// The codec refuses to compute this MAC; the
+					// client must refuse it before computing it.
+					m.Header.ProtectionAlg = &alg
 					m.Protection = make([]byte, 32) // never checked
 					return nil
 				}
-				m.Protection, err = cmp.MACProtection(alg, pki.secret, pp, nil)
-				return err
+				return cmp.ProtectMAC(m, cmp.MACParams{Identifier: &alg}, pki.secret)
 			}}
 			c := startResponder(t, r)
 			start := time.Now()
@@ -138,20 +135,32 @@ func TestSecurityConstantTimeMAC(t *testing.T) {
 	if strings.Contains(joined, "bytes.Equal") || strings.Contains(joined, "bytes.Compare") {
 		t.Errorf("CheckMACProtection compares with the bytes package (calls: %s)", joined)
 	}
-	// And the client verifies MAC protection through it.
-	src, err := parser.ParseFile(token.NewFileSet(), "verify.go", nil, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	found := false
-	ast.Inspect(src, func(n ast.Node) bool {
-		if sel, ok := n.(*ast.SelectorExpr); ok && sel.Sel.Name == "CheckMACProtection" {
-			found = true
+	// And the client verifies MAC protection through it: verify.go calls
+	// cmp.VerifyMAC, which calls CheckMACProtection.
+	for _, c := range []struct{ path, fn, call string }{
+		{"verify.go", "", "VerifyMAC"},
+		{filepath.Join("..", "internal", "cmp", "protection.go"), "VerifyMAC", "CheckMACProtection"},
+	} {
+		src, err := parser.ParseFile(token.NewFileSet(), c.path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return true
-	})
-	if !found {
-		t.Error("verify.go does not check MAC protection with cmp.CheckMACProtection")
+		found := false
+		ast.Inspect(src, func(n ast.Node) bool {
+			if d, ok := n.(*ast.FuncDecl); ok && c.fn != "" && d.Name.Name != c.fn {
+				return false
+			}
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				found = found || n.Sel.Name == c.call
+			case *ast.Ident:
+				found = found || n.Name == c.call && c.fn != ""
+			}
+			return true
+		})
+		if !found {
+			t.Errorf("%s does not check MAC protection with %s", c.path, c.call)
+		}
 	}
 }
 

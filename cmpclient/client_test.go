@@ -2,6 +2,7 @@ package cmpclient
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -178,4 +179,10 @@ func TestOperationsAgainstScaffold(t *testing.T) {
 			}
 		})
 	}
+}
+
+// publicKeyMatches reports whether key is the private key of cert.
+func publicKeyMatches(cert *x509.Certificate, key crypto.Signer) bool {
+	pub, err := x509.MarshalPKIXPublicKey(key.Public())
+	return err == nil && bytes.Equal(pub, cert.RawSubjectPublicKeyInfo)
 }

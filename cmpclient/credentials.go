@@ -1,9 +1,6 @@
 package cmpclient
 
 import (
-	"bytes"
-	"crypto"
-	"crypto/x509"
 	"errors"
 	"fmt"
 
@@ -43,22 +40,8 @@ func (m MACCredentials) protect(c *Client, msg *cmp.Message) error {
 	if err != nil {
 		return err
 	}
-	alg, err := cmp.NewMACAlgorithmIdentifier(params)
-	if err != nil {
-		return fmt.Errorf("MAC protection: %w", err)
-	}
-	msg.Header.ProtectionAlg = &alg
 	msg.Header.SenderKID = []byte(m.Reference)
-	pp, err := msg.ProtectedPart()
-	if err != nil {
-		return err
-	}
-	prot, err := cmp.MACProtection(alg, m.Secret, pp, params.Cache)
-	if err != nil {
-		return fmt.Errorf("MAC protection: %w", err)
-	}
-	msg.Protection = prot
-	return nil
+	return cmp.ProtectMAC(msg, params, m.Secret)
 }
 
 // sender: with a shared secret there is no certificate to name the sender.
@@ -66,35 +49,13 @@ func (m MACCredentials) sender() (cmp.GeneralName, error) { return cmp.NullDN(),
 
 // protect: RFC 9483 section 3.2: signed with the key of Chain[0], which
 // travels first in extraCerts followed by its chain; senderKID is its
-// subject key identifier.
-func (s SignatureCredentials) protect(c *Client, msg *cmp.Message) error {
+// subject key identifier (cmp.ProtectSignature does all three and checks
+// that the key belongs to Chain[0]).
+func (s SignatureCredentials) protect(_ *Client, msg *cmp.Message) error {
 	if s.Key == nil || len(s.Chain) == 0 || s.Chain[0] == nil {
 		return errors.New("signature credentials need a key and its certificate")
 	}
-	signer := s.Chain[0]
-	if !publicKeyMatches(signer, s.Key) {
-		return fmt.Errorf("signature credentials: key does not belong to certificate %q", signer.Subject.String())
-	}
-	alg, err := cmp.SignatureAlgorithmFor(s.Key.Public(), s.RSAPSS)
-	if err != nil {
-		return fmt.Errorf("signature protection: %w", err)
-	}
-	msg.Header.ProtectionAlg = &alg
-	msg.Header.SenderKID = signer.SubjectKeyId
-	pp, err := msg.ProtectedPart()
-	if err != nil {
-		return err
-	}
-	prot, err := cmp.SignatureProtection(s.Key, alg, pp)
-	if err != nil {
-		return fmt.Errorf("signature protection: %w", err)
-	}
-	msg.Protection = prot
-	msg.ExtraCerts = msg.ExtraCerts[:0]
-	for _, cert := range s.Chain {
-		msg.ExtraCerts = append(msg.ExtraCerts, cert.Raw)
-	}
-	return nil
+	return cmp.ProtectSignature(msg, s.Key, s.Chain, cmp.SignatureOptions{RSAPSS: s.RSAPSS})
 }
 
 // sender: RFC 9483 section 3.1, the subject of the protection certificate.
@@ -103,10 +64,4 @@ func (s SignatureCredentials) sender() (cmp.GeneralName, error) {
 		return cmp.GeneralName{}, errors.New("signature credentials need a certificate")
 	}
 	return cmp.NameFromDER(s.Chain[0].RawSubject), nil
-}
-
-// publicKeyMatches reports whether key is the private key of cert.
-func publicKeyMatches(cert *x509.Certificate, key crypto.Signer) bool {
-	pub, err := x509.MarshalPKIXPublicKey(key.Public())
-	return err == nil && bytes.Equal(pub, cert.RawSubjectPublicKeyInfo)
 }

@@ -124,7 +124,7 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 	msg := cmp.CertReqMsg{CertReqID: 0, Template: tmpl, Controls: controls}
 	// RFC 4211 section 4.1, RFC 9483 section 4.1.1: a signature with the new key
 	// over CertRequest, poposkInput absent (the template holds subject and key).
-	if err := cmp.SignPOP(&msg, req.Key); err != nil {
+	if err := cmp.SignPOP(&msg, req.Key, cmp.SignatureOptions{}); err != nil {
 		return nil, fmt.Errorf("cmp %s: %w", op, err)
 	}
 	var sender *cmp.GeneralName

@@ -39,7 +39,7 @@ func FuzzCheckResponse(f *testing.F) {
 		f.Fatal(err)
 	}
 	msg := cmp.CertReqMsg{Template: tmpl}
-	if err := cmp.SignPOP(&msg, key); err != nil {
+	if err := cmp.SignPOP(&msg, key, cmp.SignatureOptions{}); err != nil {
 		f.Fatal(err)
 	}
 	req, err := tx.buildRequest(request{body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{msg}}})

@@ -10,9 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
@@ -25,15 +22,29 @@ type InfoTypeAndValue struct {
 
 // ErrNotSupported is wrapped by the error of CACerts, RootCAUpdate and
 // CertReqTemplate when the server's genp does not answer the question (it
-// does not support it); callers may treat that as a warning.
+// does not support it); callers may treat that as a warning. That error
+// names the operation and transaction but is no *ProtocolError: the answer
+// is valid, it just lacks the item.
 var ErrNotSupported = errors.New("server does not support this general message")
+
+// ErrRootCAUpdate is the cause of the *ProtocolError RootCAUpdate returns
+// when the certificates of a root CA key update do not certify each other
+// as RFC 9483 section 4.3.2 requires.
+var ErrRootCAUpdate = errors.New("root CA key update does not verify")
 
 // GeneralMessage sends a genm with items, protected by c.Credentials, and
 // returns the items of the genp (RFC 9483 section 4.3).
 func (c *Client) GeneralMessage(ctx context.Context, items []InfoTypeAndValue) ([]InfoTypeAndValue, error) {
+	_, out, err := c.generalMessage(ctx, items)
+	return out, err
+}
+
+// generalMessage is GeneralMessage that also returns the transaction, so
+// that errors about the genp's content name it.
+func (c *Client) generalMessage(ctx context.Context, items []InfoTypeAndValue) (*transaction, []InfoTypeAndValue, error) {
 	t, err := c.newTransaction("genm", c.Credentials, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	in := make([]cmp.InfoTypeAndValue, len(items))
 	for i, it := range items {
@@ -44,44 +55,50 @@ func (c *Client) GeneralMessage(ctx context.Context, items []InfoTypeAndValue) (
 		expect: []cmp.BodyType{cmp.BodyGenP},
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make([]InfoTypeAndValue, len(resp.Body.GenMsg))
 	for i, it := range resp.Body.GenMsg {
 		out[i] = InfoTypeAndValue{Type: it.Type, Value: it.Value}
 	}
-	return out, nil
+	return t, out, nil
 }
 
-// ask sends a genm with one item and returns the value of the genp item of
-// type answer; found is false when the genp has no such item.
-func (c *Client) ask(ctx context.Context, question InfoTypeAndValue, answer asn1.ObjectIdentifier) (value []byte, err error) {
-	items, err := c.GeneralMessage(ctx, []InfoTypeAndValue{question})
+// ask sends a genm with one item and returns the transaction and the value
+// of the genp item of type answer (nil when that item has no value). A genp
+// without such an item gives an error wrapping ErrNotSupported.
+func (c *Client) ask(ctx context.Context, question InfoTypeAndValue, answer asn1.ObjectIdentifier) (*transaction, []byte, error) {
+	t, items, err := c.generalMessage(ctx, []InfoTypeAndValue{question})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, it := range items {
 		if it.Type.Equal(answer) {
-			return it.Value, nil
+			return t, it.Value, nil
 		}
 	}
-	return nil, fmt.Errorf("cmp genm: %w: no %v in the genp answering %v", ErrNotSupported, answer, question.Type)
+	return nil, nil, t.wrap(fmt.Errorf("%w: no %v in the genp answering %v", ErrNotSupported, answer, question.Type))
+}
+
+// malformed is the *ProtocolError for a genp item that does not decode.
+func (t *transaction) malformed(item string, err error) error {
+	return t.protocolError(fmt.Errorf("%w: %s: %w", ErrMalformedResponse, item, err))
 }
 
 // CACerts asks for the CA certificates the server publishes (genm
 // id-it-caCerts, RFC 9483 section 4.3.1). An empty answer is no error.
 func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
-	value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCACerts}, cmp.OIDCACerts)
+	t, value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCACerts}, cmp.OIDCACerts)
 	if err != nil {
 		return nil, err
 	}
 	ders, err := cmp.ParseCACertsValue(value)
 	if err != nil {
-		return nil, fmt.Errorf("cmp genm caCerts: %w", err)
+		return nil, t.malformed("caCerts", err)
 	}
 	certs, err := parseCerts(ders)
 	if err != nil {
-		return nil, fmt.Errorf("cmp genm caCerts: %w", err)
+		return nil, t.malformed("caCerts", err)
 	}
 	return certs, nil
 }
@@ -109,7 +126,7 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 	if oldRoot != nil {
 		q.Value = oldRoot.Raw // RootCaCertValue ::= CMPCertificate
 	}
-	value, err := c.ask(ctx, q, cmp.OIDRootCAKeyUpdate)
+	t, value, err := c.ask(ctx, q, cmp.OIDRootCAKeyUpdate)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +135,10 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 	}
 	u, err := cmp.ParseRootCAKeyUpdate(value)
 	if err != nil {
-		return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: %w", err)
+		return nil, t.malformed("rootCaKeyUpdate", err)
+	}
+	refuse := func(format string, args ...any) error {
+		return t.protocolError(fmt.Errorf("%w: rootCaKeyUpdate: "+format, append([]any{ErrRootCAUpdate}, args...)...))
 	}
 	var out RootCAUpdate
 	for _, f := range []struct {
@@ -130,16 +150,16 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 			continue
 		}
 		if *f.dst, err = x509.ParseCertificate(f.der); err != nil {
-			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: %s: %w", f.name, err)
+			return nil, t.malformed("rootCaKeyUpdate "+f.name, err)
 		}
 	}
 	if out.NewWithNew == nil {
-		return nil, errors.New("cmp genm rootCaKeyUpdate: newWithNew missing")
+		return nil, t.malformed("rootCaKeyUpdate", errors.New("newWithNew missing"))
 	}
 	// RFC 9483 4.3.2: newWithNew is self-signed; newWithOld proves the new
 	// key to holders of the old root.
 	if err := out.NewWithNew.CheckSignature(out.NewWithNew.SignatureAlgorithm, out.NewWithNew.RawTBSCertificate, out.NewWithNew.Signature); err != nil {
-		return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithNew is not self-signed: %w", err)
+		return nil, refuse("newWithNew is not self-signed: %w", err)
 	}
 	if oldRoot != nil {
 		// RFC 9483 4.3.2: newWithOld is required; it is what lets the
@@ -147,20 +167,20 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 		// the old root and certify the new root's name and key.
 		switch {
 		case out.NewWithOld == nil:
-			return nil, errors.New("cmp genm rootCaKeyUpdate: newWithOld missing, so the new root cannot be checked against the old one")
+			return nil, refuse("newWithOld missing, so the new root cannot be checked against the old one")
 		case out.NewWithOld.CheckSignatureFrom(oldRoot) != nil:
-			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: newWithOld is not signed by the old root: %w", out.NewWithOld.CheckSignatureFrom(oldRoot))
+			return nil, refuse("newWithOld is not signed by the old root: %w", out.NewWithOld.CheckSignatureFrom(oldRoot))
 		case !bytes.Equal(out.NewWithOld.RawSubjectPublicKeyInfo, out.NewWithNew.RawSubjectPublicKeyInfo) ||
 			!bytes.Equal(out.NewWithOld.RawSubject, out.NewWithNew.RawSubject):
-			return nil, errors.New("cmp genm rootCaKeyUpdate: newWithOld does not certify the new root's name and key")
+			return nil, refuse("newWithOld does not certify the new root's name and key")
 		}
 	}
 	if out.OldWithNew != nil {
 		if err := out.OldWithNew.CheckSignatureFrom(out.NewWithNew); err != nil {
-			return nil, fmt.Errorf("cmp genm rootCaKeyUpdate: oldWithNew is not signed by the new root: %w", err)
+			return nil, refuse("oldWithNew is not signed by the new root: %w", err)
 		}
 		if oldRoot != nil && !bytes.Equal(out.OldWithNew.RawSubjectPublicKeyInfo, oldRoot.RawSubjectPublicKeyInfo) {
-			return nil, errors.New("cmp genm rootCaKeyUpdate: oldWithNew does not certify the old root's key")
+			return nil, refuse("oldWithNew does not certify the old root's key")
 		}
 	}
 	return &out, nil
@@ -193,7 +213,7 @@ type CertReqTemplate struct {
 // id-it-certReqTemplate, RFC 9483 section 4.3.3). It returns nil, nil when
 // the CA has none.
 func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) {
-	value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCertReqTemplate}, cmp.OIDCertReqTemplate)
+	t, value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCertReqTemplate}, cmp.OIDCertReqTemplate)
 	if err != nil {
 		return nil, err
 	}
@@ -202,13 +222,15 @@ func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) 
 	}
 	rt, err := cmp.ParseCertReqTemplate(value)
 	if err != nil {
-		return nil, fmt.Errorf("cmp genm certReqTemplate: %w", err)
+		return nil, t.malformed("certReqTemplate", err)
 	}
 	out := &CertReqTemplate{Extensions: rt.Template.Extensions}
 	if rt.Template.Subject != nil {
 		var rdn pkix.RDNSequence
-		if rest, err := asn1.Unmarshal(rt.Template.Subject, &rdn); err != nil || len(rest) > 0 {
-			return nil, fmt.Errorf("cmp genm certReqTemplate: bad subject")
+		if rest, err := asn1.Unmarshal(rt.Template.Subject, &rdn); err != nil {
+			return nil, t.malformed("certReqTemplate subject", err)
+		} else if len(rest) > 0 {
+			return nil, t.malformed("certReqTemplate subject", errors.New("trailing data"))
 		}
 		out.Subject = new(pkix.Name)
 		out.Subject.FillFromRDNSequence(&rdn)
@@ -216,13 +238,11 @@ func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) 
 	if rt.Template.PublicKey != nil {
 		// RFC 9483 4.3.3: a SubjectPublicKeyInfo with the algorithm and an
 		// empty key; only the algorithm is of interest.
-		spki := cryptobyte.String(rt.Template.PublicKey)
-		var seq, alg cryptobyte.String
-		var oid asn1.ObjectIdentifier
-		if !spki.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1(&alg, cbasn1.SEQUENCE) || !alg.ReadASN1ObjectIdentifier(&oid) {
-			return nil, fmt.Errorf("cmp genm certReqTemplate: bad publicKey")
+		alg, err := cmp.ParseSPKIAlgorithm(rt.Template.PublicKey)
+		if err != nil {
+			return nil, t.malformed("certReqTemplate publicKey", err)
 		}
-		out.PublicKeyAlgorithm = oid
+		out.PublicKeyAlgorithm = alg.Algorithm
 	}
 	if v := rt.Template.Validity; v != nil {
 		if v.NotBefore != nil {
@@ -238,13 +258,13 @@ func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) 
 		case ks.Type.Equal(cmp.OIDRegCtrlAlgID):
 			alg, err := cmp.ParseAlgIDControl(ks.Value)
 			if err != nil {
-				return nil, fmt.Errorf("cmp genm certReqTemplate: keySpec: %w", err)
+				return nil, t.malformed("certReqTemplate keySpec", err)
 			}
 			out.KeyAlgorithms = append(out.KeyAlgorithms, alg)
 		case ks.Type.Equal(cmp.OIDRegCtrlRSAKeyLen):
 			bits, err := cmp.ParseRSAKeyLenControl(ks.Value)
 			if err != nil {
-				return nil, fmt.Errorf("cmp genm certReqTemplate: keySpec: %w", err)
+				return nil, t.malformed("certReqTemplate keySpec", err)
 			}
 			out.RSAKeyLengths = append(out.RSAKeyLengths, bits)
 		}

@@ -2,6 +2,7 @@ package cmpclient
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -32,6 +33,21 @@ func TestResponseRejected(t *testing.T) {
 		dev := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "device"}, KeyUsage: x509.KeyUsageDigitalSignature}, key.Public(), pki.root, pki.rootKey)
 		c.Credentials = SignatureCredentials{Key: key, Chain: []*x509.Certificate{dev}}
 	}
+	// signedBy protects the answer with key as chain[0].
+	signedBy := func(key crypto.Signer, chain ...*x509.Certificate) func(*responder, *cmp.Message) error {
+		return func(_ *responder, resp *cmp.Message) error { return signProtect(resp, key, chain) }
+	}
+	// signedAs has the CA's CMP signer sign an answer that names sender.
+	signedAs := func(sender cmp.GeneralName) func(*responder, *cmp.Message) error {
+		return func(r *responder, resp *cmp.Message) error {
+			resp.Header.Sender = sender
+			resp.ExtraCerts = nil
+			return cmp.ProtectSignature(resp, r.pki.signerKey, []*x509.Certificate{r.pki.signer}, cmp.SignatureOptions{})
+		}
+	}
+	otherEEKey := newKey(t)
+	otherEE := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Another End Entity"}, KeyUsage: x509.KeyUsageDigitalSignature},
+		otherEEKey.Public(), pki.root, pki.rootKey)
 	first := func(f func(req, resp *cmp.Message)) func(n int, req, resp *cmp.Message) {
 		return func(n int, req, resp *cmp.Message) {
 			if n == 0 {
@@ -44,9 +60,12 @@ func TestResponseRejected(t *testing.T) {
 		name      string
 		responder func(r *responder)
 		client    func(c *Client)
-		wantIs    error  // errors.Is target, if any
-		wantAs    any    // pointer to an error type for errors.As, if any
-		wantText  string // substring of Error()
+		// signedAnswer, when set, makes the client sign its request
+		// and protects the answer in place of the responder.
+		signedAnswer func(r *responder, resp *cmp.Message) error
+		wantIs       error  // errors.Is target, if any
+		wantAs       any    // pointer to an error type for errors.As, if any
+		wantText     string // substring of Error()
 	}{
 		{
 			name: "wrong_transaction_id",
@@ -112,46 +131,47 @@ func TestResponseRejected(t *testing.T) {
 			wantIs:   ErrProtection,
 			wantText: "signature does not verify",
 		},
+		// The client signs its request, so the answer must be signed too;
+		// each of these protects it in one wrong way.
 		{
-			name:   "untrusted_signer",
-			client: signed,
-			responder: func(r *responder) {
-				r.protect = func(resp *cmp.Message) error {
-					return signProtect(resp, otherRoot.signerKey, []*x509.Certificate{otherRoot.signer, otherRoot.root})
-				}
-			},
-			wantIs:   ErrUntrustedSigner,
-			wantText: "response signer is not trusted",
+			name:         "untrusted_signer",
+			signedAnswer: signedBy(otherRoot.signerKey, otherRoot.signer, otherRoot.root),
+			wantIs:       ErrUntrustedSigner,
+			wantText:     "response signer is not trusted",
 		},
 		{
-			name:   "signer_without_digital_signature",
-			client: signed,
-			responder: func(r *responder) {
-				r.protect = func(resp *cmp.Message) error {
-					return signProtect(resp, ndsKey, []*x509.Certificate{noDigitalSignature})
-				}
-			},
-			wantIs:   ErrUntrustedSigner,
-			wantText: "digitalSignature",
+			name:         "signer_without_digital_signature",
+			signedAnswer: signedBy(ndsKey, noDigitalSignature),
+			wantIs:       ErrUntrustedSigner,
+			wantText:     "digitalSignature",
 		},
 		{
-			name:   "sender_not_signer",
-			client: signed,
-			responder: func(r *responder) {
-				r.protect = func(resp *cmp.Message) error {
-					if err := signProtect(resp, r.pki.signerKey, []*x509.Certificate{r.pki.signer}); err != nil {
-						return err
-					}
-					// Re-sign with a different sender in the header.
-					resp.Header.Sender = cmp.NameFromDER(r.pki.root.RawSubject)
-					pp, _ := resp.ProtectedPart()
-					var err error
-					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
-					return err
-				}
-			},
-			wantIs:   ErrSender,
-			wantText: "sender",
+			name:         "sender_not_signer",
+			signedAnswer: signedAs(cmp.NameFromDER(pki.root.RawSubject)),
+			wantIs:       ErrSender,
+			wantText:     "sender",
+		},
+		{
+			// Another certificate under the trusted root, with
+			// digitalSignature, signs for the CA: only ExpectedSender
+			// tells it from the CA's CMP signer.
+			name:         "signed_by_an_unexpected_sender",
+			client:       func(c *Client) { c.ExpectedSender = pkix.Name{CommonName: "The CA's CMP signer"} },
+			signedAnswer: signedBy(otherEEKey, otherEE),
+			wantIs:       ErrSender,
+			wantText:     `expected "CN=The CA's CMP signer"`,
+		},
+		{
+			name:         "signed_with_null_dn_sender",
+			signedAnswer: signedAs(cmp.NullDN()),
+			wantIs:       ErrSender,
+			wantText:     "sender",
+		},
+		{
+			name:         "mac_response_to_signed_request",
+			signedAnswer: func(r *responder, resp *cmp.Message) error { return macProtect(resp, r.pki.secret, nil) },
+			wantIs:       ErrProtection,
+			wantText:     "MAC-protected response to a request not protected by a shared secret",
 		},
 		{
 			name: "message_time_skew",
@@ -161,49 +181,6 @@ func TestResponseRejected(t *testing.T) {
 			client:   func(c *Client) { c.MaxTimeSkew = 5 * time.Minute },
 			wantIs:   ErrMessageTime,
 			wantText: "at most 5m0s accepted",
-		},
-		{
-			// Another certificate under the trusted root, with
-			// digitalSignature, signs for the CA: only ExpectedSender
-			// tells it from the CA's CMP signer.
-			name:   "signed_by_an_unexpected_sender",
-			client: func(c *Client) { signed(c); c.ExpectedSender = pkix.Name{CommonName: "The CA's CMP signer"} },
-			responder: func(r *responder) {
-				key := newKey(t)
-				other := issue(t, &x509.Certificate{Subject: pkix.Name{CommonName: "Another End Entity"}, KeyUsage: x509.KeyUsageDigitalSignature},
-					key.Public(), pki.root, pki.rootKey)
-				r.protect = func(resp *cmp.Message) error { return signProtect(resp, key, []*x509.Certificate{other}) }
-			},
-			wantIs:   ErrSender,
-			wantText: `expected "CN=The CA's CMP signer"`,
-		},
-		{
-			name:   "signed_with_null_dn_sender",
-			client: signed,
-			responder: func(r *responder) {
-				r.protect = func(resp *cmp.Message) error {
-					if err := signProtect(resp, r.pki.signerKey, []*x509.Certificate{r.pki.signer}); err != nil {
-						return err
-					}
-					// Re-sign with a NULL-DN sender in the header.
-					resp.Header.Sender = cmp.NullDN()
-					pp, _ := resp.ProtectedPart()
-					var err error
-					resp.Protection, err = cmp.SignatureProtection(r.pki.signerKey, *resp.Header.ProtectionAlg, pp)
-					return err
-				}
-			},
-			wantIs:   ErrSender,
-			wantText: "sender",
-		},
-		{
-			name:   "mac_response_to_signed_request",
-			client: signed,
-			responder: func(r *responder) {
-				r.protect = func(resp *cmp.Message) error { return macProtect(resp, r.pki.secret, nil) }
-			},
-			wantIs:   ErrProtection,
-			wantText: "MAC-protected response to a request not protected by a shared secret",
 		},
 		{
 			name:      "truncated_der",
@@ -307,7 +284,13 @@ func TestResponseRejected(t *testing.T) {
 			if tt.responder != nil {
 				tt.responder(r)
 			}
+			if tt.signedAnswer != nil {
+				r.protect = func(resp *cmp.Message) error { return tt.signedAnswer(r, resp) }
+			}
 			c := startResponder(t, r)
+			if tt.signedAnswer != nil {
+				signed(c)
+			}
 			if tt.client != nil {
 				tt.client(c)
 			}

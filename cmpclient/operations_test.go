@@ -124,7 +124,7 @@ func TestGeneralMessages(t *testing.T) {
 	}
 	tmplSubject, _ := asn1.Marshal(pkix.Name{CommonName: "template", Organization: []string{"Org"}}.ToRDNSequence())
 	crt, err := (&cmp.CertReqTemplate{Template: cmp.CertTemplate{Subject: tmplSubject,
-		Extensions: []pkix.Extension{{Id: oidKeyUsage, Critical: true, Value: []byte{3, 2, 7, 0x80}}}}}).Marshal()
+		Extensions: []pkix.Extension{{Id: cmp.OIDExtKeyUsage, Critical: true, Value: []byte{3, 2, 7, 0x80}}}}}).Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}

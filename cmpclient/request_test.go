@@ -65,7 +65,7 @@ func TestRequestRefused(t *testing.T) {
 	}{
 		{name: "non_ascii_dns", req: CertRequest{DNSNames: []string{"bücher.example"}}},
 		{name: "undefined_key_usage_bit", req: CertRequest{KeyUsage: 1 << 12}},
-		{name: "duplicate_extension", req: CertRequest{DNSNames: []string{"a"}, ExtraExtensions: []pkix.Extension{{Id: oidSubjectAltName, Value: []byte{0x30, 0}}}}},
+		{name: "duplicate_extension", req: CertRequest{DNSNames: []string{"a"}, ExtraExtensions: []pkix.Extension{{Id: cmp.OIDExtSubjectAltName, Value: []byte{0x30, 0}}}}},
 		{name: "unknown_eku", req: CertRequest{ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsage(999)}}},
 	}
 	for _, tt := range tests {
@@ -107,7 +107,7 @@ func TestTemplatePOP(t *testing.T) {
 				t.Errorf("template subject %x, want %x", tmpl.Subject, tt.wantSubject)
 			}
 			msg := cmp.CertReqMsg{Template: tmpl}
-			if err := cmp.SignPOP(&msg, req.Key); err != nil {
+			if err := cmp.SignPOP(&msg, req.Key, cmp.SignatureOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := cmp.VerifyPOP(&msg); err != nil {

@@ -193,7 +193,7 @@ func (r *responder) protectResponse(req, resp *cmp.Message) error {
 		return nil // a test set its own
 	}
 	if cmp.IsMACProtected(req.Header.ProtectionAlg) {
-		if err := cmp.CheckMACProtection(*req.Header.ProtectionAlg, r.pki.secret, req.RawProtectedPart, req.Protection, &r.keys); err != nil {
+		if err := cmp.VerifyMAC(req, r.pki.secret, &r.keys); err != nil {
 			return fmt.Errorf("request MAC: %w", err)
 		}
 		return macProtect(resp, r.pki.secret, &r.keys)
@@ -202,40 +202,16 @@ func (r *responder) protectResponse(req, resp *cmp.Message) error {
 }
 
 func macProtect(m *cmp.Message, secret []byte, cache *cmp.PBMKeyCache) error {
-	alg, err := cmp.NewMACAlgorithmIdentifier(cmp.MACParams{Algorithm: cmp.PBMHMACSHA256, Iterations: 500,
-		Salt: []byte("fixed-salt-16byt"), Cache: cache})
-	if err != nil {
-		return err
-	}
-	m.Header.ProtectionAlg = &alg
-	pp, err := m.ProtectedPart()
-	if err != nil {
-		return err
-	}
-	m.Protection, err = cmp.MACProtection(alg, secret, pp, cache)
-	return err
+	return cmp.ProtectMAC(m, cmp.MACParams{Algorithm: cmp.PBMHMACSHA256, Iterations: 500,
+		Salt: []byte("fixed-salt-16byt"), Cache: cache}, secret)
 }
 
+// signProtect signs m with key as chain[0], its sender, with chain alone in
+// extraCerts.
 func signProtect(m *cmp.Message, key crypto.Signer, chain []*x509.Certificate) error {
-	alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
-	if err != nil {
-		return err
-	}
-	m.Header.ProtectionAlg = &alg
 	m.Header.Sender = cmp.NameFromDER(chain[0].RawSubject)
-	m.Header.SenderKID = chain[0].SubjectKeyId
-	pp, err := m.ProtectedPart()
-	if err != nil {
-		return err
-	}
-	if m.Protection, err = cmp.SignatureProtection(key, alg, pp); err != nil {
-		return err
-	}
 	m.ExtraCerts = nil
-	for _, c := range chain {
-		m.ExtraCerts = append(m.ExtraCerts, c.Raw)
-	}
-	return nil
+	return cmp.ProtectSignature(m, key, chain, cmp.SignatureOptions{})
 }
 
 // answer builds the unprotected answer to req.

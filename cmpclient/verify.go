@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,7 +30,7 @@ func (t *transaction) verifyProtection(m *cmp.Message) error {
 		if err != nil {
 			return err
 		}
-		if err := cmp.CheckMACProtection(*alg, mc.Secret, m.RawProtectedPart, m.Protection, &st.keys); err != nil {
+		if err := cmp.VerifyMAC(m, mc.Secret, &st.keys); err != nil {
 			return fmt.Errorf("%w: %w (is the secret right?)", ErrProtection, err)
 		}
 		return nil
@@ -39,11 +40,11 @@ func (t *transaction) verifyProtection(m *cmp.Message) error {
 	if err != nil {
 		return err
 	}
-	if err := cmp.CheckSignatureProtection(signer.PublicKey, *alg, m.RawProtectedPart, m.Protection); err != nil {
-		return fmt.Errorf("%w: signature by %q: %w", ErrProtection, signer.Subject.String(), err)
-	}
-	if err := cmp.CheckSignerKeyUsage(signer); err != nil {
+	switch err := cmp.VerifySignature(m, signer); {
+	case errors.Is(err, cmp.ErrSignerKeyUsage):
 		return fmt.Errorf("%w: %w", ErrUntrustedSigner, err)
+	case err != nil:
+		return fmt.Errorf("%w: %w", ErrProtection, err)
 	}
 	// RFC 9483 section 3.1: with signature protection the sender is the
 	// subject of the protection certificate; a NULL-DN or a name of another

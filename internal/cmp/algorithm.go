@@ -9,9 +9,6 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
-
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // ErrUnsupportedAlgorithm is wrapped by every error about an algorithm
@@ -83,98 +80,6 @@ var hmacAlgorithms = []struct {
 // asn1NULL is the DER of an ASN.1 NULL, the parameters of the SHA-2 and HMAC
 // identifiers in the encodings RFC 8018 and RFC 4055 use.
 var asn1NULL = []byte{0x05, 0x00}
-
-// AlgorithmParameters returns the DER of alg's parameters, or nil when the
-// parameters are absent. A zero asn1.RawValue counts as absent.
-func AlgorithmParameters(alg pkix.AlgorithmIdentifier) ([]byte, error) {
-	p := alg.Parameters
-	if len(p.FullBytes) > 0 {
-		return p.FullBytes, nil
-	}
-	if p.Tag == 0 && p.Class == 0 && !p.IsCompound && len(p.Bytes) == 0 {
-		return nil, nil
-	}
-	der, err := asn1.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("algorithm %s: encoding parameters: %w", alg.Algorithm, err)
-	}
-	return der, nil
-}
-
-// NewAlgorithmIdentifier returns the identifier oid with the DER-encoded
-// parameters params (nil: absent). Parameters.FullBytes is set, so encoders
-// that honour it reproduce params byte for byte.
-func NewAlgorithmIdentifier(oid asn1.ObjectIdentifier, params []byte) (pkix.AlgorithmIdentifier, error) {
-	alg := pkix.AlgorithmIdentifier{Algorithm: oid}
-	if params == nil {
-		return alg, nil
-	}
-	var raw asn1.RawValue
-	rest, err := asn1.Unmarshal(params, &raw)
-	if err != nil {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("algorithm %s: parameters: %w", oid, err)
-	}
-	if len(rest) != 0 {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("algorithm %s: parameters: trailing data", oid)
-	}
-	alg.Parameters = raw
-	return alg, nil
-}
-
-// ParseAlgorithmIdentifier decodes the DER of
-//
-//	AlgorithmIdentifier ::= SEQUENCE {
-//	    algorithm   OBJECT IDENTIFIER,
-//	    parameters  ANY DEFINED BY algorithm OPTIONAL }
-//
-// strictly: no trailing data, at most one parameters element.
-func ParseAlgorithmIdentifier(der []byte) (pkix.AlgorithmIdentifier, error) {
-	s := cryptobyte.String(der)
-	alg, err := readAlgorithmIdentifier(&s)
-	if err != nil {
-		return pkix.AlgorithmIdentifier{}, err
-	}
-	if !s.Empty() {
-		return pkix.AlgorithmIdentifier{}, errors.New("AlgorithmIdentifier: trailing data")
-	}
-	return alg, nil
-}
-
-// readAlgorithmIdentifier reads one AlgorithmIdentifier SEQUENCE from s
-// with the codec's reader (algid.go), which keeps the parameters' DER in
-// Parameters.FullBytes.
-func readAlgorithmIdentifier(s *cryptobyte.String) (pkix.AlgorithmIdentifier, error) {
-	var alg pkix.AlgorithmIdentifier
-	if err := readAlgID(s, &alg); err != nil {
-		return pkix.AlgorithmIdentifier{}, err
-	}
-	return alg, nil
-}
-
-// MarshalAlgorithmIdentifier returns the DER of alg.
-func MarshalAlgorithmIdentifier(alg pkix.AlgorithmIdentifier) ([]byte, error) {
-	var b cryptobyte.Builder
-	if err := addAlgorithmIdentifier(&b, alg); err != nil {
-		return nil, err
-	}
-	return b.Bytes()
-}
-
-// addAlgorithmIdentifier appends the DER of alg to b.
-func addAlgorithmIdentifier(b *cryptobyte.Builder, alg pkix.AlgorithmIdentifier) error {
-	params, err := AlgorithmParameters(alg)
-	if err != nil {
-		return err
-	}
-	if len(alg.Algorithm) == 0 {
-		return errors.New("AlgorithmIdentifier: empty OBJECT IDENTIFIER")
-	}
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1ObjectIdentifier(alg.Algorithm)
-		b.AddBytes(params)
-	})
-	return nil
-}
 
 // paramsAbsentOrNULL reports whether params (as AlgorithmParameters returns
 // them) are absent or an ASN.1 NULL. RFC 5754 section 2 and RFC 4231: a

@@ -195,14 +195,14 @@ func protPSSDER(t testing.TB, hash, mgfHash *pkix.AlgorithmIdentifier, salt, tra
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		if hash != nil {
 			b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-				addAlgorithmIdentifier(b, *hash)
+				addAlgID(b, *hash)
 			})
 		}
 		if mgfHash != nil {
 			b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 					b.AddASN1ObjectIdentifier(OIDMGF1)
-					addAlgorithmIdentifier(b, *mgfHash)
+					addAlgID(b, *mgfHash)
 				})
 			})
 		}

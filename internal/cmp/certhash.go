@@ -125,7 +125,8 @@ func certificateSignatureAlgorithm(der []byte) (pkix.AlgorithmIdentifier, error)
 	if !cert.SkipASN1(cbasn1.SEQUENCE) {
 		return pkix.AlgorithmIdentifier{}, errors.New("certificate: tbsCertificate is not a SEQUENCE")
 	}
-	alg, err := readAlgorithmIdentifier(&cert)
+	var alg pkix.AlgorithmIdentifier
+	err := readAlgID(&cert, &alg)
 	if err != nil {
 		return pkix.AlgorithmIdentifier{}, fmt.Errorf("certificate signatureAlgorithm: %w", err)
 	}

@@ -77,7 +77,7 @@ func readCertRepMessage(s *cryptobyte.String) (*CertRepMessage, error) {
 		return nil, errors.New("response: not a SEQUENCE")
 	}
 	if !seq.Empty() {
-		return nil, errors.New("CertRepMessage: " + errTrailing.Error())
+		return nil, within("CertRepMessage", errTrailing)
 	}
 	rep.Response = []CertResponse{}
 	for n := 0; !list.Empty(); n++ {
@@ -150,7 +150,7 @@ func readCertifiedKeyPair(kp cryptobyte.String, r *CertResponse) error {
 		return fmt.Errorf("certOrEncCert: tag 0x%02x is not a choice", uint8(tag))
 	}
 	if !inner.Empty() {
-		return errors.New("certOrEncCert: " + errTrailing.Error())
+		return within("certOrEncCert", errTrailing)
 	}
 	for i, out := range []*[]byte{&r.PrivateKey, &r.PublicationInfo} {
 		var present bool

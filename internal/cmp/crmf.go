@@ -129,7 +129,7 @@ func readCertReqMsg(s *cryptobyte.String, r *CertReqMsg) error {
 		r.Controls = ctrls
 	}
 	if !body.Empty() {
-		return errors.New("certReq: " + errTrailing.Error())
+		return within("certReq", errTrailing)
 	}
 	if !seq.Empty() && !seq.PeekASN1Tag(cbasn1.SEQUENCE) {
 		pop, err := readPOP(&seq)
@@ -318,7 +318,7 @@ func readCertID(s *cryptobyte.String, id *CertID) error {
 		return errors.New("CertId: serialNumber is not an INTEGER")
 	}
 	if !seq.Empty() {
-		return errors.New("CertId: " + errTrailing.Error())
+		return within("CertId", errTrailing)
 	}
 	return nil
 }

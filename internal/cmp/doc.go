@@ -14,9 +14,17 @@
 // ExtraCerts (certificate DER, order kept). Parse also sets
 // RawProtectedPart, the header and body exactly as received: verify received
 // protection against it, never against a re-encoding. Marshal embeds exactly
-// the header and body octets ProtectedPart returns, so the sequence is: build
-// the header (including Header.ProtectionAlg), call ProtectedPart, compute
-// the protection, set Protection and ExtraCerts, call Marshal.
+// the header and body octets ProtectedPart returns.
+//
+// # Protection
+//
+// ProtectMAC and ProtectSignature are the one way to protect a message:
+// build the header and body, call one of them (it sets protectionAlg,
+// computes the protection over ProtectedPart and, for a signature, puts the
+// signer's chain first in ExtraCerts), then call Marshal. VerifyMAC and
+// VerifySignature check a received message against RawProtectedPart.
+// SignPOP and VerifyPOP do the same for the signature proof of possession
+// of a CertReqMsg (RFC 4211 section 4.1).
 //
 // Header fields that are zero/nil are absent on the wire. Sender and
 // Recipient are GeneralName values: NameFromPKIX(pkix.Name),

@@ -43,7 +43,7 @@ func readErrorMsgContent(s *cryptobyte.String) (*ErrorMsgContent, error) {
 		e.ErrorDetails = texts
 	}
 	if !seq.Empty() {
-		return nil, errors.New("ErrorMsgContent: " + errTrailing.Error())
+		return nil, within("ErrorMsgContent", errTrailing)
 	}
 	return e, nil
 }

@@ -76,7 +76,7 @@ func (g GeneralName) PKIXName() (pkix.Name, error) {
 		return name, fmt.Errorf("cmp: decode directoryName: %w", err)
 	}
 	if len(rest) != 0 {
-		return name, errors.New("cmp: decode directoryName: trailing data")
+		return name, within("cmp: decode directoryName", errTrailing)
 	}
 	name.FillFromRDNSequence(&rdns)
 	return name, nil

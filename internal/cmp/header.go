@@ -101,7 +101,7 @@ func readHeader(s *cryptobyte.String, h *Header) error {
 			return within("protectionAlg", err)
 		}
 		if !inner.Empty() {
-			return errors.New("protectionAlg: " + errTrailing.Error())
+			return within("protectionAlg", errTrailing)
 		}
 		h.ProtectionAlg = alg
 	}

@@ -60,7 +60,7 @@ func parseMessage(input cryptobyte.String) (*Message, error) {
 		return nil, errors.New("PKIMessage: not a DER SEQUENCE")
 	}
 	if !input.Empty() {
-		return nil, errors.New("PKIMessage: " + errTrailing.Error())
+		return nil, within("PKIMessage", errTrailing)
 	}
 	m := new(Message)
 	start := seq

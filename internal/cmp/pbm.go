@@ -62,7 +62,7 @@ func ParsePBMParameter(der []byte) (*PBMParameter, error) {
 		return nil, errors.New("PBMParameter: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBMParameter: trailing data")
+		return nil, within("PBMParameter", errTrailing)
 	}
 	var p PBMParameter
 	var salt cryptobyte.String
@@ -71,17 +71,17 @@ func ParsePBMParameter(der []byte) (*PBMParameter, error) {
 	}
 	p.Salt = append([]byte(nil), salt...)
 	var err error
-	if p.OWF, err = readAlgorithmIdentifier(&seq); err != nil {
+	if err = readAlgID(&seq, &p.OWF); err != nil {
 		return nil, fmt.Errorf("PBMParameter owf: %w", err)
 	}
 	if !seq.ReadASN1Integer(&p.IterationCount) {
 		return nil, errors.New("PBMParameter: iterationCount is not an INTEGER in range")
 	}
-	if p.MAC, err = readAlgorithmIdentifier(&seq); err != nil {
+	if err = readAlgID(&seq, &p.MAC); err != nil {
 		return nil, fmt.Errorf("PBMParameter mac: %w", err)
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBMParameter: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBMParameter: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }
@@ -89,17 +89,17 @@ func ParsePBMParameter(der []byte) (*PBMParameter, error) {
 // Marshal returns the DER of p.
 func (p *PBMParameter) Marshal() ([]byte, error) {
 	var b cryptobyte.Builder
-	var inner error
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1OctetString(p.Salt)
-		inner = errors.Join(inner, addAlgorithmIdentifier(b, p.OWF))
+		addAlgID(b, p.OWF)
 		b.AddASN1Int64(p.IterationCount)
-		inner = errors.Join(inner, addAlgorithmIdentifier(b, p.MAC))
+		addAlgID(b, p.MAC)
 	})
-	if inner != nil {
-		return nil, fmt.Errorf("PBMParameter: %w", inner)
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("PBMParameter: %w", err)
 	}
-	return b.Bytes()
+	return der, nil
 }
 
 // check applies this package's limits and returns the OWF and MAC hashes.

@@ -51,7 +51,7 @@ func BenchmarkProtectMAC(b *testing.B) {
 func BenchmarkVerifyMAC(b *testing.B) {
 	m := protParse(b, protDir+"/msg/pbm_sha1_ip.der")
 	for b.Loop() {
-		if err := VerifyMAC(m, []byte(protSecret)); err != nil {
+		if err := VerifyMAC(m, []byte(protSecret), nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -54,18 +54,18 @@ func ParsePBMAC1Parameter(der []byte) (*PBMAC1Parameter, error) {
 		return nil, errors.New("PBMAC1-params: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBMAC1-params: trailing data")
+		return nil, within("PBMAC1-params", errTrailing)
 	}
 	var p PBMAC1Parameter
 	var err error
-	if p.KeyDerivationFunc, err = readAlgorithmIdentifier(&seq); err != nil {
+	if err = readAlgID(&seq, &p.KeyDerivationFunc); err != nil {
 		return nil, fmt.Errorf("PBMAC1-params keyDerivationFunc: %w", err)
 	}
-	if p.MessageAuthScheme, err = readAlgorithmIdentifier(&seq); err != nil {
+	if err = readAlgID(&seq, &p.MessageAuthScheme); err != nil {
 		return nil, fmt.Errorf("PBMAC1-params messageAuthScheme: %w", err)
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBMAC1-params: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBMAC1-params: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }
@@ -73,15 +73,15 @@ func ParsePBMAC1Parameter(der []byte) (*PBMAC1Parameter, error) {
 // Marshal returns the DER of p.
 func (p *PBMAC1Parameter) Marshal() ([]byte, error) {
 	var b cryptobyte.Builder
-	var inner error
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		inner = errors.Join(inner, addAlgorithmIdentifier(b, p.KeyDerivationFunc))
-		inner = errors.Join(inner, addAlgorithmIdentifier(b, p.MessageAuthScheme))
+		addAlgID(b, p.KeyDerivationFunc)
+		addAlgID(b, p.MessageAuthScheme)
 	})
-	if inner != nil {
-		return nil, fmt.Errorf("PBMAC1-params: %w", inner)
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("PBMAC1-params: %w", err)
 	}
-	return b.Bytes()
+	return der, nil
 }
 
 // ParsePBKDF2Parameter decodes the DER of PBKDF2-params.
@@ -92,7 +92,7 @@ func ParsePBKDF2Parameter(der []byte) (*PBKDF2Parameter, error) {
 		return nil, errors.New("PBKDF2-params: not a SEQUENCE")
 	}
 	if !in.Empty() {
-		return nil, errors.New("PBKDF2-params: trailing data")
+		return nil, within("PBKDF2-params", errTrailing)
 	}
 	var p PBKDF2Parameter
 	if seq.PeekASN1Tag(cbasn1.SEQUENCE) {
@@ -115,14 +115,15 @@ func ParsePBKDF2Parameter(der []byte) (*PBKDF2Parameter, error) {
 		}
 	}
 	if !seq.Empty() {
-		prf, err := readAlgorithmIdentifier(&seq)
+		var prf pkix.AlgorithmIdentifier
+		err := readAlgID(&seq, &prf)
 		if err != nil {
 			return nil, fmt.Errorf("PBKDF2-params prf: %w", err)
 		}
 		p.PRF = &prf
 	}
 	if !seq.Empty() {
-		return nil, errors.New("PBKDF2-params: trailing data in SEQUENCE")
+		return nil, fmt.Errorf("PBKDF2-params: %w in SEQUENCE", errTrailing)
 	}
 	return &p, nil
 }
@@ -130,7 +131,6 @@ func ParsePBKDF2Parameter(der []byte) (*PBKDF2Parameter, error) {
 // Marshal returns the DER of p.
 func (p *PBKDF2Parameter) Marshal() ([]byte, error) {
 	var b cryptobyte.Builder
-	var inner error
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1OctetString(p.Salt)
 		b.AddASN1Int64(p.IterationCount)
@@ -138,13 +138,14 @@ func (p *PBKDF2Parameter) Marshal() ([]byte, error) {
 			b.AddASN1Int64(p.KeyLength)
 		}
 		if p.PRF != nil {
-			inner = addAlgorithmIdentifier(b, *p.PRF)
+			addAlgID(b, *p.PRF)
 		}
 	})
-	if inner != nil {
-		return nil, fmt.Errorf("PBKDF2-params: %w", inner)
+	der, err := b.Bytes()
+	if err != nil {
+		return nil, fmt.Errorf("PBKDF2-params: %w", err)
 	}
-	return b.Bytes()
+	return der, nil
 }
 
 // pbmac1Scheme is a checked PBMAC1 parameter set.

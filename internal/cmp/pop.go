@@ -16,17 +16,9 @@ var ErrBadPOP = errors.New("proof of possession does not verify")
 // of req's CertRequest. That form requires the template to carry the
 // subject and the public key, which must be key's public key (RFC 4211
 // section 4.1, RFC 9483 section 4.1.1). The algorithm is what
-// SignatureAlgorithmFor picks for key.
-func SignPOP(req *CertReqMsg, key crypto.Signer) error {
-	return SignPOPWithOptions(req, key, SignatureOptions{})
-}
-
-// SignPOPWithOptions is SignPOP with a choice of algorithm.
-func SignPOPWithOptions(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
-	if len(req.Template.Subject) == 0 {
-		return fmt.Errorf("POP for certReqId %d: the template has no subject, which a POP without poposkInput requires (RFC 4211 section 4.1)", req.CertReqID)
-	}
-	pub, err := templatePublicKey(req)
+// SignatureAlgorithmFor picks for key (opts may ask for RSASSA-PSS).
+func SignPOP(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
+	pub, err := templateForPOP(req)
 	if err != nil {
 		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
 	}
@@ -53,7 +45,8 @@ func SignPOPWithOptions(req *CertReqMsg, key crypto.Signer, opts SignatureOption
 // key in its template (RFC 4211 section 4.1). The signature covers
 // RawCertRequest as received (or the encoding of the fields for a request
 // built in memory). Only the profiled form is accepted (RFC 9483 section
-// 4.1.1): poposkInput absent, subject and publicKey in the template. Other
+// 4.1.1): poposkInput absent, subject (the empty Name counts) and publicKey
+// in the template. Other
 // POP kinds (raVerified, keyEncipherment, keyAgreement) are refused here;
 // a server that accepts raVerified from an RA decides that before calling.
 func VerifyPOP(req *CertReqMsg) error {
@@ -74,10 +67,7 @@ func verifyPOP(req *CertReqMsg) error {
 	if sk.Input != nil {
 		return errors.New("poposkInput is present (RFC 9483 section 4.1.1 profiles it away)")
 	}
-	if len(req.Template.Subject) == 0 {
-		return errors.New("the template has no subject, so poposkInput would be required (RFC 4211 section 4.1)")
-	}
-	pub, err := templatePublicKey(req)
+	pub, err := templateForPOP(req)
 	if err != nil {
 		return err
 	}
@@ -90,10 +80,19 @@ func verifyPOP(req *CertReqMsg) error {
 	return CheckSignatureProtection(pub, sk.Algorithm, data, sk.Signature)
 }
 
-// templatePublicKey parses the SubjectPublicKeyInfo of req's template.
-func templatePublicKey(req *CertReqMsg) (crypto.PublicKey, error) {
+// templateForPOP checks that req's template allows a signature POP without
+// poposkInput and returns its public key. RFC 4211 section 4.1: poposkInput
+// "MUST be present when the certificate template does not contain both the
+// public key value and a subject name value". What counts is the presence
+// of the subject field: the empty Name (the NULL-DN of a certificate named
+// only by subjectAltName, RFC 5280 section 4.1.2.6) is a subject value, an
+// absent subject is not.
+func templateForPOP(req *CertReqMsg) (crypto.PublicKey, error) {
+	if req.Template.Subject == nil {
+		return nil, errors.New("the template has no subject, so poposkInput would be required (RFC 4211 section 4.1); send the empty Name if there is none")
+	}
 	if len(req.Template.PublicKey) == 0 {
-		return nil, errors.New("the template has no publicKey")
+		return nil, errors.New("the template has no publicKey, so poposkInput would be required (RFC 4211 section 4.1)")
 	}
 	pub, err := x509.ParsePKIXPublicKey(req.Template.PublicKey)
 	if err != nil {

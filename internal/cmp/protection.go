@@ -38,17 +38,12 @@ func ProtectMAC(m *Message, p MACParams, secret []byte) error {
 }
 
 // VerifyMAC checks the password-based MAC protection of the received
-// message m with secret. Errors wrap ErrBadMAC (wrong secret or altered
-// message), ErrUnsupportedAlgorithm (unknown algorithm, parameters out of
-// limits, or a signature-protected message) or ErrUnprotected.
-func VerifyMAC(m *Message, secret []byte) error {
-	return VerifyMACWithCache(m, secret, nil)
-}
-
-// VerifyMACWithCache is VerifyMAC deriving keys through cache (which may be
-// nil): a client whose server keeps the PBM parameters of a transaction
-// derives the key once.
-func VerifyMACWithCache(m *Message, secret []byte, cache *PBMKeyCache) error {
+// message m with secret, deriving keys through cache (which may be nil: a
+// client whose server keeps the PBM parameters of a transaction derives the
+// key once). Errors wrap ErrBadMAC (wrong secret or altered message),
+// ErrUnsupportedAlgorithm (unknown algorithm, parameters out of limits, or
+// a signature-protected message) or ErrUnprotected.
+func VerifyMAC(m *Message, secret []byte, cache *PBMKeyCache) error {
 	pp, err := protectedPartToVerify(m)
 	if err != nil {
 		return err
@@ -62,8 +57,9 @@ func VerifyMACWithCache(m *Message, secret []byte, cache *PBMKeyCache) error {
 	return nil
 }
 
-// SignatureOptions adjusts how ProtectSignatureWithOptions and
-// SignPOPWithOptions choose the signature algorithm.
+// SignatureOptions adjusts how ProtectSignature and SignPOP choose the
+// signature algorithm. The zero value picks what SignatureAlgorithmFor
+// gives for the key.
 type SignatureOptions struct {
 	// RSAPSS selects RSASSA-PSS with SHA-256 instead of
 	// sha256WithRSAEncryption for RSA keys.
@@ -71,21 +67,20 @@ type SignatureOptions struct {
 }
 
 // ProtectSignature protects m with a signature by key (RFC 9810 section
-// 5.1.3.3) using the algorithm SignatureAlgorithmFor picks. chain is the
-// signer's certificate followed by its chain (may be empty when the
-// recipient knows the key): following RFC 9483 section 3.1 and 3.3 it
-// becomes the start of ExtraCerts, signer first (certificates already in
-// ExtraCerts are kept after it, without duplicates), and SenderKID becomes
-// the signer's subject key identifier (nil when the certificate has none).
-// Setting Header.Sender to the signer's subject is the caller's part. Call
-// it on a message whose header and body are otherwise complete.
-func ProtectSignature(m *Message, key crypto.Signer, chain []*x509.Certificate) error {
-	return ProtectSignatureWithOptions(m, key, chain, SignatureOptions{})
-}
-
-// ProtectSignatureWithOptions is ProtectSignature with a choice of
-// algorithm.
-func ProtectSignatureWithOptions(m *Message, key crypto.Signer, chain []*x509.Certificate, opts SignatureOptions) error {
+// 5.1.3.3) using the algorithm SignatureAlgorithmFor picks (opts may ask
+// for RSASSA-PSS). chain is the signer's certificate followed by its chain
+// (may be empty when the recipient knows the key, or when m is signed again
+// after a change): it becomes the start of ExtraCerts, signer first (RFC
+// 9810 section 5.1.1: the first certificate of extraCerts is the protection
+// certificate when there is one; RFC 9483 section 3.3: followed by its
+// chain). Certificates already in ExtraCerts are kept after it, without
+// duplicates: extraCerts may also carry certificates for other uses, such
+// as the chain of an issued certificate. SenderKID becomes the signer's
+// subject key identifier (nil when the certificate has none; RFC 9483
+// section 3.1). Setting Header.Sender to the signer's subject is the
+// caller's part. Call it on a message whose header and body are otherwise
+// complete.
+func ProtectSignature(m *Message, key crypto.Signer, chain []*x509.Certificate, opts SignatureOptions) error {
 	alg, err := SignatureAlgorithmFor(key.Public(), opts.RSAPSS)
 	if err != nil {
 		return fmt.Errorf("%s: signature protection: %w", m.Body.Type, err)
@@ -142,7 +137,7 @@ func signerFirst(chain []*x509.Certificate, existing [][]byte) [][]byte {
 // beforehand; validating that certificate's chain and trust is the caller's
 // part). cert must allow digitalSignature when it carries a key usage
 // extension (RFC 9483 section 3.1). Errors wrap ErrBadSignature,
-// ErrUnsupportedAlgorithm or ErrUnprotected.
+// ErrUnsupportedAlgorithm, ErrSignerKeyUsage or ErrUnprotected.
 func VerifySignature(m *Message, cert *x509.Certificate) error {
 	pp, err := protectedPartToVerify(m)
 	if err != nil {

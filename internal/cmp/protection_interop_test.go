@@ -49,7 +49,7 @@ func TestOpenSSLAcceptsOurProtection(t *testing.T) {
 		return func(t *testing.T, m *Message) {
 			cert := protIssueUnder(t, creds.Root, key)
 			m.Header.Sender = NameFromDER(cert.RawSubject)
-			if err := ProtectSignatureWithOptions(m, key, []*x509.Certificate{cert}, opts); err != nil {
+			if err := ProtectSignature(m, key, []*x509.Certificate{cert}, opts); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -64,7 +64,7 @@ func TestOpenSSLAcceptsOurProtection(t *testing.T) {
 		key := protTestKeys()["P-384"]
 		cert := protTestCert(t, key, "self-signed signer", x509.KeyUsageDigitalSignature)
 		m.Header.Sender = NameFromDER(cert.RawSubject)
-		if err := ProtectSignature(m, key, []*x509.Certificate{cert}); err != nil {
+		if err := ProtectSignature(m, key, []*x509.Certificate{cert}, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,7 +145,7 @@ func protInteropIR(t *testing.T, creds *opensslpeer.Creds) *Message {
 		return b
 	}
 	req := CertReqMsg{Template: CertTemplate{Subject: creds.Client1.Cert.RawSubject, PublicKey: creds.Client1.Cert.RawSubjectPublicKeyInfo}}
-	if err := SignPOP(&req, creds.Client1.Key); err != nil {
+	if err := SignPOP(&req, creds.Client1.Key, SignatureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return &Message{

@@ -49,11 +49,20 @@ type MACParams struct {
 	Salt []byte
 	// Cache, when not nil, keeps derived keys across calls.
 	Cache *PBMKeyCache
+	// Identifier, when not nil, is the protectionAlg used as is (for
+	// example the parameters of the request a response answers, which RFC
+	// 9810 section 5.1.3.1 recommends keeping for a transaction); Algorithm,
+	// Iterations and Salt are then ignored. Its parameters are checked
+	// when the MAC is computed.
+	Identifier *pkix.AlgorithmIdentifier
 }
 
 // NewMACAlgorithmIdentifier returns the protectionAlg for p: the algorithm
 // OID with its parameters (salt, iteration count, OWF/PRF and MAC).
 func NewMACAlgorithmIdentifier(p MACParams) (pkix.AlgorithmIdentifier, error) {
+	if p.Identifier != nil {
+		return *p.Identifier, nil
+	}
 	iterations := p.Iterations
 	if iterations == 0 {
 		iterations = DefaultMACIterations

@@ -109,22 +109,22 @@ func TestOpenSSLMAC(t *testing.T) {
 				t.Errorf("PBMParameter = salt %d B, owf %s, %d iterations, mac %s; want 16 B, sha256, 500, %s",
 					len(p.Salt), p.OWF.Algorithm, p.IterationCount, p.MAC.Algorithm, tc.mac)
 			}
-			if err := VerifyMAC(m, []byte(tc.secret)); err != nil {
+			if err := VerifyMAC(m, []byte(tc.secret), nil); err != nil {
 				t.Fatalf("right secret: %v", err)
 			}
-			if err := VerifyMAC(m, []byte("not-"+tc.secret)); !errors.Is(err, ErrBadMAC) {
+			if err := VerifyMAC(m, []byte("not-"+tc.secret), nil); !errors.Is(err, ErrBadMAC) {
 				t.Errorf("wrong secret: got %v, want ErrBadMAC", err)
 			}
 			for where, i := range protTamperPositions(t, m) {
 				c := *m
 				c.RawProtectedPart = protFlipBit(m.RawProtectedPart, i)
-				if err := VerifyMAC(&c, []byte(tc.secret)); !errors.Is(err, ErrBadMAC) {
+				if err := VerifyMAC(&c, []byte(tc.secret), nil); !errors.Is(err, ErrBadMAC) {
 					t.Errorf("%s bit flipped: got %v, want ErrBadMAC", where, err)
 				}
 			}
 			c := *m
 			c.Protection = protFlipBit(m.Protection, len(m.Protection)-1)
-			if err := VerifyMAC(&c, []byte(tc.secret)); !errors.Is(err, ErrBadMAC) {
+			if err := VerifyMAC(&c, []byte(tc.secret), nil); !errors.Is(err, ErrBadMAC) {
 				t.Errorf("protection bit flipped: got %v, want ErrBadMAC", err)
 			}
 			if err := VerifySignature(m, protCertFile(t, codecCredsDir+"/server.crt")); !errors.Is(err, ErrUnsupportedAlgorithm) {
@@ -188,7 +188,7 @@ func TestOpenSSLSignature(t *testing.T) {
 			if err := VerifySignature(&c, signer); !errors.Is(err, ErrBadSignature) {
 				t.Errorf("protection bit flipped: got %v, want ErrBadSignature", err)
 			}
-			if err := VerifyMAC(m, []byte(protSecret)); !errors.Is(err, ErrUnsupportedAlgorithm) {
+			if err := VerifyMAC(m, []byte(protSecret), nil); !errors.Is(err, ErrUnsupportedAlgorithm) {
 				t.Errorf("VerifyMAC of a signed message: got %v, want ErrUnsupportedAlgorithm", err)
 			}
 		})

@@ -150,14 +150,14 @@ func TestMACRoundTrip(t *testing.T) {
 				t.Fatalf("protectionAlg %s, want %s", m.Header.ProtectionAlg.Algorithm, tc.oid)
 			}
 			got, der := protRoundTrip(t, m)
-			if err := VerifyMAC(got, secret); err != nil {
+			if err := VerifyMAC(got, secret, nil); err != nil {
 				t.Fatalf("verify: %v", err)
 			}
-			if err := VerifyMAC(got, []byte("wrong secret")); !errors.Is(err, ErrBadMAC) {
+			if err := VerifyMAC(got, []byte("wrong secret"), nil); !errors.Is(err, ErrBadMAC) {
 				t.Errorf("wrong secret: got %v, want ErrBadMAC", err)
 			}
 			for where, c := range protTamperedCopies(t, got, der) {
-				if err := VerifyMAC(c, secret); !errors.Is(err, ErrBadMAC) {
+				if err := VerifyMAC(c, secret, nil); !errors.Is(err, ErrBadMAC) {
 					t.Errorf("%s bit flipped: got %v, want ErrBadMAC", where, err)
 				}
 			}
@@ -270,10 +270,10 @@ func TestPBMKeyCache(t *testing.T) {
 				}
 				algs = append(algs, m.Header.ProtectionAlg.Parameters.FullBytes)
 				got, _ := protRoundTrip(t, m)
-				if err := VerifyMAC(got, secret); err != nil {
+				if err := VerifyMAC(got, secret, nil); err != nil {
 					t.Fatalf("uncached verify of cached protection: %v", err)
 				}
-				if err := VerifyMACWithCache(got, secret, cache); err != nil {
+				if err := VerifyMAC(got, secret, cache); err != nil {
 					t.Fatalf("cached verify: %v", err)
 				}
 			}
@@ -291,7 +291,7 @@ func TestPBMKeyCache(t *testing.T) {
 				t.Errorf("cache holds %d keys after a second secret, want 2", cache.Len())
 			}
 			got, _ := protRoundTrip(t, m)
-			if err := VerifyMACWithCache(got, secret, cache); !errors.Is(err, ErrBadMAC) {
+			if err := VerifyMAC(got, secret, cache); !errors.Is(err, ErrBadMAC) {
 				t.Errorf("other secret through the cache: got %v, want ErrBadMAC", err)
 			}
 		})
@@ -410,7 +410,7 @@ func TestSignatureRoundTrip(t *testing.T) {
 			ca := protTestCert(t, keys["CA P-256"], "some CA", x509.KeyUsageCertSign|x509.KeyUsageDigitalSignature)
 			m := protTestMessage(t)
 			m.ExtraCerts = [][]byte{ca.Raw, cert.Raw}
-			if err := ProtectSignatureWithOptions(m, key, []*x509.Certificate{cert, ca}, tc.opts); err != nil {
+			if err := ProtectSignature(m, key, []*x509.Certificate{cert, ca}, tc.opts); err != nil {
 				t.Fatal(err)
 			}
 			if !m.Header.ProtectionAlg.Algorithm.Equal(tc.oid) || IsMACProtected(m.Header.ProtectionAlg) {
@@ -438,13 +438,62 @@ func TestSignatureRoundTrip(t *testing.T) {
 	}
 }
 
+// TestProtectSignatureExtraCerts: RFC 9810 section 5.1 lets extraCerts
+// carry certificates useful to the recipient beyond the signer's, and RFC
+// 9483 section 3.3 puts the protection certificate first, followed by its
+// chain. ProtectSignature therefore puts chain first and keeps the
+// certificates already there after it, once each; without a chain (a
+// message signed again) extraCerts and senderKID stay as they are.
+func TestProtectSignatureExtraCerts(t *testing.T) {
+	keys := protTestKeys()
+	signer := protTestCert(t, keys["P-256"], "signer", x509.KeyUsageDigitalSignature)
+	ca := protTestCert(t, keys["CA P-256"], "signer's CA", x509.KeyUsageCertSign)
+	other := protTestCert(t, keys["RSA"], "issued certificate's CA", x509.KeyUsageCertSign)
+	for _, tc := range []struct {
+		name     string
+		existing [][]byte
+		chain    []*x509.Certificate
+		want     [][]byte
+		wantKID  []byte
+	}{
+		{"none before", nil, []*x509.Certificate{signer, ca}, [][]byte{signer.Raw, ca.Raw}, signer.SubjectKeyId},
+		{"another certificate is kept after the chain", [][]byte{other.Raw}, []*x509.Certificate{signer, ca}, [][]byte{signer.Raw, ca.Raw, other.Raw}, signer.SubjectKeyId},
+		{"the chain is not repeated", [][]byte{ca.Raw, other.Raw, signer.Raw}, []*x509.Certificate{signer, ca}, [][]byte{signer.Raw, ca.Raw, other.Raw}, signer.SubjectKeyId},
+		{"signed again without a chain", [][]byte{other.Raw, signer.Raw}, nil, [][]byte{other.Raw, signer.Raw}, []byte("kept")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := protTestMessage(t)
+			m.ExtraCerts = tc.existing
+			m.Header.SenderKID = []byte("kept")
+			if err := ProtectSignature(m, keys["P-256"], tc.chain, SignatureOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			got, _ := protRoundTrip(t, m)
+			if len(got.ExtraCerts) != len(tc.want) {
+				t.Fatalf("%d extraCerts, want %d", len(got.ExtraCerts), len(tc.want))
+			}
+			for i := range tc.want {
+				if !bytes.Equal(got.ExtraCerts[i], tc.want[i]) {
+					t.Errorf("extraCerts[%d] is not the expected certificate", i)
+				}
+			}
+			if !bytes.Equal(got.Header.SenderKID, tc.wantKID) {
+				t.Errorf("senderKID %x, want %x", got.Header.SenderKID, tc.wantKID)
+			}
+			if err := VerifySignature(got, signer); err != nil {
+				t.Errorf("verify: %v", err)
+			}
+		})
+	}
+}
+
 // TestSignatureChecks covers the refusals around signature protection.
 func TestSignatureChecks(t *testing.T) {
 	keys := protTestKeys()
 	t.Run("key usage without digitalSignature", func(t *testing.T) {
 		cert := protTestCert(t, keys["RSA"], "encipherment only", x509.KeyUsageKeyEncipherment)
 		m := protTestMessage(t)
-		if err := ProtectSignature(m, keys["RSA"], []*x509.Certificate{cert}); err != nil {
+		if err := ProtectSignature(m, keys["RSA"], []*x509.Certificate{cert}, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := protRoundTrip(t, m)
@@ -455,7 +504,7 @@ func TestSignatureChecks(t *testing.T) {
 	t.Run("no key usage extension", func(t *testing.T) {
 		cert := protTestCert(t, keys["P-256"], "no key usage", 0)
 		m := protTestMessage(t)
-		if err := ProtectSignature(m, keys["P-256"], []*x509.Certificate{cert}); err != nil {
+		if err := ProtectSignature(m, keys["P-256"], []*x509.Certificate{cert}, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := protRoundTrip(t, m)
@@ -465,7 +514,7 @@ func TestSignatureChecks(t *testing.T) {
 	})
 	t.Run("key not matching the certificate", func(t *testing.T) {
 		cert := protTestCert(t, keys["P-256"], "p256", x509.KeyUsageDigitalSignature)
-		if err := ProtectSignature(protTestMessage(t), keys["P-384"], []*x509.Certificate{cert}); err == nil {
+		if err := ProtectSignature(protTestMessage(t), keys["P-384"], []*x509.Certificate{cert}, SignatureOptions{}); err == nil {
 			t.Error("protected with a key that is not the certificate's")
 		}
 	})
@@ -475,14 +524,14 @@ func TestSignatureChecks(t *testing.T) {
 		if err := VerifySignature(got, protTestCert(t, keys["P-256"], "x", 0)); !errors.Is(err, ErrUnprotected) {
 			t.Errorf("VerifySignature: got %v, want ErrUnprotected", err)
 		}
-		if err := VerifyMAC(got, []byte("s")); !errors.Is(err, ErrUnprotected) {
+		if err := VerifyMAC(got, []byte("s"), nil); !errors.Is(err, ErrUnprotected) {
 			t.Errorf("VerifyMAC: got %v, want ErrUnprotected", err)
 		}
 	})
 	t.Run("unknown signature algorithm", func(t *testing.T) {
 		cert := protTestCert(t, keys["P-256"], "p256", x509.KeyUsageDigitalSignature)
 		m := protTestMessage(t)
-		if err := ProtectSignature(m, keys["P-256"], []*x509.Certificate{cert}); err != nil {
+		if err := ProtectSignature(m, keys["P-256"], []*x509.Certificate{cert}, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		m.Header.ProtectionAlg = &pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 1}} // ecdsa-with-SHA1
@@ -494,7 +543,7 @@ func TestSignatureChecks(t *testing.T) {
 	t.Run("algorithm for another key type", func(t *testing.T) {
 		cert := protTestCert(t, keys["Ed25519"], "ed", x509.KeyUsageDigitalSignature)
 		m := protTestMessage(t)
-		if err := ProtectSignature(m, keys["Ed25519"], []*x509.Certificate{cert}); err != nil {
+		if err := ProtectSignature(m, keys["Ed25519"], []*x509.Certificate{cert}, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		m.Header.ProtectionAlg = &pkix.AlgorithmIdentifier{Algorithm: OIDECDSAWithSHA256}
@@ -522,7 +571,7 @@ func TestPOPRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			req := CertReqMsg{CertReqID: 0, Template: CertTemplate{Subject: subject, PublicKey: spki}}
-			if err := SignPOP(&req, key); err != nil {
+			if err := SignPOP(&req, key, SignatureOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			m := protTestMessage(t)
@@ -547,14 +596,14 @@ func TestPOPRoundTrip(t *testing.T) {
 		key := keys["P-256"]
 		spki, _ := x509.MarshalPKIXPublicKey(key.Public())
 		other, _ := x509.MarshalPKIXPublicKey(keys["P-384"].Public())
-		if err := SignPOP(&CertReqMsg{Template: CertTemplate{Subject: subject, PublicKey: other}}, key); err == nil {
+		if err := SignPOP(&CertReqMsg{Template: CertTemplate{Subject: subject, PublicKey: other}}, key, SignatureOptions{}); err == nil {
 			t.Error("SignPOP signed for a template holding another key")
 		}
-		if err := SignPOP(&CertReqMsg{Template: CertTemplate{PublicKey: spki}}, key); err == nil {
+		if err := SignPOP(&CertReqMsg{Template: CertTemplate{PublicKey: spki}}, key, SignatureOptions{}); err == nil {
 			t.Error("SignPOP signed for a template without subject")
 		}
 		req := CertReqMsg{Template: CertTemplate{Subject: subject, PublicKey: spki}}
-		if err := SignPOP(&req, key); err != nil {
+		if err := SignPOP(&req, key, SignatureOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		for name, mutate := range map[string]func(r *CertReqMsg){

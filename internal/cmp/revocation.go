@@ -179,7 +179,7 @@ func readRevRepContent(s *cryptobyte.String) (*RevRepContent, error) {
 		rep.CRLs = crls
 	}
 	if !seq.Empty() {
-		return nil, errors.New("RevRepContent: " + errTrailing.Error())
+		return nil, within("RevRepContent", errTrailing)
 	}
 	return rep, nil
 }

@@ -8,7 +8,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 )
@@ -110,23 +109,23 @@ func (s signatureScheme) matchesKey(pub crypto.PublicKey) error {
 	return nil
 }
 
-// oidKeyUsage is id-ce-keyUsage (RFC 5280 section 4.2.1.3).
-var oidKeyUsage = asn1.ObjectIdentifier{2, 5, 29, 15}
+// ErrSignerKeyUsage is wrapped by the error CheckSignerKeyUsage returns.
+var ErrSignerKeyUsage = errors.New("key usage lacks digitalSignature")
 
-// CheckSignerKeyUsage returns an error when cert carries a key usage
-// extension without digitalSignature: such a key must not sign CMP messages
-// (RFC 9483 section 3.1: "If the keyUsage extension is present, it MUST
-// contain digitalSignature").
+// CheckSignerKeyUsage returns an error wrapping ErrSignerKeyUsage when cert
+// carries a key usage extension without digitalSignature: such a key must
+// not sign CMP messages (RFC 9483 section 3.1: "If the keyUsage extension
+// is present, it MUST contain digitalSignature").
 func CheckSignerKeyUsage(cert *x509.Certificate) error {
 	present := false
 	for _, ext := range cert.Extensions {
-		if ext.Id.Equal(oidKeyUsage) {
+		if ext.Id.Equal(OIDExtKeyUsage) {
 			present = true
 			break
 		}
 	}
 	if present && cert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return fmt.Errorf("signer certificate %q: key usage lacks digitalSignature", cert.Subject.String())
+		return fmt.Errorf("signer certificate %q: %w", cert.Subject.String(), ErrSignerKeyUsage)
 	}
 	return nil
 }

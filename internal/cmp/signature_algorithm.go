@@ -141,7 +141,7 @@ func ParsePSSParameters(der []byte) (PSSParameters, error) {
 		return PSSParameters{}, errors.New("RSASSA-PSS-params: malformed field")
 	}
 	if !seq.Empty() {
-		return PSSParameters{}, errors.New("RSASSA-PSS-params: trailing data")
+		return PSSParameters{}, within("RSASSA-PSS-params", errTrailing)
 	}
 	if !hasHash {
 		return PSSParameters{}, errors.New("RSASSA-PSS-params: hashAlgorithm absent (SHA-1 default is not accepted)")
@@ -209,12 +209,13 @@ func ParsePSSParameters(der []byte) (PSSParameters, error) {
 
 // readWholeAlgorithmIdentifier reads an AlgorithmIdentifier that must fill s.
 func readWholeAlgorithmIdentifier(s cryptobyte.String, field string) (pkix.AlgorithmIdentifier, error) {
-	alg, err := readAlgorithmIdentifier(&s)
+	var alg pkix.AlgorithmIdentifier
+	err := readAlgID(&s, &alg)
 	if err != nil {
 		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: %w", field, err)
 	}
 	if !s.Empty() {
-		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: trailing data", field)
+		return pkix.AlgorithmIdentifier{}, fmt.Errorf("RSASSA-PSS-params %s: %w", field, errTrailing)
 	}
 	return alg, nil
 }
@@ -235,15 +236,14 @@ func MarshalPSSParameters(p PSSParameters) ([]byte, error) {
 		return nil, err
 	}
 	var b cryptobyte.Builder
-	var inner error
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-			inner = errors.Join(inner, addAlgorithmIdentifier(b, hashAlg))
+			addAlgID(b, hashAlg)
 		})
 		b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
 				b.AddASN1ObjectIdentifier(OIDMGF1)
-				inner = errors.Join(inner, addAlgorithmIdentifier(b, hashAlg))
+				addAlgID(b, hashAlg)
 			})
 		})
 		if p.SaltLength != 20 { // DER omits the DEFAULT
@@ -252,9 +252,6 @@ func MarshalPSSParameters(p PSSParameters) ([]byte, error) {
 			})
 		}
 	})
-	if inner != nil {
-		return nil, inner
-	}
 	return b.Bytes()
 }
 

@@ -206,7 +206,7 @@ func readStatusInfo(s *cryptobyte.String, out *PKIStatusInfo) error {
 		p.FailInfo, p.HasFailInfo = f, true
 	}
 	if !seq.Empty() {
-		return errors.New("PKIStatusInfo: " + errTrailing.Error())
+		return within("PKIStatusInfo", errTrailing)
 	}
 	*out = p
 	return nil

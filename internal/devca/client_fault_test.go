@@ -83,14 +83,9 @@ func (b *faultBench) proxied() *cmpclient.Client {
 // MAC with the CA's secret, or the CA signer's signature.
 func (b *faultBench) reprotect(m *cmp.Message) error {
 	if cmp.IsMACProtected(m.Header.ProtectionAlg) {
-		pp, err := m.ProtectedPart()
-		if err != nil {
-			return err
-		}
-		m.Protection, err = cmp.MACProtection(*m.Header.ProtectionAlg, []byte(b.ca.st.secret), pp, nil)
-		return err
+		return cmp.ProtectMAC(m, cmp.MACParams{Identifier: m.Header.ProtectionAlg}, []byte(b.ca.st.secret))
 	}
-	return cmp.ProtectSignature(m, b.ca.st.signerKey, []*x509.Certificate{b.ca.st.signerCert, b.ca.st.caCert})
+	return cmp.ProtectSignature(m, b.ca.st.signerKey, []*x509.Certificate{b.ca.st.signerCert, b.ca.st.caCert}, cmp.SignatureOptions{})
 }
 
 // wrongMAC protects the answer with a MAC under a secret the client does
@@ -103,7 +98,7 @@ func (b *faultBench) wrongMAC(m *cmp.Message) error {
 // wrongSignature signs the answer with the CA signer and then alters the
 // signature.
 func (b *faultBench) wrongSignature(m *cmp.Message) error {
-	if err := cmp.ProtectSignature(m, b.ca.st.signerKey, []*x509.Certificate{b.ca.st.signerCert, b.ca.st.caCert}); err != nil {
+	if err := cmp.ProtectSignature(m, b.ca.st.signerKey, []*x509.Certificate{b.ca.st.signerCert, b.ca.st.caCert}, cmp.SignatureOptions{}); err != nil {
 		return err
 	}
 	m.Protection[len(m.Protection)-1] ^= 0xff
@@ -114,7 +109,7 @@ func (b *faultBench) wrongSignature(m *cmp.Message) error {
 // not trust.
 func (b *faultBench) untrusted(m *cmp.Message) error {
 	m.ExtraCerts = nil
-	return cmp.ProtectSignature(m, b.foreignKey, []*x509.Certificate{b.foreignCert})
+	return cmp.ProtectSignature(m, b.foreignKey, []*x509.Certificate{b.foreignCert}, cmp.SignatureOptions{})
 }
 
 // faultOp is one CMP operation under test. prepare runs against the CA

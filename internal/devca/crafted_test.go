@@ -60,16 +60,8 @@ func rawName(t *testing.T, cn string) []byte {
 // given) and encodes it.
 func macProtect(t *testing.T, m *cmp.Message, ref, secret string) []byte {
 	t.Helper()
-	alg, err := cmp.NewMACAlgorithmIdentifier(cmp.MACParams{Algorithm: cmp.PBMHMACSHA256, Iterations: 500})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Header.ProtectionAlg, m.Header.SenderKID = &alg, []byte(ref)
-	part, err := m.ProtectedPart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Protection, err = cmp.MACProtection(alg, []byte(secret), part, nil); err != nil {
+	m.Header.SenderKID = []byte(ref)
+	if err := cmp.ProtectMAC(m, cmp.MACParams{Algorithm: cmp.PBMHMACSHA256, Iterations: 500}, []byte(secret)); err != nil {
 		t.Fatal(err)
 	}
 	der, err := m.Marshal()
@@ -79,20 +71,11 @@ func macProtect(t *testing.T, m *cmp.Message, ref, secret string) []byte {
 	return der
 }
 
-// sigProtect signs m with key, cert first in extraCerts.
+// sigProtect signs m with key, cert alone in extraCerts.
 func sigProtect(t *testing.T, m *cmp.Message, cert *x509.Certificate, key crypto.Signer) []byte {
 	t.Helper()
-	alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Header.ProtectionAlg, m.Header.SenderKID = &alg, cert.SubjectKeyId
-	m.ExtraCerts = [][]byte{cert.Raw}
-	part, err := m.ProtectedPart()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Protection, err = cmp.SignatureProtection(key, alg, part); err != nil {
+	m.ExtraCerts = nil
+	if err := cmp.ProtectSignature(m, key, []*x509.Certificate{cert}, cmp.SignatureOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	der, err := m.Marshal()
@@ -198,6 +181,10 @@ func TestCraftedRequests(t *testing.T) {
 		{"ir without POP", func() []byte { return ir(func(m *cmp.Message) { m.Body.CertReq[0].POP = nil }) }, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadPOP, 2},
 		{"ir with raVerified POP", func() []byte {
 			return ir(func(m *cmp.Message) { m.Body.CertReq[0].POP = &cmp.ProofOfPossession{Type: cmp.POPRAVerified} })
+		}, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadPOP, 2},
+		// RFC 9483 4.1.1 profiles poposkInput away.
+		{"ir with poposkInput", func() []byte {
+			return ir(func(m *cmp.Message) { m.Body.CertReq[0].POP.Signature.Input = []byte{0x30, 0x00} })
 		}, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadPOP, 2},
 		{"ir without public key", func() []byte { return ir(func(m *cmp.Message) { m.Body.CertReq[0].Template.PublicKey = nil }) }, cmp.BodyIP, cmp.StatusRejection, cmp.FailBadCertTemplate, 2},
 		{"ir with two requests", func() []byte {

@@ -175,7 +175,7 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 	if err != nil {
 		return r.CertReqID, nil, refuse(cmp.FailBadCertTemplate|cmp.FailBadAlg, "the certTemplate publicKey is not usable: %v", err)
 	}
-	if ref := checkPOP(r, pub); ref != nil {
+	if ref := checkPOP(r); ref != nil {
 		return r.CertReqID, nil, ref
 	}
 	req := &certRequest{subject: t.Subject, publicKey: pub, extensions: t.Extensions}
@@ -238,30 +238,20 @@ func checkTemplateFields(t *cmp.CertTemplate) *refusal {
 	return nil
 }
 
-// checkPOP verifies the signature proof of possession (RFC 4211 4.1,
-// RFC 9483 4.1.1: a signature over the DER of certReq).
-func checkPOP(r *cmp.CertReqMsg, pub any) *refusal {
-	switch {
-	case r.POP == nil:
-		return refuse(cmp.FailBadPOP, "the request has no proof of possession")
-	case r.POP.Type == cmp.POPRAVerified:
+// checkPOP verifies the signature proof of possession with cmp.VerifyPOP
+// (RFC 4211 4.1, RFC 9483 4.1.1: a signature over the DER of certReq, by
+// the key in the template, which names the subject). raVerified is refused
+// first: this CA trusts no RA.
+func checkPOP(r *cmp.CertReqMsg) *refusal {
+	if r.POP != nil && r.POP.Type == cmp.POPRAVerified {
 		return refuse(cmp.FailBadPOP, "raVerified POP is accepted only from an RA, and this CA trusts none")
-	case r.POP.Type != cmp.POPSignature || r.POP.Signature == nil:
-		return refuse(cmp.FailBadPOP, "only signature POP is supported (RFC 9483 4.1.1)")
-	case r.POP.Signature.Input != nil:
-		return refuse(cmp.FailBadPOP, "POP with poposkInput is not supported: the certTemplate must name the subject (RFC 9483 4.1.1)")
-	case r.Template.Subject == nil:
-		// RFC 4211 section 4.1: without poposkInput the signature binds the
-		// key to the subject in the template, which must be there (the
-		// empty Name for a subjectAltName-only certificate).
-		return refuse(cmp.FailBadPOP, "a POP without poposkInput needs a subject in the certTemplate (RFC 4211 section 4.1); send the empty Name if there is none")
 	}
-	err := cmp.CheckSignatureProtection(pub, r.POP.Signature.Algorithm, r.RawCertRequest, r.POP.Signature.Signature)
+	err := cmp.VerifyPOP(r)
 	switch {
 	case errors.Is(err, cmp.ErrUnsupportedAlgorithm):
 		return refuse(cmp.FailBadPOP|cmp.FailBadAlg, "POP signature algorithm not accepted: %v", err)
 	case err != nil:
-		return refuse(cmp.FailBadPOP, "the POP signature does not verify with the requested public key")
+		return refuse(cmp.FailBadPOP, "%v", err)
 	}
 	return nil
 }

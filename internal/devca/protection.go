@@ -46,7 +46,7 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 		if !bytes.Equal(h.SenderKID, []byte(ca.st.reference)) {
 			return nil, refuse(cmp.FailBadMessageCheck|cmp.FailSignerNotTrusted, "unknown reference (senderKID %q) for MAC protection", printable(h.SenderKID))
 		}
-		err := cmp.CheckMACProtection(*h.ProtectionAlg, []byte(ca.st.secret), msg.RawProtectedPart, msg.Protection, &ca.macKeys)
+		err := cmp.VerifyMAC(msg, []byte(ca.st.secret), &ca.macKeys)
 		switch {
 		case errors.Is(err, cmp.ErrBadMAC):
 			return nil, refuse(cmp.FailBadMessageCheck, "MAC-based protection does not verify (wrong secret?)")
@@ -70,15 +70,14 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 	if signer == nil {
 		return nil, refuse(cmp.FailBadMessageCheck|cmp.FailSignerNotTrusted, "the first certificate in extraCerts does not match the sender and senderKID of the signed request (RFC 9483 3.3: the protection certificate goes first in extraCerts)")
 	}
-	err := cmp.CheckSignatureProtection(signer.PublicKey, *h.ProtectionAlg, msg.RawProtectedPart, msg.Protection)
+	err := cmp.VerifySignature(msg, signer)
 	switch {
+	case errors.Is(err, cmp.ErrSignerKeyUsage):
+		return nil, refuse(cmp.FailSignerNotTrusted, "%v", err)
 	case errors.Is(err, cmp.ErrUnsupportedAlgorithm):
 		return nil, refuse(cmp.FailBadAlg, "signature protection not accepted: %v", err)
 	case err != nil:
 		return nil, refuse(cmp.FailBadMessageCheck, "signature protection does not verify: %v", err)
-	}
-	if err := cmp.CheckSignerKeyUsage(signer); err != nil {
-		return nil, refuse(cmp.FailSignerNotTrusted, "%v", err)
 	}
 	intermediates := x509.NewCertPool()
 	for _, c := range certs {
@@ -131,22 +130,12 @@ func findSigner(certs []*x509.Certificate, h *cmp.Header) *x509.Certificate {
 
 // protect sets the response's protection: the request's MAC parameters
 // and the shared secret for MAC-protected requests, the CMP signer
-// otherwise (its certificate first in extraCerts, then the root; RFC 9483
-// section 3.3). Faults that damage responses are applied here.
+// otherwise (its certificate first in extraCerts, then the CA chain; RFC
+// 9483 section 3.3). Faults that damage responses are applied here.
 func (ca *CA) protect(resp *cmp.Message, mac *pkix.AlgorithmIdentifier) error {
 	h := &resp.Header
 	if mac != nil {
-		alg := *mac
-		h.ProtectionAlg = &alg
 		h.SenderKID = []byte(ca.st.reference)
-	} else {
-		alg, err := cmp.SignatureAlgorithmFor(ca.st.signerKey.Public(), false)
-		if err != nil {
-			return fmt.Errorf("response protection: %w", err)
-		}
-		h.ProtectionAlg = &alg
-		h.SenderKID = ca.st.signerCert.SubjectKeyId
-		resp.ExtraCerts = append(append([][]byte{ca.st.signerCert.Raw}, ca.st.chainDER()...), resp.ExtraCerts...)
 	}
 	if ca.cfg.hasFault(FaultWrongRecipNonce) && h.RecipNonce != nil {
 		h.RecipNonce = mustRandom(len(h.RecipNonce))
@@ -154,27 +143,18 @@ func (ca *CA) protect(resp *cmp.Message, mac *pkix.AlgorithmIdentifier) error {
 	if ca.cfg.hasFault(FaultWrongTransactionID) && h.TransactionID != nil {
 		h.TransactionID = mustRandom(len(h.TransactionID))
 	}
-	part, err := resp.ProtectedPart()
-	if err != nil {
-		return err
-	}
+	var err error
 	if mac != nil {
-		resp.Protection, err = cmp.MACProtection(*h.ProtectionAlg, []byte(ca.st.secret), part, &ca.macKeys)
+		secret := []byte(ca.st.secret)
+		err = cmp.ProtectMAC(resp, cmp.MACParams{Identifier: mac, Cache: &ca.macKeys}, secret)
 		if errors.Is(err, cmp.ErrUnsupportedAlgorithm) {
 			// The request's parameters were refused (that is what this
 			// answer says); protect it with parameters of our own.
-			alg, aerr := cmp.NewMACAlgorithmIdentifier(cmp.MACParams{Algorithm: cmp.PBMHMACSHA256})
-			if aerr != nil {
-				return fmt.Errorf("response protection: %w", aerr)
-			}
-			h.ProtectionAlg = &alg
-			if part, err = resp.ProtectedPart(); err != nil {
-				return err
-			}
-			resp.Protection, err = cmp.MACProtection(alg, []byte(ca.st.secret), part, nil)
+			err = cmp.ProtectMAC(resp, cmp.MACParams{Algorithm: cmp.PBMHMACSHA256}, secret)
 		}
 	} else {
-		resp.Protection, err = cmp.SignatureProtection(ca.st.signerKey, *h.ProtectionAlg, part)
+		chain := append([]*x509.Certificate{ca.st.signerCert, ca.st.caCert}, ca.st.caChain...)
+		err = cmp.ProtectSignature(resp, ca.st.signerKey, chain, cmp.SignatureOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("response protection: %w", err)

@@ -222,19 +222,13 @@ func TestSignerFirstInExtraCerts(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			m := &cmp.Message{Header: header(e.Certificate.RawSubject), Body: cmp.Body{Type: cmp.BodyGenM}}
-			alg, err := cmp.SignatureAlgorithmFor(key.Public(), false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			m.Header.ProtectionAlg, m.Header.SenderKID = &alg, e.Certificate.SubjectKeyId
+			// extraCerts exactly as the case lists them, so no chain is
+			// given to ProtectSignature, which would put the signer first.
+			m.Header.SenderKID = e.Certificate.SubjectKeyId
 			for _, x := range tc.extra {
 				m.ExtraCerts = append(m.ExtraCerts, x.Raw)
 			}
-			part, err := m.ProtectedPart()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if m.Protection, err = cmp.SignatureProtection(key, alg, part); err != nil {
+			if err := cmp.ProtectSignature(m, key, nil, cmp.SignatureOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			der, err := m.Marshal()

@@ -97,14 +97,9 @@ func (e *faultEnv) reject(fi cmp.FailureInfo, text string) faultproxy.Fault {
 			m.Body = cmp.Body{Type: cmp.BodyError, Error: &cmp.ErrorMsgContent{Status: si}}
 		}
 		if cmp.IsMACProtected(m.Header.ProtectionAlg) {
-			pp, err := m.ProtectedPart()
-			if err != nil {
-				return err
-			}
-			m.Protection, err = cmp.MACProtection(*m.Header.ProtectionAlg, []byte(e.secret), pp, nil)
-			return err
+			return cmp.ProtectMAC(m, cmp.MACParams{Identifier: m.Header.ProtectionAlg}, []byte(e.secret))
 		}
-		return cmp.ProtectSignature(m, e.signerKey, e.signerChain)
+		return cmp.ProtectSignature(m, e.signerKey, e.signerChain, cmp.SignatureOptions{})
 	})
 }
 

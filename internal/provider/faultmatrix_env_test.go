@@ -78,14 +78,9 @@ func startMatrixEnv(t *testing.T) *matrixEnv {
 // reprotect protects an edited answer again as the CA protected it.
 func (e *matrixEnv) reprotect(m *cmp.Message) error {
 	if cmp.IsMACProtected(m.Header.ProtectionAlg) {
-		pp, err := m.ProtectedPart()
-		if err != nil {
-			return err
-		}
-		m.Protection, err = cmp.MACProtection(*m.Header.ProtectionAlg, []byte(e.secret), pp, nil)
-		return err
+		return cmp.ProtectMAC(m, cmp.MACParams{Identifier: m.Header.ProtectionAlg}, []byte(e.secret))
 	}
-	return cmp.ProtectSignature(m, e.signerKey, e.signerChain)
+	return cmp.ProtectSignature(m, e.signerKey, e.signerChain, cmp.SignatureOptions{})
 }
 
 // wrongMAC protects the answer with a MAC under a secret the provider does
@@ -98,7 +93,7 @@ func (e *matrixEnv) wrongMAC(m *cmp.Message) error {
 // wrongSignature signs the answer with the CA signer, then alters the
 // signature.
 func (e *matrixEnv) wrongSignature(m *cmp.Message) error {
-	if err := cmp.ProtectSignature(m, e.signerKey, e.signerChain); err != nil {
+	if err := cmp.ProtectSignature(m, e.signerKey, e.signerChain, cmp.SignatureOptions{}); err != nil {
 		return err
 	}
 	m.Protection[len(m.Protection)-1] ^= 0xff
@@ -151,7 +146,7 @@ func (e *matrixEnv) pollAgain(m *cmp.Message) error {
 // no trust anchor of the provider.
 func (e *matrixEnv) untrusted(m *cmp.Message) error {
 	m.ExtraCerts = nil
-	return cmp.ProtectSignature(m, e.foreignKey, []*x509.Certificate{e.foreignCert})
+	return cmp.ProtectSignature(m, e.foreignKey, []*x509.Certificate{e.foreignCert}, cmp.SignatureOptions{})
 }
 
 // warmUp runs op once through the proxy in a transaction of its own, so a

@@ -20,9 +20,12 @@ import (
 
 // Extension OIDs (RFC 5280 section 4.2.1).
 var (
-	OIDExtSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
-	OIDExtKeyUsage       = asn1.ObjectIdentifier{2, 5, 29, 15}
-	OIDExtExtKeyUsage    = asn1.ObjectIdentifier{2, 5, 29, 37}
+	OIDExtSubjectKeyID     = asn1.ObjectIdentifier{2, 5, 29, 14}
+	OIDExtKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
+	OIDExtSubjectAltName   = asn1.ObjectIdentifier{2, 5, 29, 17}
+	OIDExtBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
+	OIDExtAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
+	OIDExtExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
 
 // extKeyUsageOIDs maps crypto/x509's ExtKeyUsage to RFC 5280 / RFC 9336

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // ErrBadPOP is wrapped by every error VerifyPOP returns. A server answers it
@@ -22,7 +24,7 @@ func SignPOP(req *CertReqMsg, key crypto.Signer, opts SignatureOptions) error {
 	if err != nil {
 		return fmt.Errorf("POP for certReqId %d: %w", req.CertReqID, err)
 	}
-	if k, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !k.Equal(pub) {
+	if !pemkey.HasPublicKey(key, pub) {
 		return fmt.Errorf("POP for certReqId %d: the signing key is not the key in the template", req.CertReqID)
 	}
 	alg, err := SignatureAlgorithmFor(pub, opts.RSAPSS)

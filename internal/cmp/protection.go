@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // ErrUnprotected is wrapped by the error a Verify function returns for a
@@ -87,7 +89,7 @@ func ProtectSignature(m *Message, key crypto.Signer, chain []*x509.Certificate, 
 	}
 	if len(chain) > 0 {
 		signer := chain[0]
-		if pub, ok := key.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(signer.PublicKey) {
+		if !pemkey.BelongsTo(key, signer) {
 			return fmt.Errorf("%s: signature protection: the key does not belong to certificate %q", m.Body.Type, signer.Subject.String())
 		}
 		m.Header.SenderKID = bytes.Clone(signer.SubjectKeyId)

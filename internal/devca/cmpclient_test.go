@@ -385,7 +385,7 @@ func TestClientOperations(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = c.client(0).Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "sub-ca"}, Key: newKey(t),
-				ExtraExtensions: []pkix.Extension{{Id: oidExtBasicConstraints, Critical: true, Value: bc}}})
+				ExtraExtensions: []pkix.Extension{{Id: cmp.OIDExtBasicConstraints, Critical: true, Value: bc}}})
 			wantCMPError(t, err, cmp.FailBadCertTemplate)
 		}},
 		{"fault wrong-certificate: the client rejects, the CA revokes", Config{Faults: []Fault{FaultWrongCertificate}}, func(t *testing.T, c *testCA) {

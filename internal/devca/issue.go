@@ -52,16 +52,6 @@ func refuse(fi cmp.FailureInfo, format string, args ...any) *refusal {
 	return &refusal{failInfo: fi, text: fmt.Sprintf(format, args...)}
 }
 
-// OIDs of the extensions the CA handles itself or copies from requests.
-var (
-	oidExtSubjectKeyID     = asn1.ObjectIdentifier{2, 5, 29, 14}
-	oidExtKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
-	oidExtSubjectAltName   = asn1.ObjectIdentifier{2, 5, 29, 17}
-	oidExtBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
-	oidExtAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
-	oidExtExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 37}
-)
-
 // issued is a certificate the CA made for a request.
 type issued struct {
 	cert *x509.Certificate
@@ -74,7 +64,7 @@ type issued struct {
 func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 	now := ca.cfg.Now().UTC().Truncate(time.Second)
 	if len(req.subject) == 0 || isEmptyName(req.subject) {
-		if !hasExtension(req.extensions, oidExtSubjectAltName) {
+		if !hasExtension(req.extensions, cmp.OIDExtSubjectAltName) {
 			return nil, refuse(cmp.FailBadCertTemplate, "the request names neither a subject nor subjectAltName")
 		}
 	}
@@ -89,14 +79,14 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 	var extra []pkix.Extension
 	for _, ext := range req.extensions {
 		switch {
-		case ext.Id.Equal(oidExtKeyUsage):
+		case ext.Id.Equal(cmp.OIDExtKeyUsage):
 			if ref := checkEndEntityKeyUsage(ext.Value); ref != nil {
 				return nil, ref
 			}
 			extra = append(extra, ext)
-		case ext.Id.Equal(oidExtSubjectAltName), ext.Id.Equal(oidExtExtKeyUsage):
+		case ext.Id.Equal(cmp.OIDExtSubjectAltName), ext.Id.Equal(cmp.OIDExtExtKeyUsage):
 			extra = append(extra, ext)
-		case ext.Id.Equal(oidExtBasicConstraints):
+		case ext.Id.Equal(cmp.OIDExtBasicConstraints):
 			var bc struct {
 				IsCA       bool `asn1:"optional"`
 				MaxPathLen int  `asn1:"optional,default:-1"`
@@ -107,7 +97,7 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 			if bc.IsCA {
 				return nil, refuse(cmp.FailBadCertTemplate|cmp.FailNotAuthorized, "this development CA issues end-entity certificates only (basicConstraints cA requested)")
 			}
-		case ext.Id.Equal(oidExtSubjectKeyID), ext.Id.Equal(oidExtAuthorityKeyID):
+		case ext.Id.Equal(cmp.OIDExtSubjectKeyID), ext.Id.Equal(cmp.OIDExtAuthorityKeyID):
 			// The CA computes these itself.
 		case ext.Critical:
 			return nil, refuse(cmp.FailUnacceptedExtension, "critical extension %v is not supported", ext.Id)

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -70,20 +68,8 @@ func TestClientEnrollment(t *testing.T) {
 		check func(t *testing.T, e *cmpclient.Enrollment)
 	}{
 		{name: "PBM hmacWithSHA256, ECDSA", alg: cmpclient.PBMHMACSHA256, key: newKey},
-		{name: "PBM hmac-sha1, RSA", alg: cmpclient.PBMHMACSHA1, key: func(t testing.TB) crypto.Signer {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}},
-		{name: "PBMAC1, Ed25519", alg: cmpclient.PBMAC1, key: func(t testing.TB) crypto.Signer {
-			_, k, err := ed25519.GenerateKey(rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}},
+		{name: "PBM hmac-sha1, RSA", alg: cmpclient.PBMHMACSHA1, key: func(t testing.TB) crypto.Signer { return testpki.NewKey(t, testpki.RSA2048) }},
+		{name: "PBMAC1, Ed25519", alg: cmpclient.PBMAC1, key: func(t testing.TB) crypto.Signer { return testpki.NewKey(t, testpki.Ed25519) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

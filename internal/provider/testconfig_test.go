@@ -7,7 +7,8 @@ import (
 )
 
 // hclConfig renders the configuration of an acceptance test: a provider
-// block and at most one resource. An empty string leaves its attribute out.
+// block and one resource (provider renders the block alone). An empty
+// string leaves its provider attribute out.
 type hclConfig struct {
 	// The provider block.
 	url, reference, secret, messageTimeout, trustedCAPEM string
@@ -16,8 +17,7 @@ type hclConfig struct {
 	// outside the test framework.
 	terraform bool
 	// resourceType is cmpv2_certificate when empty; name is "test" when
-	// empty; body goes inside the resource's braces. Without a body and a
-	// resourceType there is no resource.
+	// empty; body goes inside the resource's braces.
 	resourceType, name, body string
 }
 
@@ -28,9 +28,6 @@ func (c hclConfig) String() string {
 		b.WriteString("terraform {\n  required_providers {\n    cmpv2 = { source = \"cmpv2/cmpv2\" }\n  }\n}\n")
 	}
 	b.WriteString(c.provider())
-	if c.body == "" && c.resourceType == "" {
-		return b.String()
-	}
 	typ, name := c.resourceType, c.name
 	if typ == "" {
 		typ = "cmpv2_certificate"
@@ -67,9 +64,11 @@ func TestHCLConfig(t *testing.T) {
 		config        hclConfig
 		want, notWant []string
 	}{
-		{name: "provider only", config: hclConfig{url: "http://ca/", messageTimeout: "5s"},
+		{name: "provider attributes", config: hclConfig{url: "http://ca/", messageTimeout: "5s"},
 			want:    []string{"provider \"cmpv2\" {\n", `url             = "http://ca/"`, `message_timeout = "5s"`},
-			notWant: []string{"reference", "secret", "trusted_ca_pem", "resource", "terraform"}},
+			notWant: []string{"reference", "secret", "trusted_ca_pem", "terraform"}},
+		{name: "empty resource", config: hclConfig{},
+			want: []string{"provider \"cmpv2\" {\n}\n", "resource \"cmpv2_certificate\" \"test\" {\n\n}\n"}},
 		{name: "credentials and trust anchor", config: hclConfig{url: "http://ca/", reference: "r", secret: "s", trustedCAPEM: pemText},
 			want: []string{`reference       = "r"`, `secret          = "s"`, "trusted_ca_pem  = <<EOT\n" + pemText + "EOT\n}"}},
 		{name: "certificate by default", config: hclConfig{body: `subject = { common_name = "a" }`},
@@ -82,6 +81,9 @@ func TestHCLConfig(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := tc.config.String()
+			if !strings.Contains(got, tc.config.provider()) {
+				t.Errorf("the configuration does not hold its provider block:\n%s", got)
+			}
 			for _, w := range tc.want {
 				if !strings.Contains(got, w) {
 					t.Errorf("missing %q in:\n%s", w, got)

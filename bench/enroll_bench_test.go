@@ -5,9 +5,6 @@ package bench
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -18,6 +15,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // target is the CA the benchmark enrolls at: the one `make bench` started
@@ -67,10 +65,7 @@ func target(b *testing.B) *cmpclient.Client {
 // pkiConf, over loopback HTTP.
 func BenchmarkEnrollIR(b *testing.B) {
 	c := target(b)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		b.Fatal(err)
-	}
+	key := testpki.NewKey(b, testpki.P256)
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0

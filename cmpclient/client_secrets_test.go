@@ -1,10 +1,11 @@
 package cmpclient
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // TestErrorsHideURLPasswords: a password written into Client.URL (some
@@ -12,12 +13,7 @@ import (
 // whether the URL does not parse, nobody listens, or the server answers.
 func TestErrorsHideURLPasswords(t *testing.T) {
 	const password = "hunter2-s3cret"
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := l.Addr().String()
-	l.Close()
+	closed := testpki.ClosedAddr(t)
 	pki := newTestPKI(t)
 	live := startResponder(t, &responder{pki: pki, httpCode: 500})
 

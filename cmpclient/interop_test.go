@@ -3,9 +3,7 @@ package cmpclient
 import (
 	"bytes"
 	"crypto"
-	"crypto/ed25519"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // logRecorder collects the Log calls of a Client.
@@ -455,17 +454,11 @@ func foreignSigner(t *testing.T, creds *opensslpeer.Creds, key crypto.Signer, ps
 }
 
 func rsaKey(t *testing.T) crypto.Signer {
-	k, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	t.Helper()
+	return testpki.NewKey(t, testpki.RSA2048)
 }
 
 func ed25519Key(t *testing.T) crypto.Signer {
-	_, k, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	t.Helper()
+	return testpki.NewKey(t, testpki.Ed25519)
 }

@@ -3,15 +3,11 @@ package cmpclient
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
 	"io"
-	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -19,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // This file is test scaffolding, not a CA: a small in-process CMP
@@ -49,11 +46,7 @@ func newTestPKI(t testing.TB) *testPKI {
 
 func newKey(t testing.TB) crypto.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return testpki.NewKey(t, testpki.P256)
 }
 
 // issue creates a certificate from tmpl for pub, signed by parent/parentKey
@@ -68,29 +61,14 @@ func issue(t testing.TB, tmpl *x509.Certificate, pub crypto.PublicKey, parent *x
 }
 
 func issueCert(tmpl *x509.Certificate, pub crypto.PublicKey, parent *x509.Certificate, parentKey crypto.Signer) (*x509.Certificate, error) {
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
-	if err != nil {
-		return nil, err
-	}
-	tmpl.SerialNumber = serial.Add(serial, big.NewInt(1))
-	if tmpl.NotBefore.IsZero() {
-		tmpl.NotBefore = time.Now().Add(-time.Hour)
-		tmpl.NotAfter = time.Now().Add(24 * time.Hour)
-	}
-	spki, err := x509.MarshalPKIXPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
-	ski := sha1.Sum(spki) // a key identifier; uniqueness is all that matters here
-	tmpl.SubjectKeyId = ski[:]
 	if parent == nil {
-		parent = tmpl
+		c, err := testpki.Sign(tmpl, parentKey, nil)
+		if err != nil {
+			return nil, err
+		}
+		return c.Cert, nil
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
-	if err != nil {
-		return nil, err
-	}
-	return x509.ParseCertificate(der)
+	return testpki.SignPublicKey(tmpl, pub, &testpki.Cert{Cert: parent, Key: parentKey})
 }
 
 // responder answers CMP requests over HTTP. The hooks let a test change an

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 func protHex(t testing.TB, s string) []byte {
@@ -113,11 +115,8 @@ func TestSignatureAlgorithmFor(t *testing.T) {
 func TestPSSParametersMatchGo(t *testing.T) {
 	key := protTestKeys()["RSA"]
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), SignatureAlgorithm: x509.SHA256WithRSAPSS}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	goAlg, err := certificateSignatureAlgorithm(der)
+	cert := testpki.Issue(t, tmpl, key, nil).Cert
+	goAlg, err := certificateSignatureAlgorithm(cert.Raw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,10 +128,6 @@ func TestPSSParametersMatchGo(t *testing.T) {
 	ourDER, _ := MarshalAlgorithmIdentifier(ours)
 	if !bytes.Equal(goDER, ourDER) {
 		t.Errorf("RSASSA-PSS identifier %x, Go's crypto/x509 writes %x", ourDER, goDER)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
 	}
 	if err := CheckSignatureProtection(key.Public(), goAlg, cert.RawTBSCertificate, cert.Signature); err != nil {
 		t.Errorf("verify Go's PSS signature: %v", err)

@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // TestOpenSSLAcceptsOurProtection sends initialization requests protected
@@ -165,11 +165,6 @@ func protInteropIR(t *testing.T, creds *opensslpeer.Creds) *Message {
 // issuer, with a subject key identifier.
 func protIssueUnder(t *testing.T, issuer opensslpeer.Cred, key crypto.Signer) *x509.Certificate {
 	t.Helper()
-	spki, err := x509.MarshalPKIXPublicKey(key.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	skid := sha1.Sum(spki)
 	var kind string
 	switch key.Public().(type) {
 	case *rsa.PublicKey:
@@ -179,21 +174,12 @@ func protIssueUnder(t *testing.T, issuer opensslpeer.Cred, key crypto.Signer) *x
 	case ed25519.PublicKey:
 		kind = "ed25519"
 	}
-	tmpl := &x509.Certificate{
+	// testpki fills in the subject key identifier (SHA-1 of the key).
+	return testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		Subject:      pkix.Name{CommonName: "external signer " + kind},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		SubjectKeyId: skid[:],
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, issuer.Cert, key.Public(), issuer.Key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	}, key, &testpki.Cert{Cert: issuer.Cert, Key: issuer.Key}).Cert
 }

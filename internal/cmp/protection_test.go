@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // protTestKeys are generated once per test binary: RSA generation is slow.
@@ -51,23 +53,14 @@ func protTestCert(t testing.TB, key crypto.Signer, cn string, ku x509.KeyUsage) 
 	t.Helper()
 	skid := make([]byte, 20)
 	rand.Read(skid)
-	tmpl := &x509.Certificate{
+	return testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		SubjectKeyId: skid,
 		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
 		KeyUsage:     ku,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	}, key, nil).Cert
 }
 
 // protTestMessage returns a genm with a complete header, as a client sends

@@ -3,12 +3,10 @@ package devca
 import (
 	"context"
 	"crypto"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"math/big"
-	"net"
 	"net/http/httptest"
 	"regexp"
 	"strings"
@@ -20,6 +18,8 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // faultBench is a CA behind a fault-injecting proxy, both on 127.0.0.1.
@@ -49,8 +49,7 @@ func newFaultBench(t *testing.T, cfg Config) *faultBench {
 	p := faultproxy.New(tc.ca)
 	psrv := httptest.NewServer(p)
 	t.Cleanup(psrv.Close)
-	key := newKey(t)
-	tmpl := &x509.Certificate{
+	foreign := testpki.Issue(t, &x509.Certificate{
 		SerialNumber:          big.NewInt(77),
 		Subject:               signerSubject, // the CA signer's name, so only trust tells them apart
 		NotBefore:             time.Now().Add(-time.Hour),
@@ -59,16 +58,8 @@ func newFaultBench(t *testing.T, cfg Config) *faultBench {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		SubjectKeyId:          []byte("foreign signer"),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &faultBench{testCA: tc, proxy: p, psrv: psrv, foreignKey: key, foreignCert: cert, clock: clock}
+	}, nil, nil)
+	return &faultBench{testCA: tc, proxy: p, psrv: psrv, foreignKey: foreign.Key, foreignCert: foreign.Cert, clock: clock}
 }
 
 // proxied is a client that talks to the CA through the proxy.
@@ -365,7 +356,7 @@ func runFaultCase(t *testing.T, op faultOp, fc faultCase, tally *faultTally) {
 		b.proxy.Set(fc.rule)
 	}
 	if fc.refused {
-		c.URL = "http://" + closedPort(t) + "/.well-known/cmp"
+		c.URL = testpki.ClosedURL(t, "/.well-known/cmp")
 	}
 	from := len(b.log.all())
 	timeout := fc.timeout
@@ -482,18 +473,4 @@ func confirmed(events []Event, serial string) bool {
 		}
 	}
 	return false
-}
-
-// closedPort returns a 127.0.0.1 address nobody listens on.
-func closedPort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }

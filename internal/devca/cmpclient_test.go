@@ -4,14 +4,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
-	"encoding/pem"
 	"errors"
 	"math/big"
 	"os"
@@ -24,6 +21,7 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // client returns a cmpclient for the CA with its PBM credential.
@@ -37,11 +35,7 @@ func (c *testCA) client(alg cmpclient.MACAlgorithm) *cmpclient.Client {
 
 func newKey(t testing.TB) crypto.Signer {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
+	return testpki.NewKey(t, testpki.P256)
 }
 
 func ctxT(t testing.TB) context.Context {
@@ -74,20 +68,8 @@ func TestClientEnrollment(t *testing.T) {
 		check func(t *testing.T, e *cmpclient.Enrollment)
 	}{
 		{name: "PBM hmacWithSHA256, ECDSA", alg: cmpclient.PBMHMACSHA256, key: newKey},
-		{name: "PBM hmac-sha1, RSA", alg: cmpclient.PBMHMACSHA1, key: func(t testing.TB) crypto.Signer {
-			k, err := rsa.GenerateKey(rand.Reader, 2048)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}},
-		{name: "PBMAC1, Ed25519", alg: cmpclient.PBMAC1, key: func(t testing.TB) crypto.Signer {
-			_, k, err := ed25519.GenerateKey(rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return k
-		}},
+		{name: "PBM hmac-sha1, RSA", alg: cmpclient.PBMHMACSHA1, key: func(t testing.TB) crypto.Signer { return testpki.NewKey(t, testpki.RSA2048) }},
+		{name: "PBMAC1, Ed25519", alg: cmpclient.PBMAC1, key: func(t testing.TB) crypto.Signer { return testpki.NewKey(t, testpki.Ed25519) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -588,28 +570,17 @@ func BenchmarkEnroll(b *testing.B) {
 // intermediate CA whose ca.crt also holds its root: clients that trust only
 // the root can verify answers and chains, and caPubs is the root.
 func TestClientUserIntermediateCA(t *testing.T) {
-	rootKey, interKey := newKey(t), newKey(t)
 	now := time.Now()
-	rootTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "User Root"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	root, _ := x509.ParseCertificate(rootDER)
-	interTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "User Issuing CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	interDER, err := x509.CreateCertificate(rand.Reader, interTmpl, root, interKey.Public(), rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rootCA := testpki.Issue(t, &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "User Root"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(48 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, nil)
+	root := rootCA.Cert
+	inter := testpki.Issue(t, &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "User Issuing CA"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}, nil, rootCA)
 	dir := t.TempDir()
-	keyDER, _ := x509.MarshalPKCS8PrivateKey(interKey)
-	pemData := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: interDER}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})...)
-	if err := os.WriteFile(filepath.Join(dir, caCertFile), pemData, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, caCertFile), append(inter.CertPEM(), rootCA.CertPEM()...), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, caKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, caKeyFile), inter.KeyPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := startCA(t, Config{Dir: dir})

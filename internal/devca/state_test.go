@@ -2,8 +2,6 @@ package devca
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -13,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 func TestLoadStateCreatesAndReuses(t *testing.T) {
@@ -57,10 +57,6 @@ func TestLoadStateCreatesAndReuses(t *testing.T) {
 }
 
 func TestLoadStateUserCA(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(42),
 		Subject:               pkix.Name{CommonName: "User supplied CA"},
@@ -70,17 +66,14 @@ func TestLoadStateUserCA(t *testing.T) {
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	userCA := testpki.Issue(t, tmpl, testpki.NewKey(t, testpki.P384), nil)
+	// The user's key files are SEC 1 (EC PRIVATE KEY), which the CA also reads.
+	keyDER, err := x509.MarshalECPrivateKey(userCA.Key.(*ecdsa.PrivateKey))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherDER, _ := x509.MarshalECPrivateKey(other)
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	otherDER, _ := x509.MarshalECPrivateKey(testpki.NewKey(t, testpki.P256).(*ecdsa.PrivateKey))
+	certPEM := userCA.CertPEM()
 
 	tests := []struct {
 		name    string
@@ -143,7 +136,7 @@ func TestLoadStateUserCA(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !certificateEqual(st.caCert, &x509.Certificate{Raw: der}) {
+			if !certificateEqual(st.caCert, userCA.Cert) {
 				t.Error("the user's CA certificate was not used")
 			}
 			if err := st.signerCert.CheckSignatureFrom(st.caCert); err != nil {

@@ -1,9 +1,6 @@
 package devca
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
@@ -14,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // liveHeap is the heap in use after garbage collection.
@@ -47,10 +46,7 @@ func TestIssuedCertificatesRetainedMemory(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { s.close() })
-			key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-			if err != nil {
-				t.Fatal(err)
-			}
+			key := testpki.NewKey(t, testpki.P256)
 			now := time.Now()
 			return func(i int) {
 				tmpl := &x509.Certificate{
@@ -60,15 +56,7 @@ func TestIssuedCertificatesRetainedMemory(t *testing.T) {
 					NotBefore:    now.Add(-time.Minute),
 					NotAfter:     now.Add(90 * 24 * time.Hour),
 				}
-				der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				cert, err := x509.ParseCertificate(der)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := s.addIssued(cert, "ir", now); err != nil {
+				if err := s.addIssued(testpki.Issue(t, tmpl, key, nil).Cert, "ir", now); err != nil {
 					t.Fatal(err)
 				}
 			}, s

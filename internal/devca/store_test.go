@@ -1,9 +1,6 @@
 package devca
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"math/big"
@@ -12,30 +9,19 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // testCertificate makes a throw-away self-signed certificate.
 func testCertificate(t *testing.T, cn string, serial int64, notAfter time.Time) *x509.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
+	return testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(serial),
 		Subject:      pkix.Name{CommonName: cn},
 		NotBefore:    notAfter.Add(-time.Hour),
 		NotAfter:     notAfter,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cert
+	}, nil, nil).Cert
 }
 
 func TestStoreReplay(t *testing.T) {

@@ -17,6 +17,8 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 	"golang.org/x/crypto/cryptobyte"
 	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // Cred is one key pair with its certificate, in memory and as PEM files.
@@ -100,34 +102,23 @@ func newCred(t testing.TB, dir, name string, subject pkix.Name, issuer *Cred, ku
 		KeyUsage:     ku,
 		SubjectKeyId: subjectKeyID(t, pub),
 	}
-	parent, signer := tmpl, key
+	var parent *testpki.Cert
 	if issuer == nil {
 		tmpl.IsCA = true
 		tmpl.BasicConstraintsValid = true
 		tmpl.KeyUsage = x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature
 	} else {
-		parent, signer = issuer.Cert, issuer.Key
+		parent = &testpki.Cert{Cert: issuer.Cert, Key: issuer.Key}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), signer)
-	if err != nil {
-		t.Fatalf("opensslpeer: create certificate %s: %v", name, err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("opensslpeer: parse certificate %s: %v", name, err)
-	}
-	keyPEM, err := pemkey.MarshalPrivateKey(key)
-	if err != nil {
-		t.Fatalf("opensslpeer: key %s: %v", name, err)
-	}
+	issued := testpki.Issue(t, tmpl, key, parent)
 	c := Cred{
-		Cert:     cert,
+		Cert:     issued.Cert,
 		Key:      key,
 		CertFile: filepath.Join(dir, name+".crt"),
 		KeyFile:  filepath.Join(dir, name+".key"),
 	}
-	writeFile(t, c.CertFile, pemkey.EncodeCertificates(der))
-	writeFile(t, c.KeyFile, keyPEM)
+	writeFile(t, c.CertFile, issued.CertPEM())
+	writeFile(t, c.KeyFile, issued.KeyPEM())
 	return c
 }
 

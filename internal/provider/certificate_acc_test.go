@@ -5,7 +5,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"regexp"
 	"testing"
 
@@ -23,21 +22,15 @@ func clearProviderEnv(t *testing.T) {
 	}
 }
 
-const accProviderWithCredentials = `
-provider "cmpv2" {
-  url       = "http://127.0.0.1:8829/.well-known/cmp"
-  reference = "ref"
-  secret    = "pass"
-}
-`
+// accProvider has IR credentials and a CA URL nobody needs to reach: the
+// tests that use it only plan.
+var accProvider = hclConfig{url: "http://127.0.0.1:8829/.well-known/cmp", reference: "ref", secret: "pass"}
 
 // accCertificate is a cmpv2_certificate with body inside.
 func accCertificate(body string) string {
-	return accProviderWithCredentials + fmt.Sprintf(`
-resource "cmpv2_certificate" "test" {
-%s
-}
-`, body)
+	c := accProvider
+	c.body = body
+	return c.String()
 }
 
 // The plan-time validation of SPEC section 2: every invalid input fails the
@@ -107,8 +100,7 @@ func TestAccCertificatePlanValidation(t *testing.T) {
 			`(?s)Invalid CMP server URL.*got "ftp"`},
 		{"nothing to certify", accCertificate(""), `(?s)Nothing to certify`},
 		{"IR credentials missing",
-			`provider "cmpv2" { url = "http://127.0.0.1:8829/" }` + "\n" +
-				`resource "cmpv2_certificate" "test" { ` + subject + ` }`,
+			hclConfig{url: "http://127.0.0.1:8829/", body: subject}.String(),
 			`(?s)No credentials for the initialization request.*CMPV2_REFERENCE`},
 		{"no server at all",
 			`resource "cmpv2_certificate" "test" {` + "\n" + subject + "\n" +
@@ -197,7 +189,7 @@ resource "cmpv2_certificate" "test" {
 		},
 		{
 			name: "certificate planned against a cmpv2_server endpoint",
-			config: accProviderWithCredentials + `
+			config: accProvider.provider() + `
 resource "cmpv2_server" "ca" {
   url       = "http://127.0.0.1:8829/.well-known/cmp/p/devices"
   recipient = "CN=Issuing CA"

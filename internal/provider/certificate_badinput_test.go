@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"fmt"
 	"net/http/httptest"
 	"regexp"
 	"sync"
@@ -56,15 +55,8 @@ func TestAccCertificateBadInput(t *testing.T) {
 	ca := startWatchedCA(t)
 	certPEM, keyPEM := testCertificate(t, "device")
 	_, otherKeyPEM := testCertificate(t, "other")
-	provider := fmt.Sprintf(`
-provider "cmpv2" {
-  url       = %q
-  reference = %q
-  secret    = %q
-}
-`, ca.url, ca.reference, ca.secret)
 	res := func(body string) string {
-		return provider + "resource \"cmpv2_certificate\" \"bad\" {\n" + body + "\n}\n"
+		return hclConfig{url: ca.url, reference: ca.reference, secret: ca.secret, name: "bad", body: body}.String()
 	}
 	cn := `subject = { common_name = "bad.example" }` + "\n"
 	heredoc := func(attr, pem string) string { return attr + " = <<EOT\n" + pem + "EOT\n" }
@@ -136,7 +128,7 @@ provider "cmpv2" {
 		{"server URL with a password in it", res(cn + `server = { url = "http://user:pw@127.0.0.1/" }`), `Invalid CMP server URL.*server\.url.*basic_auth`},
 		{"server URL with a fragment", res(cn + `server = { url = "http://127.0.0.1/#cmp" }`), `Invalid CMP server URL.*server\.url.*fragment`},
 		{"server URL that does not parse", res(cn + `server = { url = "http://127.0.0.1:port/" }`), `Invalid CMP server URL.*server\.url`},
-		{"provider URL relative", `provider "cmpv2" { url = "/.well-known/cmp" }` + "\nresource \"cmpv2_certificate\" \"bad\" {\n" + cn + "}\n", `Invalid CMP server URL`},
+		{"provider URL relative", hclConfig{url: "/.well-known/cmp", name: "bad", body: cn}.String(), `Invalid CMP server URL`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,7 +140,7 @@ provider "cmpv2" {
 	// Configurations that need the environment cleared: missing IR
 	// credentials and no server at all.
 	bare := []struct{ name, config, want string }{
-		{"IR credentials missing", `provider "cmpv2" { url = "` + ca.url + `" }` + "\nresource \"cmpv2_certificate\" \"bad\" {\n" + cn + "}\n",
+		{"IR credentials missing", hclConfig{url: ca.url, name: "bad", body: cn}.String(),
 			`No credentials for the initialization request`},
 		{"no server at all", "resource \"cmpv2_certificate\" \"bad\" {\n" + cn + "enrollment = { reference = \"r\", secret_wo = \"s\" }\n}\n",
 			`No CMP server.*server\.url`},

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -52,7 +52,8 @@ func startFaultEnv(t *testing.T) *faultEnv {
 		t.Fatal(err)
 	}
 	e.ca = ca
-	e.signerKey, e.signerChain = readSigner(t, ca)
+	signer, _ := testpki.ReadDevCA(t, e.dir, testpki.DevCASigner)
+	e.signerKey, e.signerChain = signer.Key, []*x509.Certificate{ca.SignerCertificate(), ca.CACertificate()}
 	e.proxy = faultproxy.New(ca)
 	srv := httptest.NewServer(e.proxy)
 	t.Cleanup(func() {
@@ -65,25 +66,6 @@ func startFaultEnv(t *testing.T) *faultEnv {
 	}
 	e.url, e.reference, e.secret, e.caPEM = srv.URL+"/.well-known/cmp", ca.Reference(), ca.Secret(), string(caPEM)
 	return e
-}
-
-// readSigner loads the CA's CMP signer key (signer.key, PKCS #8 PEM) and
-// its chain.
-func readSigner(t *testing.T, ca *devca.CA) (crypto.Signer, []*x509.Certificate) {
-	t.Helper()
-	keyPEM, err := os.ReadFile(filepath.Join(filepath.Dir(ca.SignerCertificateFile()), "signer.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(keyPEM)
-	if block == nil {
-		t.Fatal("signer.key is not PEM")
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key.(crypto.Signer), []*x509.Certificate{ca.SignerCertificate(), ca.CACertificate()}
 }
 
 // reject turns the CA's answer into a refusal with the failure bit,
@@ -103,21 +85,24 @@ func (e *faultEnv) reject(fi cmp.FailureInfo, text string) faultproxy.Fault {
 	})
 }
 
+// hcl is the provider block for the proxied CA.
+func (e *faultEnv) hcl() hclConfig {
+	return hclConfig{url: e.url, reference: e.reference, secret: e.secret, messageTimeout: "2s", trustedCAPEM: e.caPEM}
+}
+
 // config is a provider block for the proxied CA and one certificate.
 func (e *faultEnv) config(body string) string {
-	return fmt.Sprintf(`
-provider "cmpv2" {
-  url             = %q
-  reference       = %q
-  secret          = %q
-  message_timeout = "2s"
-  trusted_ca_pem  = <<EOT
-%sEOT
+	c := e.hcl()
+	c.body = body
+	return c.String()
 }
-resource "cmpv2_certificate" "test" {
-%s
-}
-`, e.url, e.reference, e.secret, e.caPEM, body)
+
+// serverConfig is a provider block and a cmpv2_server called name, both
+// for the CA at url.
+func (e *faultEnv) serverConfig(name, url string) string {
+	c := e.hcl()
+	c.url, c.resourceType, c.name, c.body = url, "cmpv2_server", name, fmt.Sprintf("url = %q", url)
+	return c.String()
 }
 
 // ledger returns the serials the CA issued and revoked so far.
@@ -386,18 +371,15 @@ func TestAccServerFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			e := startFaultEnv(t)
-			server := strings.Replace(e.config(`subject = { common_name = "unused.example" }`),
-				`resource "cmpv2_certificate" "test"`, `resource "cmpv2_server" "test"`, 1)
-			server = strings.Replace(server, `subject = { common_name = "unused.example" }`, fmt.Sprintf("url = %q", e.url), 1)
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{
 					// A first cmpv2_server succeeds, so a later answer of
 					// another transaction exists.
-					{Config: server},
+					{Config: e.serverConfig("test", e.url)},
 					{
 						PreConfig: func() { e.proxy.Set(faultproxy.Rule{On: "genm", Fault: tc.fault(e)}) },
-						Config:    strings.Replace(server, `"test"`, `"second"`, 1),
+						Config:    e.serverConfig("second", e.url),
 						ExpectError: regexp.MustCompile(strings.ReplaceAll(
 							`(?s)transaction.*`+tc.want+`|(?s)`+tc.want+`.*transaction`, " ", `\s+`)),
 					},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -293,8 +294,13 @@ dns_names = ["matrix.example"]`
 	config := e.config
 	faultedConfig := e.config
 	if f.refused {
-		dead := closedURL(t)
-		faultedConfig = func(body string) string { return strings.Replace(e.config(body), e.url, dead, 1) }
+		dead := e.hcl()
+		dead.url = testpki.ClosedURL(t, "/.well-known/cmp")
+		faultedConfig = func(body string) string {
+			c := dead
+			c.body = body
+			return c.String()
+		}
 	}
 	type held struct{ serial, cert, key string }
 	var first held
@@ -421,13 +427,10 @@ dns_names = ["matrix.example"]`
 // runServerMatrixCase breaks the genm of a second cmpv2_server's create
 // (the first one succeeds, so answers of other transactions exist).
 func runServerMatrixCase(t *testing.T, e *matrixEnv, f matrixFault) {
-	server := strings.Replace(e.config(`subject = { common_name = "unused.example" }`),
-		`resource "cmpv2_certificate" "test"`, `resource "cmpv2_server" "test"`, 1)
-	server = strings.Replace(server, `subject = { common_name = "unused.example" }`, fmt.Sprintf("url = %q", e.url), 1)
-	second := strings.Replace(server, `"test"`, `"second"`, 1)
+	server, second := e.serverConfig("test", e.url), e.serverConfig("second", e.url)
 	faultedConfig := second
 	if f.refused {
-		faultedConfig = strings.ReplaceAll(second, e.url, closedURL(t))
+		faultedConfig = e.serverConfig("second", testpki.ClosedURL(t, "/.well-known/cmp"))
 	}
 	faulted := resource.TestStep{
 		PreConfig: func() {

@@ -32,21 +32,10 @@ func TestAccCertificateOpenSSLMock(t *testing.T) {
 	rootPEM := certificatePEM(creds.Root.Cert)
 	// The mock returns its fixed certificate (CN=client1, Client1's key)
 	// for every request, so that is what the configuration asks for.
-	config := fmt.Sprintf(`
-provider "cmpv2" {
-  url             = %q
-  reference       = %q
-  secret          = %q
-  message_timeout = "10s"
-  trusted_ca_pem  = <<EOT
-%sEOT
-}
-resource "cmpv2_certificate" "test" {
-  subject         = { common_name = "client1" }
-  private_key_pem = <<EOT
-%sEOT
-}
-`, mock.URL, opensslpeer.MockReference, opensslpeer.MockSecret, rootPEM, keyPEM)
+	config := hclConfig{url: mock.URL, reference: opensslpeer.MockReference, secret: opensslpeer.MockSecret,
+		messageTimeout: "10s", trustedCAPEM: rootPEM, body: fmt.Sprintf(`subject         = { common_name = "client1" }
+private_key_pem = <<EOT
+%sEOT`, keyPEM)}.String()
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{

@@ -1,13 +1,8 @@
 package provider
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"fmt"
 	"math/big"
 	"net/http/httptest"
 	"os"
@@ -16,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
@@ -59,18 +55,11 @@ func startCA(t *testing.T, cfg devca.Config) *caEnv {
 // providerBlock configures the provider for this CA; withCredentials adds
 // the PBM reference and secret as IR defaults.
 func (e *caEnv) providerBlock(withCredentials bool) string {
-	creds := ""
+	c := hclConfig{url: e.url, messageTimeout: "5s", trustedCAPEM: e.caPEM}
 	if withCredentials {
-		creds = fmt.Sprintf("  reference = %q\n  secret    = %q\n", e.reference, e.secret)
+		c.reference, c.secret = e.reference, e.secret
 	}
-	return fmt.Sprintf(`
-provider "cmpv2" {
-  url             = %q
-  message_timeout = "5s"
-%s  trusted_ca_pem  = <<EOT
-%sEOT
-}
-`, e.url, creds, e.caPEM)
+	return c.provider()
 }
 
 // mark returns a position in the event record, for since.
@@ -126,41 +115,17 @@ func fakeClock(t *testing.T) *time.Time {
 // it issued (digitalSignature), as an externally issued IR credential.
 func testExternalCredential(t *testing.T) (ca *x509.Certificate, certPEM, keyPEM string) {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caTmpl := &x509.Certificate{
+	manufacturer := testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test Manufacturer CA"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, err = x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
+	}, nil, nil)
+	device := testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "device-0001"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
 		KeyUsage: x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err = marshalPrivateKeyPEM(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), keyPEM
+	}, nil, manufacturer)
+	return manufacturer.Cert, string(device.CertPEM()), string(device.KeyPEM())
 }
 
 // trustAnchors is the CA certificate, for clients built in tests.

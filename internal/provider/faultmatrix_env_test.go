@@ -8,18 +8,15 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 
 // The environment of TestAccFaultMatrix: the fault environment of
@@ -42,37 +39,14 @@ func startMatrixEnv(t *testing.T) *matrixEnv {
 
 	// A self-signed signer with the CA signer's name: only trust tells
 	// them apart.
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
+	foreign := testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(77), Subject: e.signerChain[0].Subject,
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		BasicConstraintsValid: true, IsCA: true, SubjectKeyId: []byte("foreign signer"),
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caKeyPEM, err := os.ReadFile(filepath.Join(e.dir, "ca.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(caKeyPEM)
-	if block == nil {
-		t.Fatal("ca.key is not PEM")
-	}
-	caKey, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &matrixEnv{faultEnv: e, foreignKey: key, foreignCert: cert, caKey: caKey.(crypto.Signer), caCert: e.ca.CACertificate()}
+	}, nil, nil)
+	ca, _ := testpki.ReadDevCA(t, e.dir, testpki.DevCARoot)
+	return &matrixEnv{faultEnv: e, foreignKey: foreign.Key, foreignCert: foreign.Cert, caKey: ca.Key, caCert: e.ca.CACertificate()}
 }
 
 // reprotect protects an edited answer again as the CA protected it.
@@ -111,15 +85,11 @@ func (e *matrixEnv) anotherKey(m *cmp.Message) error {
 	if err != nil {
 		return err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	forged, err := testpki.Sign(issued, nil, &testpki.Cert{Cert: e.caCert, Key: e.caKey})
 	if err != nil {
 		return err
 	}
-	der, err := x509.CreateCertificate(rand.Reader, issued, e.caCert, key.Public(), e.caKey)
-	if err != nil {
-		return err
-	}
-	m.Body.CertRep.Response[0].Certificate = der
+	m.Body.CertRep.Response[0].Certificate = forged.Cert.Raw
 	return e.reprotect(m)
 }
 
@@ -197,18 +167,4 @@ func (e *matrixEnv) warmUp(op string) error {
 		}
 	}
 	return nil
-}
-
-// closedURL is a CMP URL on a loopback port nobody listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr + "/.well-known/cmp"
 }

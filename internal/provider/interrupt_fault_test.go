@@ -177,19 +177,10 @@ func interruptRun(t *testing.T, tf, bin string, n int, sig syscall.Signal) inter
 	if err := os.WriteFile(rc, []byte(fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"cmpv2/cmpv2\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	config := fmt.Sprintf(`
-terraform {
-  required_providers {
-    cmpv2 = { source = "cmpv2/cmpv2" }
-  }
-}
-provider "cmpv2" {}
-resource "cmpv2_certificate" "c" {
-  count     = %d
-  subject   = { common_name = "interrupt-${count.index}.example" }
-  dns_names = ["interrupt-${count.index}.example"]
-}
-`, n)
+	// The provider's settings come from the environment (below).
+	config := hclConfig{terraform: true, name: "c", body: fmt.Sprintf(`count     = %d
+subject   = { common_name = "interrupt-${count.index}.example" }
+dns_names = ["interrupt-${count.index}.example"]`, n)}.String()
 	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -43,16 +43,12 @@ func TestAccProviderConfigure(t *testing.T) {
 		wantErr *regexp.Regexp
 	}{
 		{
-			name: "valid provider block plans",
-			config: `
-provider "cmpv2" {
-  url             = "https://ca.example/.well-known/cmp/p/tls"
-  message_timeout = "30s"
-}` + accServerConfig,
+			name:   "valid provider block plans",
+			config: hclConfig{url: "https://ca.example/.well-known/cmp/p/tls", messageTimeout: "30s"}.provider() + accServerConfig,
 		},
 		{
 			name:    "bad url in the provider block fails validation",
-			config:  `provider "cmpv2" { url = "ftp://ca.example/cmp" }` + accServerConfig,
+			config:  hclConfig{url: "ftp://ca.example/cmp"}.provider() + accServerConfig,
 			wantErr: regexp.MustCompile(`(?s)Invalid CMP server URL.*scheme must be http or https`),
 		},
 		{

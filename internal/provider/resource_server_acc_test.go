@@ -19,12 +19,7 @@ func TestAccServer(t *testing.T) {
 	e := startCA(t, devca.Config{})
 	// The provider names no url: the certificates reach the CA only
 	// through the server's endpoint.
-	provider := fmt.Sprintf(`
-provider "cmpv2" {
-  reference = %q
-  secret    = %q
-}
-`, e.reference, e.secret)
+	provider := hclConfig{reference: e.reference, secret: e.secret}.provider()
 	server := fmt.Sprintf(`
 resource "cmpv2_server" "ca" {
   url             = %q
@@ -107,16 +102,8 @@ func TestAccServerUntrusted(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: fmt.Sprintf(`
-provider "cmpv2" {
-  reference = %q
-  secret    = "wrong secret"
-}
-resource "cmpv2_server" "ca" {
-  url            = %q
-  trusted_ca_pem = <<EOT
-%sEOT
-}`, e.reference, e.url, other),
+			Config: hclConfig{reference: e.reference, secret: "wrong secret", resourceType: "cmpv2_server", name: "ca",
+				body: fmt.Sprintf("url            = %q\ntrusted_ca_pem = <<EOT\n%sEOT", e.url, other)}.String(),
 			ExpectError: regexp.MustCompile(`(?s)genm caCerts\) failed.*transaction`),
 		}},
 	})

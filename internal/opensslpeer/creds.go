@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 	"golang.org/x/crypto/cryptobyte"
 	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/serialnumber"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 )
 

@@ -1,13 +1,13 @@
 package testpki
 
 import (
-	"crypto"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // The key pairs the development CA keeps in its state directory, each as
@@ -35,40 +35,17 @@ func readKeyPair(keyPath, certPath string) (*Cert, []*x509.Certificate, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	block, _ := pem.Decode(keyPEM)
-	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, nil, fmt.Errorf("%s: no PKCS #8 PEM PRIVATE KEY block", keyPath)
-	}
-	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	key, err := pemkey.FindPrivateKey(keyPEM)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", keyPath, err)
-	}
-	signer, ok := key.(crypto.Signer)
-	if !ok {
-		return nil, nil, fmt.Errorf("%s: a %T cannot sign", keyPath, key)
 	}
 	data, err := os.ReadFile(certPath)
 	if err != nil {
 		return nil, nil, err
 	}
-	var certs []*x509.Certificate
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "CERTIFICATE" {
-			continue
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", certPath, err)
-		}
-		certs = append(certs, c)
+	certs, err := pemkey.FindCertificates(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	if len(certs) == 0 {
-		return nil, nil, fmt.Errorf("%s: no PEM CERTIFICATE block", certPath)
-	}
-	return &Cert{Cert: certs[0], Key: signer}, certs[1:], nil
+	return &Cert{Cert: certs[0], Key: key}, certs[1:], nil
 }

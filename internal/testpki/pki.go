@@ -10,11 +10,12 @@ import (
 	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
 	"math/big"
 	"testing"
 	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
 // KeyType names the kind of key a test certificate gets.
@@ -35,17 +36,17 @@ type Cert struct {
 
 // CertPEM is the certificate as a PEM CERTIFICATE block.
 func (c *Cert) CertPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Cert.Raw})
+	return pemkey.EncodeCertificates(c.Cert.Raw)
 }
 
 // KeyPEM is the private key as a PKCS #8 PEM PRIVATE KEY block.
 func (c *Cert) KeyPEM() []byte {
-	der, err := x509.MarshalPKCS8PrivateKey(c.Key)
+	out, err := pemkey.MarshalPrivateKey(c.Key)
 	if err != nil {
 		// Every key this package makes or reads marshals.
 		panic(fmt.Sprintf("testpki: PKCS #8 of a %T: %v", c.Key, err))
 	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	return out
 }
 
 // NewKey makes a key of type kt (P-256 when empty).

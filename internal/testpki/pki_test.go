@@ -163,7 +163,9 @@ func TestReadDevCA(t *testing.T) {
 		{name: "key and chain", files: map[string][]byte{"ca.key": inter.KeyPEM(), "ca.crt": append(inter.CertPEM(), root.CertPEM()...)}, wantIssuers: 1},
 		{name: "key and certificate", files: map[string][]byte{"ca.key": inter.KeyPEM(), "ca.crt": inter.CertPEM()}},
 		{name: "no key file", files: map[string][]byte{"ca.crt": inter.CertPEM()}, wantErr: true},
-		{name: "SEC 1 key", files: map[string][]byte{"ca.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecKey}), "ca.crt": inter.CertPEM()}, wantErr: true},
+		// The devca loads a SEC 1 key a user put there, as OpenSSL writes it.
+		{name: "SEC 1 key", files: map[string][]byte{"ca.key": pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: ecKey}), "ca.crt": inter.CertPEM()}},
+		{name: "certificate where the key belongs", files: map[string][]byte{"ca.key": inter.CertPEM(), "ca.crt": inter.CertPEM()}, wantErr: true},
 		{name: "no certificate", files: map[string][]byte{"ca.key": inter.KeyPEM(), "ca.crt": []byte("nothing")}, wantErr: true},
 	}
 	for _, tc := range tests {

@@ -10,12 +10,12 @@ import (
 	"time"
 )
 
-// addGoldenSeeds seeds f with every OpenSSL-made golden message, and the
-// shared vectors when present.
+// addGoldenSeeds seeds f with every OpenSSL-made golden message and the
+// vectors made by other implementations.
 func addGoldenSeeds(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "golden", "*.der"))
-	shared, _ := filepath.Glob(filepath.Join("..", "..", "..", "shared", "vectors", "*.der"))
-	for _, p := range append(files, shared...) {
+	vectors, _ := filepath.Glob(filepath.Join(vectorsDir, "*.der"))
+	for _, p := range append(files, vectors...) {
 		der, err := os.ReadFile(p)
 		if err != nil {
 			f.Fatal(err)

@@ -15,17 +15,14 @@ import (
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
-// protSharedVectorsDir is ../shared/vectors relative to the repository root.
-const protSharedVectorsDir = "../../../shared/vectors"
+// vectorsDir holds messages made by Insta Certifier and OpenSSL (see its
+// README).
+var vectorsDir = filepath.Join("testdata", "vectors")
 
-// protVector reads a file of the shared vectors, skipping the test loudly
-// when the folder is absent (a fresh clone has no shared/ folder).
+// protVector reads a file of the vectors made by other implementations.
 func protVector(t testing.TB, name string) []byte {
 	t.Helper()
-	if _, err := os.Stat(protSharedVectorsDir); err != nil {
-		t.Skipf("SKIPPED: shared test vectors not found at %s (%v); these checks against Insta/OpenSSL messages did not run", protSharedVectorsDir, err)
-	}
-	b, err := os.ReadFile(filepath.Join(protSharedVectorsDir, name))
+	b, err := os.ReadFile(filepath.Join(vectorsDir, name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,20 +9,8 @@ import (
 	"testing"
 )
 
-// sharedVectors returns ../shared/vectors relative to the repository root
-// (messages made by Insta Certifier and OpenSSL; see its README), skipping
-// the test loudly when the folder is absent, as in a user's fresh clone.
-func sharedVectors(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "..", "shared", "vectors")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("SKIPPED: shared CMP test vectors not found at %s (%v); they exist only on development and CI machines", dir, err)
-	}
-	return dir
-}
-
 func TestSharedVectorsDecode(t *testing.T) {
-	dir := sharedVectors(t)
+	dir := vectorsDir
 	cases := []struct {
 		file        string
 		body        BodyType

@@ -2,7 +2,6 @@ package devca
 
 import (
 	"bytes"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -43,15 +42,11 @@ func cmpError(t testing.TB, rec *httptest.ResponseRecorder) (*cmp.Message, cmp.F
 	return msg, msg.Body.Error.Status.FailInfo
 }
 
-// sharedVector reads a message from ../shared/vectors (outside the
-// repository), skipping loudly when the folder is absent.
+// sharedVector reads a message made by another implementation
+// (internal/cmp/testdata/vectors; see its README).
 func sharedVector(t *testing.T, name string) []byte {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "vectors", name)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		t.Skipf("SKIPPED: shared test vector %s not present (../shared/vectors is only on development machines)", path)
-	}
+	data, err := os.ReadFile(filepath.Join("..", "cmp", "testdata", "vectors", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +118,7 @@ func TestMalformedMessages(t *testing.T) {
 // answer every one with a CMP message (or a plain HTTP refusal for
 // oversized input), never crash and never answer 500.
 func FuzzHandler(f *testing.F) {
-	for _, dir := range []string{filepath.Join("..", "cmp", "testdata", "golden"), filepath.Join("..", "..", "..", "shared", "vectors")} {
+	for _, dir := range []string{filepath.Join("..", "cmp", "testdata", "golden"), filepath.Join("..", "cmp", "testdata", "vectors")} {
 		matches, _ := filepath.Glob(filepath.Join(dir, "*.der"))
 		for _, m := range matches {
 			if data, err := os.ReadFile(m); err == nil {

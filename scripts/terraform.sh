@@ -5,7 +5,23 @@
 # built from the Go module proxy into a cache directory outside the repository.
 # A CLI older than 1.11 is passed over: write-only attributes need 1.11.
 # Progress goes to stderr; stdout carries only the path.
+#
+#   scripts/terraform.sh --tofu           OpenTofu only: `tofu` on PATH, else the cached
+#                                         build, else build it (CI runs the lifecycle
+#                                         under both CLIs with this)
+#   scripts/terraform.sh --tofu --cached  the same without building: prints nothing
+#                                         and fails when there is none
 set -euo pipefail
+
+mode=any
+build=true
+for arg in "$@"; do
+	case "$arg" in
+	--tofu) mode=tofu ;;
+	--cached) build=false ;;
+	*) echo "scripts/terraform.sh: unknown argument $arg" >&2; exit 2 ;;
+	esac
+done
 
 TOFU_VERSION="${TOFU_VERSION:-v1.12.6}"
 cache_root="${XDG_CACHE_HOME:-$HOME/.cache}/terraform-provider-cmpv2"
@@ -20,11 +36,14 @@ recent_enough() {
 	[ "${v%%.*}" -gt 1 ] || { [ "${v%%.*}" -eq 1 ] && [ "${v#*.}" -ge 11 ]; }
 }
 
-if [ -n "${TERRAFORM:-}" ]; then
+candidates="terraform tofu"
+if [ "$mode" = tofu ]; then
+	candidates=tofu
+elif [ -n "${TERRAFORM:-}" ]; then
 	command -v "$TERRAFORM"
 	exit 0
 fi
-for candidate in terraform tofu; do
+for candidate in $candidates; do
 	if path=$(command -v "$candidate" 2>/dev/null); then
 		if recent_enough "$path"; then
 			echo "$path"
@@ -36,6 +55,9 @@ done
 if [ -x "$cached" ]; then
 	echo "$cached"
 	exit 0
+fi
+if [ "$build" = false ]; then
+	exit 1
 fi
 
 echo "scripts/terraform.sh: no terraform or tofu >= 1.11 on PATH; building OpenTofu $TOFU_VERSION into $cached (a few minutes, once)" >&2

@@ -15,27 +15,20 @@ import (
 
 // otherCLI finds the Terraform-compatible CLI the acceptance tests do not
 // run with: OpenTofu when they run Terraform (on PATH, or the one
-// scripts/terraform.sh builds into its cache), Terraform when they run
-// OpenTofu. It returns "" when there is none.
+// scripts/terraform.sh builds into its cache; the script is the one place
+// that knows where), Terraform when they run OpenTofu. It returns "" when
+// there is none.
 func otherCLI(current string) (path string, tofu bool) {
 	out, _ := exec.Command(current, "version").Output()
 	if strings.HasPrefix(string(out), "OpenTofu") {
 		p, _ := exec.LookPath("terraform")
 		return p, false
 	}
-	if p, err := exec.LookPath("tofu"); err == nil {
-		return p, true
+	out, err := exec.Command(filepath.Join("..", "..", "scripts", "terraform.sh"), "--tofu", "--cached").Output()
+	if err != nil {
+		return "", false
 	}
-	cache := os.Getenv("XDG_CACHE_HOME")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache")
-	}
-	matches, _ := filepath.Glob(filepath.Join(cache, "terraform-provider-cmpv2", "tofu-*", "tofu"))
-	if len(matches) > 0 {
-		return matches[len(matches)-1], true
-	}
-	return "", false
+	return strings.TrimSpace(string(out)), true
 }
 
 // TestAccCertificateOtherCLI runs the lifecycle (IR with a write-only
@@ -47,6 +40,11 @@ func TestAccCertificateOtherCLI(t *testing.T) {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
 	}
 	other, tofu := otherCLI(current)
+	if other == "" && os.Getenv("CI") != "" {
+		// .ci/run builds OpenTofu first, so CI proves both CLIs every run.
+		t.Fatalf("CI runs the lifecycle with Terraform and OpenTofu, but only %s is at hand: "+
+			".ci/run builds OpenTofu with scripts/terraform.sh --tofu", current)
+	}
 	if other == "" {
 		t.Skip("ONLY ONE CLI: no second Terraform-compatible CLI (tofu on PATH or in the scripts/terraform.sh " +
 			"cache, or terraform) to run the lifecycle with; it ran with " + current + " only")

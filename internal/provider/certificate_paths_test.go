@@ -127,7 +127,7 @@ func TestAccCertificateExpired(t *testing.T) {
 				PreConfig:   func() { *now = now.Add(400 * 24 * time.Hour) },
 				Config:      noCreds,
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Expired certificate cannot be renewed.*enrollment\.reference`),
+				ExpectError: regexp.MustCompile(`(?s)No credentials for the initialization request.*expired.*enrollment\.reference`),
 			},
 			{
 				PreConfig: func() { mark = e.mark() },

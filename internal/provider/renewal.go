@@ -277,11 +277,11 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		plan.RenewalTime = types.StringValue(renewAt.UTC().Format(time.RFC3339))
 		plan.ReadyForRenewal = types.BoolValue(false)
 	case opReplace:
-		if !r.haveIRCredentials(config) {
-			resp.Diagnostics.AddAttributeError(path.Root("enrollment"), "Expired certificate cannot be renewed",
-				"The certificate expired at "+notAfter.UTC().Format(time.RFC3339)+". CMP does not accept an expired "+
-					"certificate as proof of identity, so it must be replaced by a new initialization request (IR), "+
-					"and no IR credentials are configured. "+irCredentialsRemedy)
+		_, diags := irCredentials(ctx, config.Enrollment, r.defaults, "The certificate expired at "+
+			notAfter.UTC().Format(time.RFC3339)+". CMP does not accept an expired certificate as proof of identity, "+
+			"so it must be replaced by a new initialization request (IR), which must be protected.")
+		resp.Diagnostics.Append(diags...)
+		if diags.HasError() {
 			return
 		}
 		markIssuedUnknown(&plan, generatedKey)
@@ -321,10 +321,6 @@ func operationName(op operation) string {
 	}
 }
 
-const irCredentialsRemedy = "Set enrollment.reference with enrollment.secret or enrollment.secret_wo, or " +
-	"enrollment.certificate_pem with enrollment.private_key_pem, or the provider's reference and secret " +
-	"(" + envReference + ", " + envSecret + ")."
-
 // checkCreatable reports, at plan time, what a create would miss: a server
 // URL and credentials for the IR.
 func (r *certificateResource) checkCreatable(ctx context.Context, config certificateModel, diags *diag.Diagnostics) {
@@ -341,33 +337,8 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 		diags.AddAttributeError(path.Root("server").AtName("url"), "No CMP server",
 			"Set server.url (for example server = cmpv2_server.<name>.endpoint), the provider's url, or "+envURL+".")
 	}
-	if !r.haveIRCredentials(config) {
-		diags.AddAttributeError(path.Root("enrollment"), "No credentials for the initialization request",
-			"Creating a certificate sends an IR, which must be protected. "+irCredentialsRemedy)
-	}
-}
-
-// haveIRCredentials reports whether an IR could be protected: by the
-// enrollment object (values not known yet count as present) or by the
-// provider's reference and secret.
-func (r *certificateResource) haveIRCredentials(config certificateModel) bool {
-	if r.defaults != nil && r.defaults.Reference != "" && r.defaults.Secret != "" {
-		return true
-	}
-	if config.Enrollment.IsUnknown() {
-		return true
-	}
-	if config.Enrollment.IsNull() {
-		return false
-	}
-	var e enrollmentModel
-	if diags := config.Enrollment.As(context.Background(), &e, basetypes.ObjectAsOptions{}); diags.HasError() {
-		return false
-	}
-	set := func(v types.String) bool { return v.IsUnknown() || v.ValueString() != "" }
-	mac := set(e.Reference) && (set(e.Secret) || set(e.SecretWO))
-	sig := set(e.CertificatePEM) && set(e.PrivateKeyPEM)
-	return mac || sig
+	_, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	diags.Append(d...)
 }
 
 // planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size

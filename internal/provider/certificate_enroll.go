@@ -17,7 +17,7 @@ const defaultOperationTimeout = 10 * time.Minute
 // enroll is Create: an initialization request (IR, RFC 9483 section 4.1.1)
 // protected by the enrollment credentials or the provider's.
 //
-// No issued certificate is lost (SPEC section 2): when the CA issued one but
+// No issued certificate is lost: when the CA issued one but
 // the transaction did not finish (certConf failed, apply interrupted), the
 // certificate and its key are saved to state AND an error is returned, so
 // Terraform keeps the resource tainted; the next apply revokes it (RR) and

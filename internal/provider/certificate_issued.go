@@ -16,7 +16,7 @@ import (
 // and what users read off it, the key that goes with it, and the renewal
 // window. previous is the certificate a CR or KUR replaced (nil after an
 // IR); it is kept for overlapping deployments and only then, so the state
-// holds no second copy of anything (SPEC section 2: state stays lean).
+// holds no second copy of anything: the state stays lean.
 func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate) error {
 	cert := enr.Certificate
 	pub, err := marshalPublicKeyPEM(cert.PublicKey)
@@ -35,8 +35,8 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	m.CAChainPEM = types.StringValue(certificatesPEM(chain))
 	m.SerialNumber = types.StringValue(cert.SerialNumber.String())
 	m.Issuer = types.StringValue(cert.Issuer.String())
-	m.NotBefore = types.StringValue(cert.NotBefore.UTC().Format(time.RFC3339))
-	m.NotAfter = types.StringValue(cert.NotAfter.UTC().Format(time.RFC3339))
+	m.NotBefore = types.StringValue(formatTime(cert.NotBefore))
+	m.NotAfter = types.StringValue(formatTime(cert.NotAfter))
 	m.PublicKeyPEM = types.StringValue(pub)
 	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.LastOperation = types.StringValue(enr.Operation)
@@ -55,7 +55,7 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 func setRenewal(m *certificateModel, notBefore, notAfter time.Time) {
 	settings, _ := renewalSettingsOf(*m)
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
-	m.RenewalTime = types.StringValue(renewAt.UTC().Format(time.RFC3339))
+	m.RenewalTime = types.StringValue(formatTime(renewAt))
 	m.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
 }
 

@@ -22,7 +22,7 @@ import (
 // time, naming it; with the variable set the replacement sends an IR.
 func TestAccCertificateWriteOnlySecretOnlyForIR(t *testing.T) {
 	clearProviderEnv(t)
-	now := fakeClock(t)
+	now := newTestClock()
 	e := startCA(t, devca.Config{})
 	cfg := func(dns string) string {
 		return e.providerBlock(false) + fmt.Sprintf(`
@@ -59,7 +59,7 @@ resource "cmpv2_certificate" "test" {
 		}
 	}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
+		ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
 		Steps: []resource.TestStep{
 			{
 				PreConfig:       setMark,
@@ -82,7 +82,7 @@ resource "cmpv2_certificate" "test" {
 			},
 			// Expired: the replacement is an IR, which needs the secret.
 			{
-				PreConfig: func() { *now = now.Add(400 * 24 * time.Hour); setMark() },
+				PreConfig: func() { now.Add(400 * 24 * time.Hour); setMark() },
 				Config:    cfg("www.wo.example"),
 				PlanOnly:  true,
 				ExpectError: regexp.MustCompile(`(?s)Missing enrollment secret.*expired.*enrollment\.reference\s+needs` +
@@ -90,7 +90,7 @@ resource "cmpv2_certificate" "test" {
 			},
 			// Tainted: the same.
 			{
-				PreConfig:   func() { *now = time.Now() },
+				PreConfig:   func() { now.Set(time.Now()) },
 				Config:      cfg("www.wo.example"),
 				Taint:       []string{certAddr},
 				PlanOnly:    true,

@@ -48,13 +48,13 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "No key to enroll", err.Error())
 		return
 	}
-	creq, diags := certRequest(ctx, plan, key, overridableTimeFunc())
+	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	ctx, cancel := operationContext(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
 	enr, err := newCMPClient(ctx, conn, creds).Enroll(ctx, creq)
 	// A certificate refused as not what was asked for is not ours to keep:
@@ -64,7 +64,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed", cmpErrorDetail(err))
 		return
 	}
-	if serr := setIssued(&plan, enr, keyPEM, nil); serr != nil {
+	if serr := setIssued(&plan, enr, keyPEM, nil, r.clock.now()); serr != nil {
 		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", serr.Error())
 		return
 	}

@@ -16,8 +16,9 @@ import (
 // and what users read off it, the key that goes with it, and the renewal
 // window. previous is the certificate a CR or KUR replaced (nil after an
 // IR); it is kept for overlapping deployments and only then, so the state
-// holds no second copy of anything: the state stays lean.
-func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate) error {
+// holds no second copy of anything: the state stays lean. now decides
+// ready_for_renewal.
+func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate, now time.Time) error {
 	cert := enr.Certificate
 	pub, err := marshalPublicKeyPEM(cert.PublicKey)
 	if err != nil {
@@ -46,17 +47,17 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	} else {
 		m.PreviousCertificatePEM = types.StringNull()
 	}
-	setRenewal(m, cert.NotBefore, cert.NotAfter)
+	setRenewal(m, cert.NotBefore, cert.NotAfter, now)
 	return nil
 }
 
 // setRenewal computes renewal_time and ready_for_renewal of a certificate
-// valid from notBefore to notAfter under m's renewal settings.
-func setRenewal(m *certificateModel, notBefore, notAfter time.Time) {
+// valid from notBefore to notAfter under m's renewal settings, at now.
+func setRenewal(m *certificateModel, notBefore, notAfter, now time.Time) {
 	settings, _ := renewalSettingsOf(*m)
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
 	m.RenewalTime = types.StringValue(formatTime(renewAt))
-	m.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
+	m.ReadyForRenewal = types.BoolValue(!now.Before(renewAt))
 }
 
 func certificatePEM(c *x509.Certificate) string {

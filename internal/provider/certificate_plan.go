@@ -25,7 +25,7 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	}
 	// Most plans change nothing: answer those without the whole model
 	// (plan_fastpath.go).
-	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, overridableTimeFunc()) {
+	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, r.clock.now()) {
 		return
 	}
 	r.modifyPlan(ctx, req, resp)
@@ -54,7 +54,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), overridableTimeFunc())
+	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("not_after"), "Unreadable certificate validity in state", err.Error())
 		return

@@ -38,7 +38,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 
 	// The plan left the certificate unknown: decide again now that every
 	// input is known (some may not have been at plan time).
-	d, _, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), overridableTimeFunc())
+	d, _, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("not_after"), "Unreadable certificate validity in state", err.Error())
 		return
@@ -49,7 +49,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		if plan.PrivateKeyPEM.IsUnknown() {
 			plan.PrivateKeyPEM = state.PrivateKeyPEM
 		}
-		setRenewal(&plan, d.NotBefore, d.NotAfter)
+		setRenewal(&plan, d.NotBefore, d.NotAfter, r.clock.now())
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
@@ -79,13 +79,13 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(diags...)
 	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
 	resp.Diagnostics.Append(diags...)
-	creq, diags := certRequest(ctx, plan, key, overridableTimeFunc())
+	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	ctx, cancel := operationContext(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
 	client := newCMPClient(ctx, conn, nil)
 	var enr *cmpclient.Enrollment
@@ -105,7 +105,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
 	}
-	if err := setIssued(&plan, enr, keyPEM, cur); err != nil {
+	if err := setIssued(&plan, enr, keyPEM, cur, r.clock.now()); err != nil {
 		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
 		return
 	}
@@ -115,7 +115,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	// state: revoke it, so that no certificate of this resource stays live
 	// without being in the state.
 	prevKey, _ := previousKey(ctx, req.Private)
-	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, prevKey, curKey)...)
+	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, r.clock.now(), prevKey, curKey)...)
 	previous := state.PrivateKeyPEM.ValueString()
 	if previous == keyPEM {
 		previous = "" // same key: the current one signs the previous certificate's RR

@@ -73,8 +73,7 @@ func TestModifyPlanFastPath(t *testing.T) {
 	sch := certificateSchema(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
+			t.Parallel()
 			prior := issuedState()
 			if tc.state != nil {
 				tc.state(&prior)
@@ -91,7 +90,7 @@ func TestModifyPlanFastPath(t *testing.T) {
 			if got := planStandsAsProposed(req.Plan.Raw, req.State.Raw, tc.now); got != tc.wantFast {
 				t.Errorf("planStandsAsProposed = %v, want %v", got, tc.wantFast)
 			}
-			r := &certificateResource{defaults: defaults}
+			r := &certificateResource{defaults: defaults, clock: fixedClock(tc.now)}
 			fast := resource.ModifyPlanResponse{Plan: req.Plan}
 			r.ModifyPlan(ctx, req, &fast)
 			full := resource.ModifyPlanResponse{Plan: req.Plan}
@@ -133,15 +132,14 @@ func TestReadMovesOnlyReadyForRenewal(t *testing.T) {
 	sch := certificateSchema(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
+			t.Parallel()
 			prior := issuedState()
 			if tc.state != nil {
 				tc.state(&prior)
 			}
 			req := resource.ReadRequest{State: tfsdk.State{Schema: sch, Raw: rawOf(t, sch, prior)}}
 			resp := resource.ReadResponse{State: req.State}
-			(&certificateResource{}).Read(ctx, req, &resp)
+			(&certificateResource{clock: fixedClock(tc.now)}).Read(ctx, req, &resp)
 			if resp.Diagnostics.HasError() {
 				t.Fatal(resp.Diagnostics)
 			}
@@ -158,8 +156,6 @@ func TestReadMovesOnlyReadyForRenewal(t *testing.T) {
 // (the fast path) and on a state-only change (the whole model).
 func BenchmarkModifyPlan(b *testing.B) {
 	ctx := context.Background()
-	overridableTimeFunc = func() time.Time { return t0.Add(time.Hour) }
-	b.Cleanup(func() { overridableTimeFunc = time.Now })
 	sch := certificateSchema(b)
 	prior := issuedState()
 	for _, bc := range []struct {
@@ -176,7 +172,8 @@ func BenchmarkModifyPlan(b *testing.B) {
 			Plan:   tfsdk.Plan{Schema: sch, Raw: rawOf(b, sch, planned)},
 			State:  tfsdk.State{Schema: sch, Raw: rawOf(b, sch, prior)},
 		}
-		r := &certificateResource{defaults: &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"}}
+		r := &certificateResource{defaults: &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"},
+			clock: fixedClock(t0.Add(time.Hour))}
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {
 				resp := resource.ModifyPlanResponse{Plan: req.Plan}

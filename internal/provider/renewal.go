@@ -14,9 +14,23 @@ import (
 	"time"
 )
 
-// overridableTimeFunc is the clock of the renewal logic; tests replace it to
-// move through renewal windows without sleeping.
-var overridableTimeFunc = time.Now
+// clock is the certificate resource's time: what renewal windows and
+// expiry are judged against, and how long an interrupted operation may
+// still run (operationContext). The provider sets it when it builds the
+// resource; tests pass theirs through the provider factory to move through
+// renewal windows without sleeping. The zero clock is the real time with
+// the default grace.
+type clock struct {
+	Now       func() time.Time // nil: time.Now
+	StopGrace time.Duration    // 0: defaultStopGrace
+}
+
+func (c clock) now() time.Time {
+	if c.Now == nil {
+		return time.Now()
+	}
+	return c.Now()
+}
 
 // operation is the CMP transaction an apply will run for a planned change.
 type operation string

@@ -26,6 +26,7 @@ import (
 // nothing, for state-only changes; see certificate_plan.go), Delete an RR.
 type certificateResource struct {
 	defaults *Defaults
+	clock    clock
 }
 
 var (
@@ -34,9 +35,6 @@ var (
 	_ resource.ResourceWithValidateConfig = (*certificateResource)(nil)
 	_ resource.ResourceWithModifyPlan     = (*certificateResource)(nil)
 )
-
-// NewCertificateResource returns the `cmpv2_certificate` resource.
-func NewCertificateResource() resource.Resource { return &certificateResource{} }
 
 // certificateModel is the `cmpv2_certificate` configuration, plan and state.
 type certificateModel struct {
@@ -347,7 +345,7 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	if err != nil {
 		return // no renewal time (yet): nothing moves with the clock
 	}
-	ready := !overridableTimeFunc().Before(renewAt)
+	ready := !r.clock.now().Before(renewAt)
 	if was, set, err := attrs.readyForRenewal(); err == nil && set && was == ready {
 		return
 	}

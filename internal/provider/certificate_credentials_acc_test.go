@@ -40,7 +40,7 @@ resource "cmpv2_certificate" "test" {
 	}
 	withSecret := config.Variables{"enrollment_secret": config.StringVariable(e.secret)}
 	var mark int
-	var serial string
+	var serials []string // every certificate issued, all revoked in the end
 	setMark := func() { mark = e.mark() }
 	// saw checks that the CA handled exactly the requests want (ir, cr,
 	// kur, rr, each as "op:status") since the mark; confirmations aside.
@@ -66,7 +66,7 @@ resource "cmpv2_certificate" "test" {
 				Config:          cfg("wo.example"),
 				ConfigVariables: withSecret,
 				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "wo.example"), saw("ir:accepted"),
-					func(s *terraform.State) error { serial = stateAttr(s, certAddr, "serial_number"); return nil }),
+					record(&serials)),
 			},
 			// The variable unset: plan finds nothing to do and asks for no secret.
 			{PreConfig: setMark, Config: cfg("wo.example"), PlanOnly: true},
@@ -78,7 +78,8 @@ resource "cmpv2_certificate" "test" {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate)},
 				},
-				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "cr", "wo.example"), saw("cr:accepted")),
+				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "cr", "wo.example"), saw("cr:accepted"),
+					record(&serials)),
 			},
 			// Expired: the replacement is an IR, which needs the secret.
 			{
@@ -108,22 +109,16 @@ resource "cmpv2_certificate" "test" {
 				},
 				Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "wo.example"), saw("rr:accepted", "rr:accepted", "ir:accepted"),
 					func(s *terraform.State) error {
-						if got := stateAttr(s, certAddr, "serial_number"); got == serial {
-							return fmt.Errorf("the tainted certificate %s was kept", serial)
+						if got := stateAttr(s, certAddr, "serial_number"); slices.Contains(serials, got) {
+							return fmt.Errorf("the tainted certificate %s was kept", got)
 						}
-						serial = stateAttr(s, certAddr, "serial_number")
 						return nil
-					}),
+					}, record(&serials)),
 			},
 			// Destroy with the variable unset: an RR signed with the certificate.
 			{PreConfig: setMark, Config: cfg("www.wo.example"), Destroy: true, Check: saw("rr:accepted")},
 		},
-		CheckDestroy: func(*terraform.State) error {
-			if !e.revoked(t, serial) {
-				return fmt.Errorf("certificate %s not revoked", serial)
-			}
-			return nil
-		},
+		CheckDestroy: revokedOnDestroy(t, e, &serials),
 	})
 }
 

@@ -99,6 +99,7 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 		}
 		return cmpclient.MACCredentials{Reference: e.Reference.ValueString(), Secret: []byte(s)}, diags
 	case sendsIR == "":
+		// No enrollment credentials and no IR: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
 		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)}, diags
 	default:

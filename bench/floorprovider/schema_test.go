@@ -22,7 +22,7 @@ import (
 func TestFloorSchemaMatchesCertificate(t *testing.T) {
 	ctx := context.Background()
 	var real resource.SchemaResponse
-	provider.NewCertificateResource().Schema(ctx, resource.SchemaRequest{}, &real)
+	realCertificateResource(t).Schema(ctx, resource.SchemaRequest{}, &real)
 	if real.Diagnostics.HasError() {
 		t.Fatalf("certificate schema: %v", real.Diagnostics)
 	}
@@ -37,6 +37,22 @@ func TestFloorSchemaMatchesCertificate(t *testing.T) {
 			t.Errorf("block %s: floor type %s, cmpv2_certificate type %s", name, fb.Type(), block.Type())
 		}
 	}
+}
+
+// realCertificateResource is the real provider's cmpv2_certificate.
+func realCertificateResource(t *testing.T) resource.Resource {
+	t.Helper()
+	ctx := context.Background()
+	for _, factory := range provider.New("test")().Resources(ctx) {
+		r := factory()
+		var md resource.MetadataResponse
+		r.Metadata(ctx, resource.MetadataRequest{ProviderTypeName: "cmpv2"}, &md)
+		if md.TypeName == "cmpv2_certificate" {
+			return r
+		}
+	}
+	t.Fatal("the provider has no cmpv2_certificate resource")
+	return nil
 }
 
 func compareAttributes(t *testing.T, prefix string, real, floor map[string]schema.Attribute) {

@@ -33,9 +33,9 @@ func accCertificate(body string) string {
 	return c.String()
 }
 
-// The plan-time validation of SPEC section 2: every invalid input fails the
-// plan with an error at its attribute (Terraform prints the offending
-// configuration line, which the patterns match).
+// Plan-time validation: every invalid input fails the plan with an error
+// at its attribute (Terraform prints the offending configuration line,
+// which the patterns match).
 func TestAccCertificatePlanValidation(t *testing.T) {
 	certPEM, keyPEM := testCertificate(t, "device")
 	_, otherKeyPEM := testCertificate(t, "other")
@@ -123,7 +123,8 @@ func TestAccCertificatePlanValidation(t *testing.T) {
 	}
 }
 
-// Valid configurations plan a create, with the defaults of SPEC section 2.
+// Valid configurations plan a create, with the documented defaults: an ECDSA P-256
+// key, revoke_on_destroy true, revocation reason unspecified.
 func TestAccCertificatePlan(t *testing.T) {
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 3072)
 	if err != nil {

@@ -185,7 +185,8 @@ func matrixFaults() []matrixFault {
 
 // matrixOutcomeFor is the outcome f requires of op.
 func matrixOutcomeFor(op matrixOp, f matrixFault) matrixOutcome {
-	// A revocation answered with certRevoked counts as done (SPEC 2).
+	// A revocation answered with certRevoked counts as done: the
+	// certificate is revoked, which is what was asked.
 	if op.name == "rr" && f.name == "rejection_certRevoked" {
 		return survived
 	}

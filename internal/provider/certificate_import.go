@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
@@ -39,7 +40,7 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 		}
 		pemText = string(b)
 	}
-	m, err := importedModel(ctx, pemText)
+	m, err := importedModel(ctx, pemText, r.clock.now())
 	if err != nil {
 		resp.Diagnostics.AddError("cmpv2_certificate: cannot import", err.Error())
 		return
@@ -48,8 +49,8 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 	resp.Diagnostics.Append(setImported(ctx, resp.Private, true)...)
 }
 
-// importedModel builds the state of an imported certificate.
-func importedModel(ctx context.Context, pemText string) (*certificateModel, error) {
+// importedModel builds the state of an imported certificate at now.
+func importedModel(ctx context.Context, pemText string, now time.Time) (*certificateModel, error) {
 	certs, key, keyBlock, err := pemkey.ParseBundle([]byte(pemText))
 	if err != nil {
 		return nil, fmt.Errorf("import PEM: %w", err)
@@ -66,7 +67,7 @@ func importedModel(ctx context.Context, pemText string) (*certificateModel, erro
 	keyPEM := string(pem.EncodeToMemory(keyBlock))
 
 	m := nullCertificateModel()
-	if err := setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil); err != nil {
+	if err := setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil, now); err != nil {
 		return nil, err
 	}
 	m.ID = m.SerialNumber

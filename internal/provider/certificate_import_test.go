@@ -182,7 +182,7 @@ func TestImportedModel(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := importedModel(context.Background(), tc.in)
+			m, err := importedModel(context.Background(), tc.in, time.Now())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, tc.wantErr)

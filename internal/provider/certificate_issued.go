@@ -15,8 +15,9 @@ import (
 // and what users read off it, the key that goes with it, and the renewal
 // window. previous is the certificate a CR or KUR replaced (nil after an
 // IR); it is kept for overlapping deployments and only then, so the state
-// holds no second copy of anything (SPEC section 2: state stays lean).
-func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate) error {
+// holds no second copy of anything: the state stays lean. now decides
+// ready_for_renewal.
+func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate, now time.Time) error {
 	cert := enr.Certificate
 	pub, err := pemkey.MarshalPublicKey(cert.PublicKey)
 	if err != nil {
@@ -34,8 +35,8 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	m.CAChainPEM = types.StringValue(certificatesPEM(chain))
 	m.SerialNumber = types.StringValue(cert.SerialNumber.String())
 	m.Issuer = types.StringValue(cert.Issuer.String())
-	m.NotBefore = types.StringValue(cert.NotBefore.UTC().Format(time.RFC3339))
-	m.NotAfter = types.StringValue(cert.NotAfter.UTC().Format(time.RFC3339))
+	m.NotBefore = types.StringValue(formatTime(cert.NotBefore))
+	m.NotAfter = types.StringValue(formatTime(cert.NotAfter))
 	m.PublicKeyPEM = types.StringValue(string(pub))
 	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.LastOperation = types.StringValue(enr.Operation)
@@ -45,17 +46,17 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	} else {
 		m.PreviousCertificatePEM = types.StringNull()
 	}
-	setRenewal(m, cert.NotBefore, cert.NotAfter)
+	setRenewal(m, cert.NotBefore, cert.NotAfter, now)
 	return nil
 }
 
 // setRenewal computes renewal_time and ready_for_renewal of a certificate
-// valid from notBefore to notAfter under m's renewal settings.
-func setRenewal(m *certificateModel, notBefore, notAfter time.Time) {
+// valid from notBefore to notAfter under m's renewal settings, at now.
+func setRenewal(m *certificateModel, notBefore, notAfter, now time.Time) {
 	settings, _ := renewalSettingsOf(*m)
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
-	m.RenewalTime = types.StringValue(renewAt.UTC().Format(time.RFC3339))
-	m.ReadyForRenewal = types.BoolValue(!overridableTimeFunc().Before(renewAt))
+	m.RenewalTime = types.StringValue(formatTime(renewAt))
+	m.ReadyForRenewal = types.BoolValue(!now.Before(renewAt))
 }
 
 func certificatePEM(c *x509.Certificate) string {

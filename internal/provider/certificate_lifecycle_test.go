@@ -166,7 +166,7 @@ type updateCase struct {
 	name         string
 	before       string
 	after        string
-	clock        func(now *time.Time) // moves the provider's clock before the update
+	clock        func(c *testClock) // moves the provider's clock before the update
 	wantOp       string
 	wantNewKey   bool
 	wantCN       string
@@ -192,16 +192,16 @@ validity_period_hours = 24`
 		{name: "KUR by trigger", before: base + "\nrotation_triggers = { epoch = \"1\" }", after: base + "\nrotation_triggers = { epoch = \"2\" }",
 			wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
 		{name: "KUR by renew_before_expiry", before: base + "\nrenew_before_expiry = \"20h\"", after: base + "\nrenew_before_expiry = \"20h\"",
-			clock: func(now *time.Time) { *now = now.Add(5 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+			clock: func(c *testClock) { c.Add(5 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
 		{name: "KUR by default window", before: base, after: base,
-			clock: func(now *time.Time) { *now = now.Add(17 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+			clock: func(c *testClock) { c.Add(17 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
 		{name: "KUR by new external key", before: byok(keyA), after: byok(keyB), wantOp: "kur", wantNewKey: true,
 			wantCN: "upd.example", wantKeyInCfg: keyB},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			clearProviderEnv(t)
-			now := fakeClock(t)
+			now := newTestClock()
 			e := startCA(t, devca.Config{})
 			cfg := func(body string) string {
 				return e.providerBlock(true) + "resource \"cmpv2_certificate\" \"test\" {\n" + body + "\n}"
@@ -210,7 +210,7 @@ validity_period_hours = 24`
 			var serials []string
 			var mark int
 			resource.Test(t, resource.TestCase{
-				ProtoV6ProviderFactories: testAccProviders,
+				ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
 				Steps: []resource.TestStep{
 					{
 						Config:           cfg(tc.before),
@@ -236,7 +236,7 @@ validity_period_hours = 24`
 						},
 						Check: resource.ComposeTestCheckFunc(
 							func(*terraform.State) error {
-								*now = time.Now() // the new certificate's window is not open yet
+								now.Set(time.Now()) // the new certificate's window is not open yet
 								return nil
 							},
 							checkIssued(t, e, tc.wantOp, tc.wantCN), record(&serials),

@@ -108,7 +108,7 @@ func TestAccCertificateRevokeOnDestroyFalse(t *testing.T) {
 // error naming them when not.
 func TestAccCertificateExpired(t *testing.T) {
 	clearProviderEnv(t)
-	now := fakeClock(t)
+	now := newTestClock()
 	e := startCA(t, devca.Config{})
 	withCreds := e.providerBlock(false) + fmt.Sprintf(`resource "cmpv2_certificate" "test" {
   subject    = { common_name = "old.example" }
@@ -120,14 +120,14 @@ func TestAccCertificateExpired(t *testing.T) {
 	var first string
 	var mark int
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: testAccProviders,
+		ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
 		Steps: []resource.TestStep{
 			{Config: withCreds, Check: func(s *terraform.State) error { first = stateAttr(s, certAddr, "serial_number"); return nil }},
 			{
-				PreConfig:   func() { *now = now.Add(400 * 24 * time.Hour) },
+				PreConfig:   func() { now.Add(400 * 24 * time.Hour) },
 				Config:      noCreds,
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`(?s)Expired certificate cannot be renewed.*enrollment\.reference`),
+				ExpectError: regexp.MustCompile(`(?s)No credentials for the initialization request.*expired.*enrollment\.reference`),
 			},
 			{
 				PreConfig: func() { mark = e.mark() },
@@ -153,7 +153,7 @@ func TestAccCertificateExpired(t *testing.T) {
 					}),
 			},
 			// Back at the real time, refresh and plan find nothing to do.
-			{PreConfig: func() { *now = time.Now() }, RefreshState: true},
+			{PreConfig: func() { now.Set(time.Now()) }, RefreshState: true},
 			{Config: withCreds, PlanOnly: true},
 		},
 	})

@@ -44,7 +44,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Unreadable private key in state", err.Error())
 		return
 	}
-	now := overridableTimeFunc()
+	now := r.clock.now()
 	if !now.Before(cert.NotAfter) {
 		resp.Diagnostics.AddWarning("cmpv2_certificate: expired certificate not revoked",
 			fmt.Sprintf("Certificate serial %s expired at %s; an expired certificate cannot sign its revocation "+
@@ -64,7 +64,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := operationContext(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
 
 	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
@@ -92,11 +92,11 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 // previous, so the old previous leaves the state and would otherwise stay
 // live at the CA, owned by nobody. Its RR is signed with its own key
 // (RFC 9483 section 4.2): the recorded previous key when a KUR or a CR with
-// a new key made the current certificate, else the current key. An
-// expired certificate needs no revocation. Best effort: a failure is a
+// a new key made the current certificate, else the current key. A
+// certificate expired at now needs no revocation. Best effort: a failure is a
 // warning naming the serial, since the new certificate is already issued
 // and in the state.
-func revokeSuperseded(ctx context.Context, conn *Connection, state certificateModel, keys ...crypto.Signer) diag.Diagnostics {
+func revokeSuperseded(ctx context.Context, conn *Connection, state certificateModel, now time.Time, keys ...crypto.Signer) diag.Diagnostics {
 	var diags diag.Diagnostics
 	s := state.PreviousCertificatePEM.ValueString()
 	if s == "" {
@@ -108,7 +108,7 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 			"The certificate previous_certificate_pem held is unreadable, so it was not revoked: "+err.Error())
 		return diags
 	}
-	if !overridableTimeFunc().Before(prev.NotAfter) {
+	if !now.Before(prev.NotAfter) {
 		return diags // expired: no longer live
 	}
 	if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {

@@ -47,9 +47,10 @@ func TestRevokeSupersededFailures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if !tc.now.IsZero() {
-				overridableTimeFunc = func() time.Time { return tc.now }
-				t.Cleanup(func() { overridableTimeFunc = time.Now })
+			t.Parallel()
+			now := tc.now
+			if now.IsZero() {
+				now = time.Now()
 			}
 			state := certificateModel{PreviousCertificatePEM: types.StringNull()}
 			if tc.previous != "" {
@@ -58,7 +59,7 @@ func TestRevokeSupersededFailures(t *testing.T) {
 			conn := &Connection{URL: closed.URL, MessageTimeout: 2 * time.Second}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			diags := revokeSuperseded(ctx, conn, state, tc.keys...)
+			diags := revokeSuperseded(ctx, conn, state, now, tc.keys...)
 			if diags.HasError() {
 				t.Fatalf("error diagnostics: %v", diags)
 			}

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
 
-// update is Update. ModifyPlan decided what the apply does (renewal.go): a
+// update is Update. ModifyPlan decided what the apply does (certificate_plan.go): a
 // plan that kept the certificate attributes is a state-only change and
 // sends nothing; one that left them unknown needs a CR (the request
 // changed) or a KUR (only the key must change), signed with the current
@@ -38,30 +38,24 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 
 	// The plan left the certificate unknown: decide again now that every
 	// input is known (some may not have been at plan time).
-	notBefore, notAfter, err := validityOf(state)
+	d, _, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("not_after"), "Unreadable certificate validity in state", err.Error())
 		return
 	}
-	settings, _ := renewalSettingsOf(plan)
-	renewAt, _ := renewalTime(notBefore, notAfter, settings)
-	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
-	planned, _ := intentOf(ctx, plan, config.PrivateKeyPEM)
-	priorForImport(&prior, planned, state, importPending(ctx, req.Private))
-	d := classifyUpdate(prior, planned, overridableTimeFunc(), renewAt, notAfter)
 	switch d.Op {
 	case opNone:
 		copyIssued(&plan, state)
 		if plan.PrivateKeyPEM.IsUnknown() {
 			plan.PrivateKeyPEM = state.PrivateKeyPEM
 		}
-		setRenewal(&plan, notBefore, notAfter)
+		setRenewal(&plan, d.NotBefore, d.NotAfter, r.clock.now())
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
 	case opReplace:
 		resp.Diagnostics.AddError("cmpv2_certificate: certificate expired during the apply",
-			"The certificate expired at "+notAfter.UTC().Format("2006-01-02T15:04:05Z07:00")+" after the plan was "+
+			"The certificate expired at "+formatTime(d.NotAfter)+" after the plan was "+
 				"made, so it can no longer sign a CR or KUR. Plan again: the plan replaces it with a new IR.")
 		return
 	}
@@ -85,13 +79,13 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(diags...)
 	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
 	resp.Diagnostics.Append(diags...)
-	creq, diags := certRequest(ctx, plan, key, overridableTimeFunc())
+	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
-	ctx, cancel := operationContext(ctx, timeout)
+	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
 	client := newCMPClient(ctx, conn, nil)
 	var enr *cmpclient.Enrollment
@@ -111,7 +105,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
 	}
-	if err := setIssued(&plan, enr, keyPEM, cur); err != nil {
+	if err := setIssued(&plan, enr, keyPEM, cur, r.clock.now()); err != nil {
 		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
 		return
 	}
@@ -119,9 +113,9 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
-	// without being in the state (SPEC section 2).
+	// without being in the state.
 	prevKey, _ := previousKey(ctx, req.Private)
-	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, prevKey, curKey)...)
+	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, r.clock.now(), prevKey, curKey)...)
 	previous := state.PrivateKeyPEM.ValueString()
 	if previous == keyPEM {
 		previous = "" // same key: the current one signs the previous certificate's RR

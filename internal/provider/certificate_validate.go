@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -24,7 +23,10 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	}
 	validateKeyAttributes(c, &resp.Diagnostics)
 	validateRenewalWindow(c, &resp.Diagnostics)
-	validateEnrollment(ctx, c.Enrollment, &resp.Diagnostics)
+	// Validation cannot know whether the plan sends an IR: only what is
+	// wrong whatever the plan.
+	_, diags := irCredentials(ctx, c.Enrollment, nil, "")
+	resp.Diagnostics.Append(diags...)
 	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
 }
 
@@ -98,61 +100,6 @@ func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 			diags.AddAttributeError(path.Root(w.name), "Renewal window longer than the validity",
 				fmt.Sprintf("%s is %s but validity_period_hours requests only %s: the certificate would be due for "+
 					"renewal as soon as it is issued.", w.name, d, validity))
-		}
-	}
-}
-
-// validateEnrollment: one kind of IR credential, each complete, and an
-// external certificate that belongs to its key.
-func validateEnrollment(ctx context.Context, obj types.Object, diags *diag.Diagnostics) {
-	if obj.IsNull() || obj.IsUnknown() {
-		return
-	}
-	var e enrollmentModel
-	diags.Append(obj.As(ctx, &e, basetypes.ObjectAsOptions{})...)
-	if diags.HasError() {
-		return
-	}
-	p := path.Root("enrollment")
-	set := func(v types.String) bool { return !v.IsNull() }
-	mac := set(e.Reference) || set(e.Secret) || set(e.SecretWO)
-	sig := set(e.CertificatePEM) || set(e.PrivateKeyPEM)
-	if mac && sig {
-		// Attached inside the object, not to enrollment itself: for a
-		// top-level attribute Terraform prints its whole expression, which
-		// here may hold a private key.
-		diags.AddAttributeError(p.AtName("certificate_pem"), "Conflicting enrollment credentials",
-			"enrollment: use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
-				"private_key_pem (signature protection), not both.")
-		return
-	}
-	switch {
-	case set(e.Reference) && !set(e.Secret) && !set(e.SecretWO):
-		diags.AddAttributeError(p.AtName("secret_wo"), "Missing enrollment secret",
-			"enrollment.reference needs enrollment.secret_wo or enrollment.secret.")
-	case !set(e.Reference) && (set(e.Secret) || set(e.SecretWO)):
-		diags.AddAttributeError(p.AtName("reference"), "Missing enrollment reference",
-			"A pre-shared secret needs the reference (senderKID) the CA knows it by.")
-	case set(e.CertificatePEM) && !set(e.PrivateKeyPEM):
-		diags.AddAttributeError(p.AtName("private_key_pem"), "Missing enrollment key",
-			"enrollment.certificate_pem needs its private key in enrollment.private_key_pem.")
-	case set(e.PrivateKeyPEM) && !set(e.CertificatePEM):
-		diags.AddAttributeError(p.AtName("certificate_pem"), "Missing enrollment certificate",
-			"enrollment.private_key_pem needs the certificate it belongs to in enrollment.certificate_pem.")
-	case sig && !e.CertificatePEM.IsUnknown() && !e.PrivateKeyPEM.IsUnknown():
-		certs, err := parseCertificatesPEM(e.CertificatePEM.ValueString())
-		if err != nil {
-			return
-		}
-		key, err := parsePrivateKeyPEM(e.PrivateKeyPEM.ValueString())
-		if err != nil {
-			return
-		}
-		// RFC 4210 section 5.1.3.3: the first certificate in extraCerts is
-		// the one that verifies the protection, so it must be this key's.
-		if !pemkey.BelongsTo(key, certs[0]) {
-			diags.AddAttributeError(p.AtName("private_key_pem"), "Enrollment key does not match the certificate",
-				"The first certificate in enrollment.certificate_pem must be the one enrollment.private_key_pem belongs to.")
 		}
 	}
 }

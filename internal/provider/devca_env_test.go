@@ -12,6 +12,8 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
+	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
@@ -100,16 +102,44 @@ func stateAttr(s *terraform.State, addr, name string) string {
 	return rs.Primary.Attributes[name]
 }
 
-// fakeClock moves overridableTimeFunc for a test; the tests that use it do
-// not run in parallel.
-func fakeClock(t *testing.T) *time.Time {
-	t.Helper()
-	now := time.Now()
-	prev := overridableTimeFunc
-	overridableTimeFunc = func() time.Time { return now }
-	t.Cleanup(func() { overridableTimeFunc = prev })
-	return &now
+// testClock is a clock a test moves, starting at the real time; the
+// provider reads it from its own goroutines.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
 }
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Add moves the clock by d.
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set puts the clock at t.
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// providersAt is testAccProviders with the certificate resources on c.
+func providersAt(c clock) map[string]func() (tfprotov6.ProviderServer, error) {
+	return map[string]func() (tfprotov6.ProviderServer, error){
+		"cmpv2": providerserver.NewProtocol6WithError(newProvider("test", c)()),
+	}
+}
+
+// fixedClock is a clock that stays at t.
+func fixedClock(t time.Time) clock { return clock{Now: func() time.Time { return t }} }
 
 // testExternalCredential makes a manufacturer CA and a device certificate
 // it issued (digitalSignature), as an externally issued IR credential.

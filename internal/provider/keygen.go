@@ -13,7 +13,7 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 )
 
-// Key algorithm and curve names of cmpv2_certificate (SPEC section 2).
+// Key algorithm and curve names of cmpv2_certificate: key_algorithm, ecdsa_curve.
 const (
 	keyAlgorithmRSA     = "RSA"
 	keyAlgorithmECDSA   = "ECDSA"

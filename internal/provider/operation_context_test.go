@@ -7,10 +7,7 @@ import (
 )
 
 func TestOperationContext(t *testing.T) {
-	prev := stopGrace
-	stopGrace = 100 * time.Millisecond
-	t.Cleanup(func() { stopGrace = prev })
-
+	const grace = 100 * time.Millisecond
 	cases := []struct {
 		name     string
 		timeout  time.Duration
@@ -27,7 +24,7 @@ func TestOperationContext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, cancelParent := context.WithCancel(context.Background())
 			defer cancelParent()
-			ctx, cancel := operationContext(parent, tc.timeout)
+			ctx, cancel := operationContext(parent, tc.timeout, grace)
 			defer cancel()
 			start := time.Now()
 			if tc.stop {
@@ -46,5 +43,17 @@ func TestOperationContext(t *testing.T) {
 				t.Fatalf("operation still running after %s", tc.deadAt)
 			}
 		})
+	}
+}
+
+// TestClockStopGrace: the grace a resource's clock gives an interrupted
+// operation is its own, or the default when unset.
+func TestClockStopGrace(t *testing.T) {
+	t.Parallel()
+	if got := (clock{}).stopGrace(); got != defaultStopGrace {
+		t.Errorf("zero clock: grace %s, want %s", got, defaultStopGrace)
+	}
+	if got := (clock{StopGrace: time.Second}).stopGrace(); got != time.Second {
+		t.Errorf("grace %s, want 1s", got)
 	}
 }

@@ -78,35 +78,24 @@ func planStandsAsProposed(plan, state tftypes.Value, now time.Time) bool {
 	if err != nil {
 		return false
 	}
-	notBefore, err := attrs.time("not_before")
-	if err != nil {
-		return false
-	}
-	notAfter, err := attrs.time("not_after")
-	if err != nil {
-		return false
-	}
-	var settings renewalSettings
-	for _, s := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"renew_before_expiry", &settings.Before}, {"renew_after_issue", &settings.After}} {
-		v, err := attrs.str(s.name)
-		if err != nil {
+	// The same readers as the whole-model path, on the raw values.
+	var v [4]string
+	for i, name := range []string{"not_before", "not_after", "renew_before_expiry", "renew_after_issue"} {
+		if v[i], err = attrs.str(name); err != nil {
 			return false
 		}
-		if v != "" {
-			// As renewalSettingsOf: an invalid duration was reported by
-			// the attribute's validator and counts as unset.
-			*s.dst, _ = checkDuration(v)
-		}
 	}
+	notBefore, notAfter, err := parseValidity(v[0], v[1])
+	if err != nil {
+		return false
+	}
+	settings := parseRenewalSettings(v[2], v[3])
 	renewAt, fellBack := renewalTime(notBefore, notAfter, settings)
 	if fellBack || !now.Before(renewAt) || !now.Before(notAfter) {
 		return false
 	}
 	planned, err := attrs.str("renewal_time")
-	if err != nil || planned != renewAt.UTC().Format(time.RFC3339) {
+	if err != nil || planned != formatTime(renewAt) {
 		return false
 	}
 	ready, set, err := attrs.readyForRenewal()

@@ -12,7 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
-func certificateSchema(t *testing.T) schema.Schema {
+func certificateSchema(t testing.TB) schema.Schema {
 	t.Helper()
 	var resp resource.SchemaResponse
 	(&certificateResource{}).Schema(context.Background(), resource.SchemaRequest{}, &resp)
@@ -20,7 +20,7 @@ func certificateSchema(t *testing.T) schema.Schema {
 }
 
 // rawOf encodes a model as the object value Terraform would send.
-func rawOf(t *testing.T, sch schema.Schema, m certificateModel) tftypes.Value {
+func rawOf(t testing.TB, sch schema.Schema, m certificateModel) tftypes.Value {
 	t.Helper()
 	ctx := context.Background()
 	s := tfsdk.State{Schema: sch, Raw: tftypes.NewValue(sch.Type().TerraformType(ctx), nil)}
@@ -73,8 +73,7 @@ func TestModifyPlanFastPath(t *testing.T) {
 	sch := certificateSchema(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
+			t.Parallel()
 			prior := issuedState()
 			if tc.state != nil {
 				tc.state(&prior)
@@ -91,7 +90,7 @@ func TestModifyPlanFastPath(t *testing.T) {
 			if got := planStandsAsProposed(req.Plan.Raw, req.State.Raw, tc.now); got != tc.wantFast {
 				t.Errorf("planStandsAsProposed = %v, want %v", got, tc.wantFast)
 			}
-			r := &certificateResource{defaults: defaults}
+			r := &certificateResource{defaults: defaults, clock: fixedClock(tc.now)}
 			fast := resource.ModifyPlanResponse{Plan: req.Plan}
 			r.ModifyPlan(ctx, req, &fast)
 			full := resource.ModifyPlanResponse{Plan: req.Plan}
@@ -133,15 +132,14 @@ func TestReadMovesOnlyReadyForRenewal(t *testing.T) {
 	sch := certificateSchema(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
+			t.Parallel()
 			prior := issuedState()
 			if tc.state != nil {
 				tc.state(&prior)
 			}
 			req := resource.ReadRequest{State: tfsdk.State{Schema: sch, Raw: rawOf(t, sch, prior)}}
 			resp := resource.ReadResponse{State: req.State}
-			(&certificateResource{}).Read(ctx, req, &resp)
+			(&certificateResource{clock: fixedClock(tc.now)}).Read(ctx, req, &resp)
 			if resp.Diagnostics.HasError() {
 				t.Fatal(resp.Diagnostics)
 			}
@@ -149,6 +147,40 @@ func TestReadMovesOnlyReadyForRenewal(t *testing.T) {
 			want.ReadyForRenewal = tc.wantReady
 			if wantRaw := rawOf(t, sch, want); !resp.State.Raw.Equal(wantRaw) {
 				t.Errorf("state after Read\n%v\nwant\n%v", resp.State.Raw, wantRaw)
+			}
+		})
+	}
+}
+
+// BenchmarkModifyPlan measures ModifyPlan on a plan that changes nothing
+// (the fast path) and on a state-only change (the whole model).
+func BenchmarkModifyPlan(b *testing.B) {
+	ctx := context.Background()
+	sch := certificateSchema(b)
+	prior := issuedState()
+	for _, bc := range []struct {
+		name string
+		plan func(m *certificateModel)
+	}{
+		{"unchanged", func(*certificateModel) {}},
+		{"state-only change", func(m *certificateModel) { m.RevokeOnDestroy = types.BoolValue(false) }},
+	} {
+		planned := prior
+		bc.plan(&planned)
+		req := resource.ModifyPlanRequest{
+			Config: tfsdk.Config{Schema: sch, Raw: rawOf(b, sch, configOf(planned, false))},
+			Plan:   tfsdk.Plan{Schema: sch, Raw: rawOf(b, sch, planned)},
+			State:  tfsdk.State{Schema: sch, Raw: rawOf(b, sch, prior)},
+		}
+		r := &certificateResource{defaults: &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"},
+			clock: fixedClock(t0.Add(time.Hour))}
+		b.Run(bc.name, func(b *testing.B) {
+			for b.Loop() {
+				resp := resource.ModifyPlanResponse{Plan: req.Plan}
+				r.ModifyPlan(ctx, req, &resp)
+				if resp.Diagnostics.HasError() {
+					b.Fatal(resp.Diagnostics)
+				}
 			}
 		})
 	}

@@ -14,10 +14,12 @@ import (
 )
 
 // cmpv2Provider is the provider type. getenv is os.Getenv except in tests,
-// which inject the environment the fallbacks read.
+// which inject the environment the fallbacks read. clock is the time of the
+// certificate resources; tests inject theirs too (newProvider).
 type cmpv2Provider struct {
 	version string
 	getenv  func(string) string
+	clock   clock
 }
 
 var (
@@ -26,8 +28,13 @@ var (
 
 // New returns the provider factory that providerserver.Serve expects.
 func New(version string) func() provider.Provider {
+	return newProvider(version, clock{})
+}
+
+// newProvider is New with the certificate resources' clock c.
+func newProvider(version string, c clock) func() provider.Provider {
 	return func() provider.Provider {
-		return &cmpv2Provider{version: version, getenv: os.Getenv}
+		return &cmpv2Provider{version: version, getenv: os.Getenv, clock: c}
 	}
 }
 
@@ -121,7 +128,7 @@ func (p *cmpv2Provider) Configure(ctx context.Context, req provider.ConfigureReq
 func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewServerResource,
-		NewCertificateResource,
+		func() resource.Resource { return &certificateResource{clock: p.clock} },
 	}
 }
 

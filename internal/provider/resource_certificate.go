@@ -23,9 +23,10 @@ import (
 
 // certificateResource is `cmpv2_certificate`: one certificate enrolled and
 // maintained over CMP. Create sends an IR, an update a CR or KUR (or
-// nothing, for state-only changes; see renewal.go), Delete an RR.
+// nothing, for state-only changes; see certificate_plan.go), Delete an RR.
 type certificateResource struct {
 	defaults *Defaults
+	clock    clock
 }
 
 var (
@@ -35,12 +36,9 @@ var (
 	_ resource.ResourceWithModifyPlan     = (*certificateResource)(nil)
 )
 
-// NewCertificateResource returns the `cmpv2_certificate` resource.
-func NewCertificateResource() resource.Resource { return &certificateResource{} }
-
 // certificateModel is the `cmpv2_certificate` configuration, plan and state.
 type certificateModel struct {
-	// Inputs (SPEC section 2, fixed names).
+	// Inputs (fixed names: they are the documented interface).
 	Server              types.Object   `tfsdk:"server"`
 	Enrollment          types.Object   `tfsdk:"enrollment"`
 	Subject             types.Object   `tfsdk:"subject"`
@@ -87,7 +85,8 @@ type enrollmentModel struct {
 	PrivateKeyPEM  types.String `tfsdk:"private_key_pem"`
 }
 
-// Defaults of the key attributes (SPEC section 2: key_algorithm ECDSA).
+// Defaults of the key attributes: a generated key is ECDSA P-256 unless
+// configured otherwise.
 const (
 	defaultKeyAlgorithm     = keyAlgorithmECDSA
 	defaultRSABits          = 2048
@@ -328,7 +327,7 @@ func (r *certificateResource) Create(ctx context.Context, req resource.CreateReq
 	r.enroll(ctx, req, resp)
 }
 
-// Read never talks to the CA (SPEC section 2): a plan over many
+// Read never talks to the CA: a plan over many
 // certificates costs what Terraform itself costs. Only the clock moves
 // ready_for_renewal.
 //
@@ -346,7 +345,7 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 	if err != nil {
 		return // no renewal time (yet): nothing moves with the clock
 	}
-	ready := !overridableTimeFunc().Before(renewAt)
+	ready := !r.clock.now().Before(renewAt)
 	if was, set, err := attrs.readyForRenewal(); err == nil && set && was == ready {
 		return
 	}

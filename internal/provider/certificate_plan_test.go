@@ -144,9 +144,8 @@ func TestCertificateModifyPlan(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
-			r := &certificateResource{defaults: tc.defaults}
+			t.Parallel()
+			r := &certificateResource{defaults: tc.defaults, clock: fixedClock(tc.now)}
 			var sresp resource.SchemaResponse
 			r.Schema(ctx, resource.SchemaRequest{}, &sresp)
 			sch := sresp.Schema

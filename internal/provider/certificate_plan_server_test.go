@@ -50,9 +50,8 @@ func TestRenewalPlanWarning(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			overridableTimeFunc = func() time.Time { return tc.now }
-			t.Cleanup(func() { overridableTimeFunc = time.Now })
-			server := providerserver.NewProtocol6(New("test")())()
+			t.Parallel()
+			server := providerserver.NewProtocol6(newProvider("test", fixedClock(tc.now))())()
 
 			var pschema provider.SchemaResponse
 			(&cmpv2Provider{}).Schema(ctx, provider.SchemaRequest{}, &pschema)

@@ -1,0 +1,142 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// irForCreate is why a create needs IR credentials, for irCredentials.
+const irForCreate = "Creating a certificate sends an initialization request (IR), which must be protected."
+
+const irCredentialsRemedy = "Set enrollment.reference with enrollment.secret or enrollment.secret_wo, or " +
+	"enrollment.certificate_pem with enrollment.private_key_pem, or the provider's reference and secret " +
+	"(" + envReference + ", " + envSecret + ")."
+
+// irCredentials is the one rule for the credentials of an initialization
+// request (IR). ValidateConfig, ModifyPlan and Create all ask it.
+//
+// enrollment is the configuration's enrollment object: secret_wo is
+// write-only, so only the configuration holds it and plan and state always
+// hold it null. defaults are the provider's (nil before Configure). sendsIR
+// says why the planned change sends an IR (a create, a replacement), or is
+// "" when it sends none: refresh, a CR, a KUR, a state-only update and
+// destroy protect their messages with the certificate in state, so they
+// never need these credentials.
+//
+// A value is set when it is not null and not "", or when it is unknown: a
+// value known only during apply (an ephemeral variable, another resource's
+// attribute) will be set then. Whatever the IR, the enrollment object must
+// hold one kind of credential (RFC 4210 section 5.1.3: MAC protection with
+// a shared secret, or signature protection), with no half of the other and
+// nothing that could never be completed. Only when an IR is sent must the
+// credentials be complete: reference with a secret, or a certificate with
+// its key; with no enrollment credentials the provider's reference and
+// secret protect the IR.
+//
+// The result is the credentials when an IR is sent and every value is
+// known (always the case during apply); else nil, with diagnostics naming
+// the attribute at fault when the configuration cannot work.
+func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defaults, sendsIR string) (cmpclient.Credentials, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if enrollment.IsUnknown() {
+		return nil, diags // decided when the object is known
+	}
+	var e enrollmentModel
+	if !enrollment.IsNull() {
+		diags.Append(enrollment.As(ctx, &e, basetypes.ObjectAsOptions{})...)
+		if diags.HasError() {
+			return nil, diags
+		}
+	}
+	p := path.Root("enrollment")
+	set := func(v types.String) bool { return v.IsUnknown() || v.ValueString() != "" }
+	secret := set(e.Secret) || set(e.SecretWO)
+	mac := set(e.Reference) || secret
+	sig := set(e.CertificatePEM) || set(e.PrivateKeyPEM)
+	switch {
+	case mac && sig:
+		// Attached inside the object, not to enrollment itself: for a
+		// top-level attribute Terraform prints its whole expression, which
+		// here may hold a private key.
+		diags.AddAttributeError(p.AtName("certificate_pem"), "Conflicting enrollment credentials",
+			"enrollment: use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
+				"private_key_pem (signature protection), not both.")
+	case secret && !set(e.Reference):
+		diags.AddAttributeError(p.AtName("reference"), "Missing enrollment reference",
+			"A pre-shared secret needs the reference (senderKID) the CA knows it by.")
+	case set(e.CertificatePEM) && !set(e.PrivateKeyPEM):
+		diags.AddAttributeError(p.AtName("private_key_pem"), "Missing enrollment key",
+			"enrollment.certificate_pem needs its private key in enrollment.private_key_pem.")
+	case set(e.PrivateKeyPEM) && !set(e.CertificatePEM):
+		diags.AddAttributeError(p.AtName("certificate_pem"), "Missing enrollment certificate",
+			"enrollment.private_key_pem needs the certificate it belongs to in enrollment.certificate_pem.")
+	case sig:
+		creds := signatureCredentials(e, sendsIR != "", &diags)
+		if sendsIR == "" {
+			return nil, diags
+		}
+		return creds, diags
+	case mac && !secret:
+		// secret_wo is null in every plan after the create that used it:
+		// only an IR needs it again.
+		if sendsIR != "" {
+			diags.AddAttributeError(p.AtName("secret_wo"), "Missing enrollment secret",
+				sendsIR+" enrollment.reference needs enrollment.secret_wo or enrollment.secret.")
+		}
+	case mac:
+		if sendsIR == "" || e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() {
+			return nil, diags
+		}
+		s := e.Secret.ValueString()
+		if s == "" {
+			s = e.SecretWO.ValueString()
+		}
+		return cmpclient.MACCredentials{Reference: e.Reference.ValueString(), Secret: []byte(s)}, diags
+	case sendsIR == "":
+		// No enrollment credentials and no IR: nothing to require.
+	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
+		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)}, diags
+	default:
+		diags.AddAttributeError(p, "No credentials for the initialization request", sendsIR+" "+irCredentialsRemedy)
+	}
+	return nil, diags
+}
+
+// signatureCredentials reads an external certificate and its key from e
+// (both set) and checks that they belong together; nil while either is
+// unknown. Unreadable PEM is reported only when building, for an IR: at
+// validation the attributes' validators report it.
+func signatureCredentials(e enrollmentModel, building bool, diags *diag.Diagnostics) cmpclient.Credentials {
+	if e.CertificatePEM.IsUnknown() || e.PrivateKeyPEM.IsUnknown() {
+		return nil
+	}
+	p := path.Root("enrollment")
+	chain, err := parseCertificatesPEM(e.CertificatePEM.ValueString())
+	if err != nil {
+		if building {
+			diags.AddAttributeError(p.AtName("certificate_pem"), "Invalid certificate PEM", err.Error())
+		}
+		return nil
+	}
+	key, err := parsePrivateKeyPEM(e.PrivateKeyPEM.ValueString())
+	if err != nil {
+		if building {
+			diags.AddAttributeError(p.AtName("private_key_pem"), "Invalid private key PEM", err.Error())
+		}
+		return nil
+	}
+	// RFC 4210 section 5.1.3.3: the first certificate in extraCerts is the
+	// one that verifies the protection, so it must be this key's.
+	if !pemkey.BelongsTo(key, chain[0]) {
+		diags.AddAttributeError(p.AtName("private_key_pem"), "Enrollment key does not match the certificate",
+			"The first certificate in enrollment.certificate_pem must be the one enrollment.private_key_pem belongs to.")
+		return nil
+	}
+	return cmpclient.SignatureCredentials{Key: key, Chain: chain}
+}

@@ -1,0 +1,278 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// ModifyPlan decides, for every plan, which CMP operation the apply will run
+// (decideUpdate, then classifyUpdate in renewal.go) and shapes the plan to
+// match: a state-only update keeps the issued certificate's attributes, a
+// CR or KUR marks them unknown and warns with the reason, an expired
+// certificate is replaced. Update (certificate_update.go) decides again
+// with the same function once every input is known.
+func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() {
+		return // destroy
+	}
+	// Most plans change nothing: answer those without the whole model
+	// (plan_fastpath.go).
+	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, r.clock.now()) {
+		return
+	}
+	r.modifyPlan(ctx, req, resp)
+}
+
+// modifyPlan is ModifyPlan on the whole model, for a create or a plan that
+// changes something.
+func (r *certificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var config, plan certificateModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	planKeyAttributesFromUserKey(config, &plan)
+	generatedKey := config.PrivateKeyPEM.IsNull()
+
+	if req.State.Raw.IsNull() {
+		r.checkCreatable(ctx, config, &resp.Diagnostics)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+
+	var state certificateModel
+	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("not_after"), "Unreadable certificate validity in state", err.Error())
+		return
+	}
+	if !known {
+		// Some inputs are known only during apply; the operation is decided then.
+		markIssuedUnknown(&plan, generatedKey)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		return
+	}
+	if u.FellBack {
+		resp.Diagnostics.AddAttributeWarning(path.Root("renew_before_expiry"), "Renewal window covers the whole validity",
+			fmt.Sprintf("The CA granted %s of validity, which the configured renewal window does not fit in; "+
+				"renewal is due when one third of the validity remains instead (%s).",
+				u.NotAfter.Sub(u.NotBefore), formatTime(u.RenewAt)))
+	}
+
+	switch u.Op {
+	case opNone:
+		copyIssued(&plan, state)
+		plan.RenewalTime = types.StringValue(formatTime(u.RenewAt))
+		plan.ReadyForRenewal = types.BoolValue(false)
+	case opReplace:
+		_, diags := irCredentials(ctx, config.Enrollment, r.defaults, "The certificate expired at "+
+			formatTime(u.NotAfter)+". CMP does not accept an expired certificate as proof of identity, "+
+			"so it must be replaced by a new initialization request (IR), which must be protected.")
+		resp.Diagnostics.Append(diags...)
+		if diags.HasError() {
+			return
+		}
+		markIssuedUnknown(&plan, generatedKey)
+		resp.RequiresReplace = path.Paths{path.Root("not_after")}
+		resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement (new IR)",
+			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
+				"CMP does not accept an expired certificate as proof of identity for a KUR.")
+	case opCR, opKUR:
+		markIssuedUnknown(&plan, u.NewKey && generatedKey)
+		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
+			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
+				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
+				operationName(u.Op), strings.Join(u.Why, "; "), supersededNote(state)))
+	}
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+}
+
+// planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size
+// and curve in the plan where the configuration leaves them unset, instead
+// of the defaults for generated keys.
+func planKeyAttributesFromUserKey(config certificateModel, plan *certificateModel) {
+	if config.PrivateKeyPEM.IsNull() || config.PrivateKeyPEM.IsUnknown() {
+		return
+	}
+	key, err := parsePrivateKeyPEM(config.PrivateKeyPEM.ValueString())
+	if err != nil {
+		return // the attribute's validator reports it
+	}
+	spec, err := specOf(key)
+	if err != nil {
+		return
+	}
+	if config.KeyAlgorithm.IsNull() {
+		plan.KeyAlgorithm = types.StringValue(spec.Algorithm)
+	}
+	if config.RSABits.IsNull() && spec.Algorithm == keyAlgorithmRSA {
+		plan.RSABits = types.Int64Value(int64(spec.RSABits))
+	}
+	if config.ECDSACurve.IsNull() && spec.Algorithm == keyAlgorithmECDSA {
+		plan.ECDSACurve = types.StringValue(spec.Curve)
+	}
+}
+
+// checkCreatable reports, at plan time, what a create would miss: a server
+// URL and credentials for the IR.
+func (r *certificateResource) checkCreatable(ctx context.Context, config certificateModel, diags *diag.Diagnostics) {
+	var server connectionModel
+	hasURL := r.defaults != nil && r.defaults.URL != ""
+	if !config.Server.IsNull() && !config.Server.IsUnknown() {
+		diags.Append(config.Server.As(ctx, &server, basetypes.ObjectAsOptions{})...)
+		hasURL = hasURL || !server.URL.IsNull()
+	}
+	if config.Server.IsUnknown() {
+		hasURL = true
+	}
+	if !hasURL {
+		diags.AddAttributeError(path.Root("server").AtName("url"), "No CMP server",
+			"Set server.url (for example server = cmpv2_server.<name>.endpoint), the provider's url, or "+envURL+".")
+	}
+	_, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	diags.Append(d...)
+}
+
+// plannedUpdate is what an update of an issued certificate does, and the
+// window it was decided in.
+type plannedUpdate struct {
+	updateDecision
+	NotBefore, NotAfter, RenewAt time.Time
+	// FellBack: the configured renewal window does not fit in the granted
+	// validity, so the default window applies (renewalTime).
+	FellBack bool
+}
+
+// decideUpdate decides what an update from state to plan does at now:
+// ModifyPlan asks it at plan time, Update again during apply. configKey is
+// the configuration's private_key_pem (null: the provider generates the
+// key); importing says the state comes from an import not yet applied.
+// known is false when an input is known only during apply: then the
+// decision is not final, and ModifyPlan leaves it to Update. err says the
+// state's validity does not read.
+func decideUpdate(ctx context.Context, state, plan certificateModel, configKey types.String, importing bool,
+	now time.Time) (u plannedUpdate, known bool, err error) {
+	u.NotBefore, u.NotAfter, err = parseValidity(state.NotBefore.ValueString(), state.NotAfter.ValueString())
+	if err != nil {
+		return u, false, err
+	}
+	settings, settingsKnown := renewalSettingsOf(plan)
+	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
+	planned, plannedKnown := intentOf(ctx, plan, configKey)
+	priorForImport(&prior, planned, state, importing)
+	u.RenewAt, u.FellBack = renewalTime(u.NotBefore, u.NotAfter, settings)
+	u.updateDecision = classifyUpdate(prior, planned, now, u.RenewAt, u.NotAfter)
+	return u, settingsKnown && plannedKnown, nil
+}
+
+// renewalSettingsOf reads the renewal settings of m; known is false when
+// one is known only during apply.
+func renewalSettingsOf(m certificateModel) (s renewalSettings, known bool) {
+	if m.RenewBeforeExpiry.IsUnknown() || m.RenewAfterIssue.IsUnknown() {
+		return s, false
+	}
+	return parseRenewalSettings(m.RenewBeforeExpiry.ValueString(), m.RenewAfterIssue.ValueString()), true
+}
+
+// intentOf extracts what m asks for; keyPEM is the user-supplied key (null:
+// generated) or, for the prior state, the key in state. known is false when
+// any part is known only during apply.
+func intentOf(ctx context.Context, m certificateModel, keyPEM types.String) (certificateIntent, bool) {
+	c := certificateIntent{
+		ValidityHours: m.ValidityPeriodHours.ValueInt64(),
+		KeyPEM:        keyPEM.ValueString(),
+		KeySpec: keySpec{Algorithm: m.KeyAlgorithm.ValueString(), RSABits: int(m.RSABits.ValueInt64()),
+			Curve: m.ECDSACurve.ValueString()},
+	}
+	known := !keyPEM.IsUnknown() && !m.KeyAlgorithm.IsUnknown() && !m.RSABits.IsUnknown() && !m.ECDSACurve.IsUnknown() &&
+		!m.ValidityPeriodHours.IsUnknown()
+	switch {
+	case m.Subject.IsUnknown():
+		known = false
+	case !m.Subject.IsNull():
+		var s subjectModel
+		if diags := m.Subject.As(ctx, &s, basetypes.ObjectAsOptions{}); diags.HasError() {
+			known = false
+		}
+		c.Subject = s.name().String()
+	}
+	lists := []struct {
+		dst *[]string
+		src interface {
+			IsUnknown() bool
+			ElementsAs(context.Context, any, bool) diag.Diagnostics
+		}
+	}{
+		{&c.DNSNames, m.DNSNames}, {&c.IPAddresses, m.IPAddresses}, {&c.URIs, m.URIs},
+		{&c.EmailAddresses, m.EmailAddresses}, {&c.KeyUsages, m.KeyUsages}, {&c.ExtendedKeyUsages, m.ExtendedKeyUsages},
+	}
+	for _, l := range lists {
+		if l.src.IsUnknown() || l.src.ElementsAs(ctx, l.dst, false).HasError() {
+			known = false
+		}
+	}
+	if m.RotationTriggers.IsUnknown() || m.RotationTriggers.ElementsAs(ctx, &c.RotationTriggers, false).HasError() {
+		known = false
+	}
+	return c, known
+}
+
+// copyIssued keeps the issued certificate's attributes of state in a plan
+// that sends no CMP message.
+func copyIssued(plan *certificateModel, state certificateModel) {
+	plan.ID = state.ID
+	plan.CertificatePEM = state.CertificatePEM
+	plan.CAChainPEM = state.CAChainPEM
+	plan.SerialNumber = state.SerialNumber
+	plan.Issuer = state.Issuer
+	plan.NotBefore = state.NotBefore
+	plan.NotAfter = state.NotAfter
+	plan.PublicKeyPEM = state.PublicKeyPEM
+	plan.FingerprintSHA256 = state.FingerprintSHA256
+	plan.PreviousCertificatePEM = state.PreviousCertificatePEM
+	plan.LastOperation = state.LastOperation
+}
+
+// markIssuedUnknown marks what a new certificate will change as unknown;
+// newGeneratedKey says the provider will generate a new private key too.
+func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
+	plan.CertificatePEM = types.StringUnknown()
+	plan.CAChainPEM = types.StringUnknown()
+	plan.SerialNumber = types.StringUnknown()
+	plan.Issuer = types.StringUnknown()
+	plan.NotBefore = types.StringUnknown()
+	plan.NotAfter = types.StringUnknown()
+	plan.PublicKeyPEM = types.StringUnknown()
+	plan.FingerprintSHA256 = types.StringUnknown()
+	plan.PreviousCertificatePEM = types.StringUnknown()
+	plan.LastOperation = types.StringUnknown()
+	plan.ReadyForRenewal = types.BoolUnknown()
+	plan.RenewalTime = types.StringUnknown()
+	if newGeneratedKey {
+		plan.PrivateKeyPEM = types.StringUnknown()
+	}
+}
+
+// supersededNote tells, in a planned CR or KUR, which certificate the
+// apply revokes: the one previous_certificate_pem holds leaves the state.
+func supersededNote(state certificateModel) string {
+	prev, err := parseCertificatePEM(state.PreviousCertificatePEM.ValueString())
+	if state.PreviousCertificatePEM.ValueString() == "" || err != nil {
+		return ""
+	}
+	return fmt.Sprintf(" The certificate previous_certificate_pem holds now (serial %s) leaves the state and is "+
+		"revoked (superseded).", prev.SerialNumber)
+}

@@ -129,20 +129,12 @@ func planKeyAttributesFromUserKey(config certificateModel, plan *certificateMode
 // checkCreatable reports, at plan time, what a create would miss: a server
 // URL and credentials for the IR.
 func (r *certificateResource) checkCreatable(ctx context.Context, config certificateModel, diags *diag.Diagnostics) {
-	var server connectionModel
-	hasURL := r.defaults != nil && r.defaults.URL != ""
-	if !config.Server.IsNull() && !config.Server.IsUnknown() {
-		diags.Append(config.Server.As(ctx, &server, basetypes.ObjectAsOptions{})...)
-		hasURL = hasURL || !server.URL.IsNull()
+	hasURL, d := willHaveURL(ctx, config.Server, r.defaults)
+	diags.Append(d...)
+	if !hasURL && !d.HasError() {
+		noServer(path.Root("server"), diags)
 	}
-	if config.Server.IsUnknown() {
-		hasURL = true
-	}
-	if !hasURL {
-		diags.AddAttributeError(path.Root("server").AtName("url"), "No CMP server",
-			"Set server.url (for example server = cmpv2_server.<name>.endpoint), the provider's url, or "+envURL+".")
-	}
-	_, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	_, d = irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
 	diags.Append(d...)
 }
 

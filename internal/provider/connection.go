@@ -339,13 +339,39 @@ func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *De
 	c, d2 := resolveSettings(ctx, d.connection(), src)
 	diags.Append(d2...)
 	if c.URL == "" && !diags.HasError() {
-		diags.AddAttributeError(p.AtName("url"), "No CMP server",
-			"Set "+p.AtName("url").String()+", the provider's url, or "+envURL+".")
+		noServer(p, &diags)
 	}
 	if diags.HasError() {
 		return nil, diags
 	}
 	return &c, diags
+}
+
+// willHaveURL is resolveConnection's URL rule at plan time, when a value
+// known only after apply (a cmpv2_server created in the same apply) counts
+// as given: the server object's url when it is not empty, else the
+// provider's.
+func willHaveURL(ctx context.Context, obj types.Object, d *Defaults) (bool, diag.Diagnostics) {
+	if obj.IsUnknown() {
+		return true, nil
+	}
+	if !obj.IsNull() {
+		var m connectionModel
+		if diags := obj.As(ctx, &m, basetypes.ObjectAsOptions{}); diags.HasError() {
+			return false, diags
+		}
+		if m.URL.IsUnknown() || m.URL.ValueString() != "" {
+			return true, nil
+		}
+	}
+	return d.connection().URL != "", nil
+}
+
+// noServer is the error of a resource that contacts the CA with no URL
+// for it in the server object at p, the provider block or the environment.
+func noServer(p path.Path, diags *diag.Diagnostics) {
+	diags.AddAttributeError(p.AtName("url"), "No CMP server",
+		"Set "+p.AtName("url").String()+" (for example server = cmpv2_server.<name>.endpoint), the provider's url, or "+envURL+".")
 }
 
 // object returns m as the connection object value.

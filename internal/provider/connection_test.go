@@ -254,3 +254,54 @@ func TestConnectionTypesFollowTheSchema(t *testing.T) {
 		t.Errorf("the provider's basic_auth type %s differs from a server's %v", provBasic, basicAuthAttrTypes)
 	}
 }
+
+// TestWillHaveURL: the plan-time URL rule gives what resolveConnection
+// gives at apply, with values known only after apply counted as given.
+func TestWillHaveURL(t *testing.T) {
+	ctx := context.Background()
+	server := func(url types.String) types.Object {
+		m := connectionModel{URL: url, TrustedCAPEM: types.StringNull(), ServerCertificatePEM: types.StringNull(),
+			Recipient: types.StringNull(), TLS: types.ObjectNull(tlsAttrTypes), BasicAuth: types.ObjectNull(basicAuthAttrTypes),
+			ImplicitConfirm: types.BoolNull(), MessageTimeout: types.StringNull()}
+		obj, diags := m.object(ctx)
+		if diags.HasError() {
+			t.Fatal(diags)
+		}
+		return obj
+	}
+	withURL := &Defaults{URL: "http://127.0.0.1:1/"}
+	tests := []struct {
+		name     string
+		obj      types.Object
+		defaults *Defaults
+		want     bool
+	}{
+		{name: "nothing", obj: types.ObjectNull(connectionAttrTypes), want: false},
+		{name: "provider url", obj: types.ObjectNull(connectionAttrTypes), defaults: withURL, want: true},
+		{name: "server known after apply", obj: types.ObjectUnknown(connectionAttrTypes), want: true},
+		{name: "server url", obj: server(types.StringValue("http://ca.example/")), want: true},
+		{name: "server url known after apply", obj: server(types.StringUnknown()), want: true},
+		{name: "empty server url", obj: server(types.StringValue("")), want: false},
+		{name: "empty server url over the provider's", obj: server(types.StringValue("")), defaults: withURL, want: true},
+		{name: "null server url", obj: server(types.StringNull()), want: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, diags := willHaveURL(ctx, tc.obj, tc.defaults)
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			if got != tc.want {
+				t.Errorf("willHaveURL = %v, want %v", got, tc.want)
+			}
+			if tc.obj.IsUnknown() || (!tc.obj.IsNull() && tc.obj.Attributes()["url"].IsUnknown()) {
+				return
+			}
+			// At apply, resolveConnection agrees.
+			_, rd := resolveConnection(ctx, path.Root("server"), tc.obj, tc.defaults)
+			if ok := !rd.HasError(); ok != tc.want {
+				t.Errorf("resolveConnection succeeded = %v (%v), want %v", ok, rd, tc.want)
+			}
+		})
+	}
+}

@@ -5,8 +5,11 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
@@ -139,4 +142,46 @@ func signatureCredentials(e enrollmentModel, building bool, diags *diag.Diagnost
 		return nil
 	}
 	return cmpclient.SignatureCredentials{Key: key, Chain: chain}
+}
+
+// enrollmentAttrTypes is the enrollment object's type, derived from the
+// schema.
+var enrollmentAttrTypes = schema.SingleNestedAttribute{Attributes: enrollmentAttributes()}.GetType().(types.ObjectType).AttrTypes
+
+// enrollmentAttributes are the attributes of cmpv2_certificate's
+// enrollment: the IR credentials irCredentials reads.
+func enrollmentAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"reference": schema.StringAttribute{
+			Description: "Reference (senderKID) of the pre-shared secret.",
+			Optional:    true,
+		},
+		"secret": schema.StringAttribute{
+			Description: "Pre-shared secret; stored in state (sensitive). Prefer `secret_wo`.",
+			Optional:    true,
+			Sensitive:   true,
+			Validators: []validator.String{
+				stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("secret_wo")),
+			},
+		},
+		"secret_wo": schema.StringAttribute{
+			Description: "Pre-shared secret, write-only: used for the IR and never stored " +
+				"(Terraform >= 1.11).",
+			Optional:  true,
+			Sensitive: true,
+			WriteOnly: true,
+		},
+		"certificate_pem": schema.StringAttribute{
+			Description: "Externally issued certificate (for example a manufacturer device certificate) " +
+				"that signs the IR, followed by its chain.",
+			Optional:   true,
+			Validators: []validator.String{certificatesPEMValidator()},
+		},
+		"private_key_pem": schema.StringAttribute{
+			Description: "Private key of `enrollment.certificate_pem`.",
+			Optional:    true,
+			Sensitive:   true,
+			Validators:  []validator.String{privateKeyPEMValidator()},
+		},
+	}
 }

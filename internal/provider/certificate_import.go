@@ -179,14 +179,6 @@ func nullCertificateModel() *certificateModel {
 	return m
 }
 
-var enrollmentAttrTypes = map[string]attr.Type{
-	"reference":       types.StringType,
-	"secret":          types.StringType,
-	"secret_wo":       types.StringType,
-	"certificate_pem": types.StringType,
-	"private_key_pem": types.StringType,
-}
-
 // priorForImport: the validity an imported certificate was requested with
 // is not known, nor were rotation_triggers set for it, so until the first
 // apply after the import (pending) what the configuration says is taken as

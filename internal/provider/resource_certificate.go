@@ -121,59 +121,13 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"certificate (signature protection). Falls back to the provider's `reference` and `secret`. " +
 					"Later requests are signed with the certificate this resource holds, so changing these is a " +
 					"state-only update.",
-				Optional: true,
-				Attributes: map[string]schema.Attribute{
-					"reference": schema.StringAttribute{
-						Description: "Reference (senderKID) of the pre-shared secret.",
-						Optional:    true,
-					},
-					"secret": schema.StringAttribute{
-						Description: "Pre-shared secret; stored in state (sensitive). Prefer `secret_wo`.",
-						Optional:    true,
-						Sensitive:   true,
-						Validators: []validator.String{
-							stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("secret_wo")),
-						},
-					},
-					"secret_wo": schema.StringAttribute{
-						Description: "Pre-shared secret, write-only: used for the IR and never stored " +
-							"(Terraform >= 1.11).",
-						Optional:  true,
-						Sensitive: true,
-						WriteOnly: true,
-					},
-					"certificate_pem": schema.StringAttribute{
-						Description: "Externally issued certificate (for example a manufacturer device certificate) " +
-							"that signs the IR, followed by its chain.",
-						Optional:   true,
-						Validators: []validator.String{certificatesPEMValidator()},
-					},
-					"private_key_pem": schema.StringAttribute{
-						Description: "Private key of `enrollment.certificate_pem`.",
-						Optional:    true,
-						Sensitive:   true,
-						Validators:  []validator.String{privateKeyPEMValidator()},
-					},
-				},
+				Optional:   true,
+				Attributes: enrollmentAttributes(),
 			},
 			"subject": schema.SingleNestedAttribute{
 				Description: "Subject distinguished name to request. A change sends a CR.",
 				Optional:    true,
-				Attributes: map[string]schema.Attribute{
-					"common_name":         schema.StringAttribute{Description: "Common name (CN).", Optional: true},
-					"organization":        schema.StringAttribute{Description: "Organization (O).", Optional: true},
-					"organizational_unit": schema.StringAttribute{Description: "Organizational unit (OU).", Optional: true},
-					"country": schema.StringAttribute{
-						Description: "Two-letter ISO 3166 country code (C).",
-						Optional:    true,
-						Validators:  []validator.String{countryValidator()},
-					},
-					"province":       schema.StringAttribute{Description: "State or province (ST).", Optional: true},
-					"locality":       schema.StringAttribute{Description: "Locality (L).", Optional: true},
-					"street_address": schema.StringAttribute{Description: "Street address (STREET).", Optional: true},
-					"postal_code":    schema.StringAttribute{Description: "Postal code (POSTALCODE).", Optional: true},
-					"serial_number":  schema.StringAttribute{Description: "Subject serial number (SERIALNUMBER).", Optional: true},
-				},
+				Attributes:  subjectAttributes(),
 			},
 			"dns_names": schema.ListAttribute{
 				Description: "DNS names for the subject alternative name extension. A change sends a CR.",

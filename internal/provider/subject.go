@@ -10,7 +10,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
@@ -28,16 +29,26 @@ type subjectModel struct {
 	SerialNumber       types.String `tfsdk:"serial_number"`
 }
 
-var subjectAttrTypes = map[string]attr.Type{
-	"common_name":         types.StringType,
-	"organization":        types.StringType,
-	"organizational_unit": types.StringType,
-	"country":             types.StringType,
-	"province":            types.StringType,
-	"locality":            types.StringType,
-	"street_address":      types.StringType,
-	"postal_code":         types.StringType,
-	"serial_number":       types.StringType,
+// subjectAttrTypes is the subject object's type, derived from the schema.
+var subjectAttrTypes = schema.SingleNestedAttribute{Attributes: subjectAttributes()}.GetType().(types.ObjectType).AttrTypes
+
+// subjectAttributes are the attributes of cmpv2_certificate's subject.
+func subjectAttributes() map[string]schema.Attribute {
+	return map[string]schema.Attribute{
+		"common_name":         schema.StringAttribute{Description: "Common name (CN).", Optional: true},
+		"organization":        schema.StringAttribute{Description: "Organization (O).", Optional: true},
+		"organizational_unit": schema.StringAttribute{Description: "Organizational unit (OU).", Optional: true},
+		"country": schema.StringAttribute{
+			Description: "Two-letter ISO 3166 country code (C).",
+			Optional:    true,
+			Validators:  []validator.String{countryValidator()},
+		},
+		"province":       schema.StringAttribute{Description: "State or province (ST).", Optional: true},
+		"locality":       schema.StringAttribute{Description: "Locality (L).", Optional: true},
+		"street_address": schema.StringAttribute{Description: "Street address (STREET).", Optional: true},
+		"postal_code":    schema.StringAttribute{Description: "Postal code (POSTALCODE).", Optional: true},
+		"serial_number":  schema.StringAttribute{Description: "Subject serial number (SERIALNUMBER).", Optional: true},
+	}
 }
 
 // name builds the subject to request. Unset and empty attributes are left

@@ -109,6 +109,19 @@ func (f *firstDay) accountedFor(s *terraform.State) error {
 	return nil
 }
 
+// create is the step that enrolls the certificate with cfg: one IR
+// (confirmed) for common name cn, an empty plan after it; it records the
+// serial in *serials and what the state holds in *h.
+func (f *firstDay) create(cfg, cn string, serials *[]string, h *held) resource.TestStep {
+	return resource.TestStep{
+		PreConfig:        f.setMark,
+		Config:           cfg,
+		ConfigPlanChecks: emptyPlanAfterApply,
+		Check: resource.ComposeTestCheckFunc(checkIssued(f.t, f.caEnv, "ir", cn),
+			f.saw("ir:accepted", "certConf:confirmed"), record(serials), keep(h)),
+	}
+}
+
 // held is what the state holds for the certificate after an apply.
 type held struct{ serial, certificatePEM, privateKeyPEM string }
 
@@ -178,47 +191,41 @@ resource "cmpv2_certificate" "test" {
 %s}
 `, f.reference, extra)
 	}
+	rotated := cfg("  rotation_triggers = { epoch = \"2\" }\n")
+	// quiet: with the variable null, a plan, then an apply with nothing to
+	// do; the CA sees nothing.
+	quiet := func(c string) []resource.TestStep {
+		return []resource.TestStep{
+			{PreConfig: f.setMark, Config: c, PlanOnly: true},
+			{Config: c, ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}, Check: f.saw()},
+		}
+	}
 	var serials []string
-	emptyPlan := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	var first held
+	steps := []resource.TestStep{f.create(cfg(""), "first.example", &serials, &first)}
+	steps[0].ConfigVariables = config.Variables{"enrollment_secret": config.StringVariable(f.secret)}
+	steps = append(steps, quiet(cfg(""))...)
+	// A new rotation_triggers value: one KUR, in place, signed with the
+	// certificate; the plan after it is empty.
+	steps = append(steps, resource.TestStep{
+		PreConfig: f.setMark,
+		Config:    rotated,
+		ConfigPlanChecks: resource.ConfigPlanChecks{
+			PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate)},
+			PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+		},
+		Check: resource.ComposeTestCheckFunc(checkIssued(t, f.caEnv, "kur", "first.example"),
+			f.saw("kur:accepted", "certConf:confirmed"), record(&serials)),
+	})
+	steps = append(steps, quiet(rotated)...)
+	// Destroy with the variable null: the certificate and the one the KUR
+	// replaced are revoked, each by one RR.
+	steps = append(steps, resource.TestStep{PreConfig: f.setMark, Config: rotated, Destroy: true,
+		Check: f.saw("rr:accepted", "rr:accepted")})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
-		Steps: []resource.TestStep{
-			{
-				PreConfig:        f.setMark,
-				Config:           cfg(""),
-				ConfigVariables:  config.Variables{"enrollment_secret": config.StringVariable(f.secret)},
-				ConfigPlanChecks: emptyPlanAfterApply,
-				Check: resource.ComposeTestCheckFunc(checkIssued(t, f.caEnv, "ir", "first.example"),
-					f.saw("ir:accepted", "certConf:confirmed"), record(&serials)),
-			},
-			// The variable null: a plan, then an apply with nothing to do;
-			// the CA sees nothing.
-			{PreConfig: f.setMark, Config: cfg(""), PlanOnly: true},
-			{Config: cfg(""), ConfigPlanChecks: emptyPlan, Check: f.saw()},
-			// A new rotation_triggers value: one KUR, in place, signed with
-			// the certificate; the plan after it is empty.
-			{
-				PreConfig: f.setMark,
-				Config:    cfg("  rotation_triggers = { epoch = \"2\" }\n"),
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate)},
-					PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
-				},
-				Check: resource.ComposeTestCheckFunc(checkIssued(t, f.caEnv, "kur", "first.example"),
-					f.saw("kur:accepted", "certConf:confirmed"), record(&serials)),
-			},
-			{PreConfig: f.setMark, Config: cfg("  rotation_triggers = { epoch = \"2\" }\n"), PlanOnly: true},
-			{Config: cfg("  rotation_triggers = { epoch = \"2\" }\n"), ConfigPlanChecks: emptyPlan, Check: f.saw()},
-			// Destroy with the variable null: the certificate and the one the
-			// KUR replaced are revoked, each by one RR.
-			{
-				PreConfig: f.setMark,
-				Config:    cfg("  rotation_triggers = { epoch = \"2\" }\n"),
-				Destroy:   true,
-				Check:     f.saw("rr:accepted", "rr:accepted"),
-			},
-		},
-		CheckDestroy: resource.ComposeTestCheckFunc(revokedOnDestroy(t, f.caEnv, &serials), f.accountedFor),
+		Steps:                    steps,
+		CheckDestroy:             resource.ComposeTestCheckFunc(revokedOnDestroy(t, f.caEnv, &serials), f.accountedFor),
 	})
 }
 
@@ -238,13 +245,7 @@ func TestAccFirstDayCADown(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{
-				PreConfig:        f.setMark,
-				Config:           cfg(one),
-				ConfigPlanChecks: emptyPlanAfterApply,
-				Check: resource.ComposeTestCheckFunc(checkIssued(t, f.caEnv, "ir", "down.example"),
-					f.saw("ir:accepted", "certConf:confirmed"), record(&serials), keep(&first)),
-			},
+			f.create(cfg(one), "down.example", &serials, &first),
 			// Down during plan: refresh and an empty plan succeed.
 			{PreConfig: func() { f.down(); f.setMark() }, Config: cfg(one), PlanOnly: true},
 			// Down during plan: a plan that shows a CR succeeds too.
@@ -284,12 +285,7 @@ func TestAccFirstDayCADownDestroy(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{
-				PreConfig: f.setMark,
-				Config:    cfg,
-				Check: resource.ComposeTestCheckFunc(checkIssued(t, f.caEnv, "ir", "gone.example"),
-					f.saw("ir:accepted", "certConf:confirmed"), record(&serials), keep(&first)),
-			},
+			f.create(cfg, "gone.example", &serials, &first),
 			{
 				PreConfig:   func() { f.down(); f.setMark() },
 				Config:      cfg,

@@ -39,8 +39,9 @@ const irCredentialsRemedy = "Set enrollment.reference with enrollment.secret or 
 // a shared secret, or signature protection), with no half of the other and
 // nothing that could never be completed. Only when an IR is sent must the
 // credentials be complete: reference with a secret, or a certificate with
-// its key; with no enrollment credentials the provider's reference and
-// secret protect the IR.
+// its key; a secret without a reference takes the provider's reference, and
+// with no enrollment credentials the provider's reference and secret
+// protect the IR.
 //
 // The result is the credentials when an IR is sent and every value is
 // known (always the case during apply); else nil, with diagnostics naming
@@ -61,6 +62,10 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 	set := func(v types.String) bool { return v.IsUnknown() || v.ValueString() != "" }
 	secret := set(e.Secret) || set(e.SecretWO)
 	mac := set(e.Reference) || secret
+	// A secret here without a reference here is the provider's reference's
+	// (CMPV2_REFERENCE in CI); defaults is nil only before Configure, when
+	// that cannot be known yet.
+	providerReference := defaults != nil && defaults.Reference != ""
 	sig := set(e.CertificatePEM) || set(e.PrivateKeyPEM)
 	switch {
 	case mac && sig:
@@ -70,9 +75,12 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 		diags.AddAttributeError(p.AtName("certificate_pem"), "Conflicting enrollment credentials",
 			"enrollment: use either reference with secret or secret_wo (MAC protection), or certificate_pem with "+
 				"private_key_pem (signature protection), not both.")
-	case secret && !set(e.Reference):
-		diags.AddAttributeError(p.AtName("reference"), "Missing enrollment reference",
-			"A pre-shared secret needs the reference (senderKID) the CA knows it by.")
+	case secret && !set(e.Reference) && !providerReference:
+		if defaults != nil {
+			diags.AddAttributeError(p.AtName("reference"), "Missing enrollment reference",
+				"A pre-shared secret needs the reference (senderKID) the CA knows it by: set enrollment.reference, "+
+					"or the provider's reference ("+envReference+").")
+		}
 	case set(e.CertificatePEM) && !set(e.PrivateKeyPEM):
 		diags.AddAttributeError(p.AtName("private_key_pem"), "Missing enrollment key",
 			"enrollment.certificate_pem needs its private key in enrollment.private_key_pem.")
@@ -100,7 +108,11 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 		if s == "" {
 			s = e.SecretWO.ValueString()
 		}
-		return cmpclient.MACCredentials{Reference: e.Reference.ValueString(), Secret: []byte(s)}, diags
+		ref := e.Reference.ValueString()
+		if ref == "" {
+			ref = defaults.Reference
+		}
+		return cmpclient.MACCredentials{Reference: ref, Secret: []byte(s)}, diags
 	case sendsIR == "":
 		// No enrollment credentials and no IR: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":

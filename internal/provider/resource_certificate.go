@@ -118,7 +118,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"enrollment": schema.SingleNestedAttribute{
 				Description: "Credentials for the initialization request (IR) only: `reference` with `secret` or " +
 					"`secret_wo` (MAC protection), or `certificate_pem` with `private_key_pem` of an externally issued " +
-					"certificate (signature protection). Falls back to the provider's `reference` and `secret`. " +
+					"certificate (signature protection). Unset, the provider's `reference` and `secret` protect the IR; a secret set here without `reference` goes with the provider's `reference` (`CMPV2_REFERENCE`). " +
 					"Later requests are signed with the certificate this resource holds, so changing these is a " +
 					"state-only update.",
 				Optional:   true,

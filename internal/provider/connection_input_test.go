@@ -2,10 +2,17 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	tfresource "github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -198,4 +205,58 @@ func validateString(t *testing.T, v validator.String, p path.Path, value string)
 	var resp validator.StringResponse
 	v.ValidateString(context.Background(), validator.StringRequest{Path: p, ConfigValue: types.StringValue(value)}, &resp)
 	return resp.Diagnostics
+}
+
+// TestAccProviderFromCIVariables: a provider configured by environment
+// variables alone, as a CI pipeline does. A GitLab CI "file" variable puts
+// the path of a file in CMPV2_TRUSTED_CA_PEM; the certificate is enrolled
+// and revoked with it. A CMPV2_URL without a scheme fails the plan naming
+// the variable and the URL it most likely means, before any message is sent.
+func TestAccProviderFromCIVariables(t *testing.T) {
+	body := `subject = { common_name = "ci.example" }`
+	t.Run("trust anchor from a file variable", func(t *testing.T) {
+		clearProviderEnv(t)
+		e := startCA(t, devca.Config{})
+		file := filepath.Join(t.TempDir(), "CMPV2_TRUSTED_CA_PEM")
+		if err := os.WriteFile(file, []byte(e.caPEM), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range map[string]string{envURL: e.url, envReference: e.reference, envSecret: e.secret, envTrustedCAPEM: file} {
+			t.Setenv(k, v)
+		}
+		var serials []string
+		tfresource.Test(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []tfresource.TestStep{{
+				Config:           hclConfig{body: body}.String(),
+				ConfigPlanChecks: emptyPlanAfterApply,
+				Check: tfresource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "ci.example"), record(&serials),
+					func(*terraform.State) error {
+						if ops := e.ops(0); !slices.Equal(ops, []string{"ir:accepted", "certConf:confirmed"}) {
+							return fmt.Errorf("CA saw %v, want one IR and its certConf", ops)
+						}
+						return nil
+					}),
+			}},
+			CheckDestroy: revokedOnDestroy(t, e, &serials),
+		})
+	})
+	t.Run("url without a scheme", func(t *testing.T) {
+		clearProviderEnv(t)
+		e := startCA(t, devca.Config{})
+		t.Setenv(envURL, strings.TrimPrefix(e.url, "http://"))
+		t.Setenv(envReference, e.reference)
+		t.Setenv(envSecret, e.secret)
+		tfresource.Test(t, tfresource.TestCase{
+			ProtoV6ProviderFactories: testAccProviders,
+			Steps: []tfresource.TestStep{{
+				Config: hclConfig{body: body}.String(),
+				ExpectError: regexp.MustCompile(`(?s)Invalid CMP server URL.*no scheme.*did\s+you\s+mean\s+` +
+					regexp.QuoteMeta("https://"+strings.TrimPrefix(e.url, "http://")) + `\?.*CMPV2_URL\s+environment\s+variable`),
+			}},
+		})
+		if ops := e.ops(0); len(ops) != 0 {
+			t.Errorf("CA saw %v, want no message", ops)
+		}
+	})
 }

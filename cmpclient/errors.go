@@ -169,7 +169,7 @@ type CertificateRejectedError struct {
 func (e *CertificateRejectedError) Error() string {
 	s := opPrefix(e.Op, e.TransactionID) + ": issued certificate rejected: " + e.Reason
 	if e.Certificate != nil {
-		s += fmt.Sprintf(" (serial %s)", e.Certificate.SerialNumber.Text(16))
+		s += fmt.Sprintf(" (serial %s)", e.Certificate.SerialNumber.String())
 	}
 	if e.ConfirmErr != nil {
 		s += "; sending the rejection failed: " + strings.TrimPrefix(e.ConfirmErr.Error(), opPrefix(e.Op, e.TransactionID)+": ")
@@ -194,7 +194,7 @@ type UnconfirmedError struct {
 func (e *UnconfirmedError) Error() string {
 	serial := ""
 	if e.Certificate != nil {
-		serial = " serial " + e.Certificate.SerialNumber.Text(16)
+		serial = " serial " + e.Certificate.SerialNumber.String()
 	}
 	prefix := opPrefix(e.Op, e.TransactionID)
 	// The cause usually names the same transaction; say it once.

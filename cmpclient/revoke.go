@@ -106,7 +106,7 @@ func (c *Client) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.
 		if len(rc) != 1 || rc[0].Serial == nil || rc[0].Serial.Cmp(cert.SerialNumber) != 0 ||
 			!rc[0].Issuer.IsDirectoryName() || !sameDERName(rc[0].Issuer.DirectoryName, cert.RawIssuer) {
 			return t.protocolError(fmt.Errorf("%w: the rp's revCerts does not name the certificate to revoke (issuer %q, serial %s)",
-				ErrRevCerts, cert.Issuer.String(), cert.SerialNumber.Text(16)))
+				ErrRevCerts, cert.Issuer.String(), cert.SerialNumber.String()))
 		}
 	}
 	si := resp.Body.RevRep.Status[0]

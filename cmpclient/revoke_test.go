@@ -3,6 +3,7 @@ package cmpclient
 import (
 	"errors"
 	"math/big"
+	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -50,6 +51,10 @@ func TestRevokeRevCerts(t *testing.T) {
 			err = c.Revoke(testContext(t), enr.Certificate, req.Key, ReasonSuperseded)
 			if got := errors.Is(err, ErrRevCerts); got != tc.wantErr || !tc.wantErr && err != nil {
 				t.Fatalf("Revoke: %v; want ErrRevCerts: %v", err, tc.wantErr)
+			}
+			// The error names the certificate to revoke by its serial, in decimal.
+			if serial := enr.Certificate.SerialNumber.String(); tc.wantErr && !strings.Contains(err.Error(), "serial "+serial+")") {
+				t.Errorf("Revoke: %v; want it to name serial %s", err, serial)
 			}
 		})
 	}

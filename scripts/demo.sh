@@ -62,18 +62,41 @@ mkdir -p "$work/quickstart"
 cp examples/quickstart/*.tf "$work/quickstart/"
 cd "$work/quickstart"
 
+# infotypes names the InfoTypeAndValue types a genm event asked for (its
+# info_types), by their RFC 9810 section 5.3.19 names (id-it-caCerts is
+# "caCerts"); an OID without a name here is printed as it is.
+infotypes() {
+	local oid names=""
+	for oid in $(printf '%s' "$1" | { grep -o '"info_types":\[[^]]*\]' || true; } | { grep -o '[0-9][0-9.]*' || true; }); do
+		case "$oid" in
+		1.3.6.1.5.5.7.4.17) oid=caCerts ;;
+		1.3.6.1.5.5.7.4.18) oid=rootCaKeyUpdate ;;
+		1.3.6.1.5.5.7.4.19) oid=certReqTemplate ;;
+		1.3.6.1.5.5.7.4.20) oid=rootCaCert ;;
+		1.3.6.1.5.5.7.4.21) oid=certProfile ;;
+		1.3.6.1.5.5.7.4.22) oid=crlStatusList ;;
+		1.3.6.1.5.5.7.4.23) oid=crls ;;
+		esac
+		names="${names:+$names,}$oid"
+	done
+	printf '%s' "$names"
+}
+
 seen=1 # lines of devca.jsonl already shown (the ready line)
-# messages prints the CMP messages the CA handled since the last call.
+# messages prints the CMP messages the CA handled since the last call, one
+# line each: the message (a genm with the types it asked for), the CA's
+# answer, and the certificate's serial (decimal) and subject.
 messages() {
 	local total line op status serial subject
 	total=$(wc -l <"$work/devca.jsonl")
 	echo "    CMP messages the development CA handled:"
 	tail -n +"$((seen + 1))" "$work/devca.jsonl" | head -n "$((total - seen))" | while IFS= read -r line; do
 		op=$(field "$line" op)
+		[ "$op" = genm ] && op="genm $(infotypes "$line")"
 		status=$(field "$line" status)
 		serial=$(field "$line" serial)
 		subject=$(field "$line" subject)
-		printf '      %-9s %-10s %s %s\n' "$op" "$status" "${serial:+serial $serial}" "$subject"
+		printf '      %-20s %-10s %s %s\n' "$op" "$status" "${serial:+serial $serial}" "$subject"
 	done
 	seen=$total
 }
@@ -83,7 +106,8 @@ certificate() {
 	"$tf" output -raw certificate_pem >"$work/cert.pem"
 	echo "    last_operation: $("$tf" output -raw last_operation)   serial_number: $("$tf" output -raw serial_number)   renewal_time: $("$tf" output -raw renewal_time)"
 	if command -v openssl >/dev/null; then
-		openssl x509 -in "$work/cert.pem" -noout -subject -serial -dates -ext subjectAltName | sed 's/^/    /'
+		# The serial is the decimal serial_number above; openssl would print it in hex.
+		openssl x509 -in "$work/cert.pem" -noout -subject -dates -ext subjectAltName | sed 's/^/    /'
 	else
 		echo "    serial $("$tf" output -raw serial_number), valid until $("$tf" output -raw not_after)"
 	fi

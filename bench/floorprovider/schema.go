@@ -94,6 +94,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"id":                       schema.StringAttribute{Computed: true, PlanModifiers: keepState},
 			"certificate_pem":          computedString(),
 			"ca_chain_pem":             computedString(),
+			"certificate_chain_pem":    computedString(),
 			"serial_number":            computedString(),
 			"issuer":                   computedString(),
 			"not_before":               computedString(),

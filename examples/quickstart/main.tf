@@ -61,6 +61,12 @@ output "certificate_pem" {
   value = cmpv2_certificate.demo.certificate_pem
 }
 
+# The certificate and its intermediates without the root: what a TLS
+# server sends (a Kubernetes tls.crt, a load balancer's chain).
+output "certificate_chain_pem" {
+  value = cmpv2_certificate.demo.certificate_chain_pem
+}
+
 output "serial_number" {
   value = cmpv2_certificate.demo.serial_number
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -33,6 +34,7 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 
 	m.CertificatePEM = types.StringValue(certificatePEM(cert))
 	m.CAChainPEM = types.StringValue(certificatesPEM(chain))
+	m.CertificateChainPEM = types.StringValue(certificatesPEM(servedChain(cert, enr.Chain)))
 	m.SerialNumber = types.StringValue(cert.SerialNumber.String())
 	m.Issuer = types.StringValue(cert.Issuer.String())
 	m.NotBefore = types.StringValue(formatTime(cert.NotBefore))
@@ -57,6 +59,25 @@ func setRenewal(m *certificateModel, notBefore, notAfter, now time.Time) {
 	renewAt, _ := renewalTime(notBefore, notAfter, settings)
 	m.RenewalTime = types.StringValue(formatTime(renewAt))
 	m.ReadyForRenewal = types.BoolValue(!now.Before(renewAt))
+}
+
+// servedChain is what a TLS server sends (RFC 8446 section 4.4.2, RFC 5246
+// section 7.4.2): the certificate, then its issuer chain (nearest issuer
+// first) without the root, which the peer must already hold as a trust
+// anchor. The root is the self-signed certificate the chain ends with; a
+// chain that ends with an intermediate (trust anchored there) is kept whole.
+func servedChain(cert *x509.Certificate, chain []*x509.Certificate) []*x509.Certificate {
+	served := append([]*x509.Certificate{cert}, chain...)
+	if last := served[len(served)-1]; len(served) > 1 && selfSigned(last) {
+		served = served[:len(served)-1]
+	}
+	return served
+}
+
+// selfSigned reports whether c is a self-signed certificate: its issuer is
+// its subject and its own key verifies its signature.
+func selfSigned(c *x509.Certificate) bool {
+	return bytes.Equal(c.RawIssuer, c.RawSubject) && c.CheckSignatureFrom(c) == nil
 }
 
 func certificatePEM(c *x509.Certificate) string {

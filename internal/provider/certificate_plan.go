@@ -228,6 +228,7 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 	plan.ID = state.ID
 	plan.CertificatePEM = state.CertificatePEM
 	plan.CAChainPEM = state.CAChainPEM
+	plan.CertificateChainPEM = state.CertificateChainPEM
 	plan.SerialNumber = state.SerialNumber
 	plan.Issuer = state.Issuer
 	plan.NotBefore = state.NotBefore
@@ -243,6 +244,7 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 	plan.CertificatePEM = types.StringUnknown()
 	plan.CAChainPEM = types.StringUnknown()
+	plan.CertificateChainPEM = types.StringUnknown()
 	plan.SerialNumber = types.StringUnknown()
 	plan.Issuer = types.StringUnknown()
 	plan.NotBefore = types.StringUnknown()

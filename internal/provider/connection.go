@@ -7,7 +7,10 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
@@ -145,14 +148,15 @@ func resolveSettings(ctx context.Context, base Connection, src settingsSource) (
 	c, m, at := base, src.m, src.root.AtName
 	if s, from := src.str(at("url"), m.URL, envURL, &diags); s != "" {
 		if err := checkURL(s); err != nil {
-			diags.AddAttributeError(at("url"), "Invalid CMP server URL", err.Error()+from)
+			diags.AddAttributeError(at("url"), "Invalid CMP server URL", at("url").String()+": "+err.Error()+from)
 		}
 		c.URL = s
 	}
-	if s, from := src.str(at("trusted_ca_pem"), m.TrustedCAPEM, envTrustedCAPEM, &diags); s != "" {
+	if s, from := src.pem(at("trusted_ca_pem"), m.TrustedCAPEM, envTrustedCAPEM, &diags); s != "" {
 		certs, err := parseCertificatesPEM(s)
 		if err != nil {
-			diags.AddAttributeError(at("trusted_ca_pem"), "Invalid certificate PEM", err.Error()+from)
+			diags.AddAttributeError(at("trusted_ca_pem"), "Invalid certificate PEM",
+				at("trusted_ca_pem").String()+": "+err.Error()+from)
 		}
 		c.TrustedCAs = certs
 	}
@@ -209,6 +213,31 @@ func (src settingsSource) str(p path.Path, v types.String, env string, diags *di
 		return s, fmt.Sprintf(" (from the %s environment variable)", env)
 	}
 	return "", ""
+}
+
+// pem is str for an attribute that holds PEM. An environment variable
+// may hold the PEM itself or, when it holds no PEM block, the path of a
+// file with the PEM in it, as a CI "file" variable does (GitLab CI puts
+// the path of a temporary file in the variable); the attribute itself
+// always holds PEM (file() reads a file in the configuration). Errors do
+// not repeat the variable's value.
+func (src settingsSource) pem(p path.Path, v types.String, env string, diags *diag.Diagnostics) (s, from string) {
+	s, from = src.str(p, v, env, diags)
+	if from == "" || strings.Contains(s, "-----BEGIN") {
+		return s, from
+	}
+	b, err := os.ReadFile(s)
+	if err != nil {
+		var perr *fs.PathError
+		if errors.As(err, &perr) {
+			err = perr.Err // the path is the variable's value
+		}
+		diags.AddAttributeError(p, "Invalid certificate PEM", fmt.Sprintf("%s holds no PEM block, so it is read as "+
+			"the path of a PEM file (as a CI file variable holds), and that file cannot be read: %v. "+
+			"Set %s to the PEM certificates or to the path of a readable file holding them.", env, err, env))
+		return "", ""
+	}
+	return string(b), fmt.Sprintf(" (from the file named by the %s environment variable)", env)
 }
 
 // boolean returns the bool at p or, when it is null, the environment

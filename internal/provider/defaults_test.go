@@ -120,7 +120,7 @@ func TestResolveDefaults(t *testing.T) {
 		{
 			name:     "url without host",
 			env:      map[string]string{envURL: "http:///cmp"},
-			wantPath: path.Root("url"), wantText: "no host (from the CMPV2_URL environment variable)",
+			wantPath: path.Root("url"), wantText: "no host: " + cmpURLShape + " (from the CMPV2_URL environment variable)",
 		},
 		{
 			name:     "url with credentials",

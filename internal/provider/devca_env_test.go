@@ -27,11 +27,14 @@ type caEnv struct {
 	events []devca.Event
 }
 
-// startCA starts a development CA with cfg (Dir and Events are set here).
+// startCA starts a development CA with cfg (Events is set here, and Dir
+// when empty).
 func startCA(t *testing.T, cfg devca.Config) *caEnv {
 	t.Helper()
 	e := &caEnv{}
-	cfg.Dir = t.TempDir()
+	if cfg.Dir == "" { // a test may bring its own CA key and certificate in cfg.Dir
+		cfg.Dir = t.TempDir()
+	}
 	cfg.Events = func(ev devca.Event) {
 		e.mu.Lock()
 		defer e.mu.Unlock()

@@ -71,7 +71,8 @@ func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 					"certificates. Alone, it accepts a response signed by any certificate under these anchors that " +
 					"may sign, another end entity's included: for a production CA also pin the CA's CMP signer " +
 					"(`server_certificate_pem`) or name it (`recipient`) in `cmpv2_server` or `cmpv2_certificate.server`. " +
-					"Environment: `" + envTrustedCAPEM + "`.",
+					"Environment: `" + envTrustedCAPEM + "`, holding the PEM itself or the path of a file with the PEM " +
+					"(as a GitLab CI file variable does); a value with no `-----BEGIN` line is read as a path.",
 				Optional:   true,
 				Validators: []validator.String{certificatesPEMValidator()},
 			},

@@ -64,6 +64,7 @@ type certificateModel struct {
 	ID                     types.String `tfsdk:"id"`
 	CertificatePEM         types.String `tfsdk:"certificate_pem"`
 	CAChainPEM             types.String `tfsdk:"ca_chain_pem"`
+	CertificateChainPEM    types.String `tfsdk:"certificate_chain_pem"`
 	SerialNumber           types.String `tfsdk:"serial_number"`
 	Issuer                 types.String `tfsdk:"issuer"`
 	NotBefore              types.String `tfsdk:"not_before"`
@@ -245,8 +246,16 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"certificate_pem":    computed("The issued certificate, PEM."),
-			"ca_chain_pem":       computed("The CA certificates the server sent with it (caPubs/extraCerts), PEM."),
+			"certificate_pem": computed("The issued certificate, PEM."),
+			"ca_chain_pem": computed("The issuer chain of the certificate, PEM, nearest issuer first: the first " +
+				"certificate issued `certificate_pem`, each next one issued the one before it. With trust anchors " +
+				"(`trusted_ca_pem`) it is the verified chain and ends with the anchor it verified to, usually the root; " +
+				"without, it goes as far as the certificates the CA sent (extraCerts, caPubs) allow, and ends with the " +
+				"root when the CA sent it. When the CA sent no certificate that issued it, it holds the CA's caPubs as sent."),
+			"certificate_chain_pem": computed("The certificate followed by its intermediate CA certificates, PEM: " +
+				"`certificate_pem` and `ca_chain_pem` without the root (a self-signed CA certificate), in that order. " +
+				"This is what a TLS server sends, ready for a Kubernetes `tls.crt` or a load balancer's certificate chain. " +
+				"When no issuer chain could be built (ca_chain_pem holds caPubs as sent), the certificate alone."),
 			"serial_number":      computed("Serial number of the certificate, decimal."),
 			"issuer":             computed("Issuer distinguished name, RFC 4514 form."),
 			"not_before":         computed("Start of the granted validity, RFC 3339."),
@@ -255,7 +264,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"fingerprint_sha256": computed("SHA-256 fingerprint of the certificate's DER, lower-case hex."),
 			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments. " +
 				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid."),
-			"last_operation": computed("The CMP operation that produced the current certificate: `ir`, `cr`, `kur` or `p10cr`."),
+			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
+				"`cr` (a change of subject or extensions) or `kur` (renewal, rotation, a new key); null for an imported certificate."),
 			"ready_for_renewal": schema.BoolAttribute{
 				Description: "Whether the renewal window is open: the next plan shows an in-place KUR.",
 				Computed:    true,

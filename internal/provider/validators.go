@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -66,6 +67,9 @@ func certificatesPEMValidator() validator.String {
 		description: "value must hold one or more PEM \"CERTIFICATE\" blocks",
 		check: func(s string) error {
 			_, err := parseCertificatesPEM(s)
+			if err != nil && !strings.Contains(s, "-----BEGIN") {
+				return fmt.Errorf("%w: the value holds PEM itself; to read a file, write file(\"<path>\")", err)
+			}
 			return err
 		},
 	}
@@ -82,11 +86,35 @@ func privateKeyPEMValidator() validator.String {
 	}
 }
 
+// cmpURLShape is what every URL error says a CMP URL looks like.
+const cmpURLShape = "a CMP URL is http:// or https://, a host (with an optional port) and the path, " +
+	"such as https://ca.example/.well-known/cmp"
+
 // checkURL accepts the URL of a CMP endpoint: http or https with a host.
 // Plain http is allowed because CMP messages carry their own protection
 // (RFC 6712 section 3.1); credentials belong in basic_auth, not in the URL,
-// so that they never appear where URLs are logged.
+// so that they never appear where URLs are logged. A query is kept and
+// sent; a fragment never reaches the server and is refused. Errors never
+// quote the value (it may carry a password); a value without a scheme gets
+// the URL it most likely means, when that URL passes this check.
 func checkURL(s string) error {
+	err := checkURLShape(s)
+	lower := strings.ToLower(s)
+	if err == nil || strings.Contains(s, "://") || strings.HasPrefix(lower, "http:") || strings.HasPrefix(lower, "https:") {
+		return err
+	}
+	guess := "https://" + strings.TrimPrefix(s, "//")
+	if checkURLShape(guess) != nil {
+		return fmt.Errorf("the URL has no scheme: %s", cmpURLShape)
+	}
+	return fmt.Errorf("the URL has no scheme: %s; did you mean %s?", cmpURLShape, guess)
+}
+
+// checkURLShape is checkURL without the guess.
+func checkURLShape(s string) error {
+	if strings.ContainsFunc(s, unicode.IsSpace) {
+		return fmt.Errorf("the URL contains white space (percent-encode a space in the path as %%20): %s", cmpURLShape)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		// url.Parse's error quotes the whole input, password included.
@@ -94,18 +122,18 @@ func checkURL(s string) error {
 		if errors.As(err, &uerr) {
 			err = uerr.Err
 		}
-		return fmt.Errorf("not a URL: %w", err)
+		return fmt.Errorf("not a URL (%s): %w", cmpURLShape, err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("scheme must be http or https, got %q", u.Scheme)
-	}
-	if u.Host == "" {
-		return errors.New("the URL has no host")
+		return fmt.Errorf("scheme must be http or https, got %q: %s", u.Scheme, cmpURLShape)
 	}
 	if u.User != nil {
 		return errors.New("the URL carries user information; set basic_auth instead")
 	}
-	if u.Fragment != "" {
+	if u.Hostname() == "" {
+		return fmt.Errorf("the URL has no host: %s", cmpURLShape)
+	}
+	if u.Fragment != "" || strings.HasSuffix(s, "#") {
 		return errors.New("the URL has a fragment, which HTTP never sends")
 	}
 	return nil

@@ -31,6 +31,20 @@ resource "cmpv2_certificate" "web" {
   revocation_reason = "cessation_of_operation"
 }
 
+# The certificate and key as a Kubernetes TLS secret: tls.crt is the
+# certificate followed by its intermediates (certificate_chain_pem), without
+# the root, which clients hold as their trust anchor.
+resource "kubernetes_secret_v1" "web_tls" {
+  metadata {
+    name = "web-tls"
+  }
+  type = "kubernetes.io/tls"
+  data = {
+    "tls.crt" = cmpv2_certificate.web.certificate_chain_pem
+    "tls.key" = cmpv2_certificate.web.private_key_pem
+  }
+}
+
 variable "enrollment_secret" {
   type      = string
   sensitive = true

@@ -45,10 +45,13 @@ resource "kubernetes_secret_v1" "web_tls" {
   }
 }
 
+# Needed for the create (IR) only: later plans, updates and destroy run with
+# it unset, hence the null default.
 variable "enrollment_secret" {
   type      = string
   sensitive = true
   ephemeral = true
+  default   = null
 }
 
 # Bring your own key: a new tls_private_key sends a KUR with that key.

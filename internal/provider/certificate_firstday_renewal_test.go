@@ -9,7 +9,10 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 // The CMP messages of one enrollment and of the revocation of the
@@ -127,7 +130,7 @@ func TestAccFirstDayRenewalWindows(t *testing.T) {
 				Steps: []resource.TestStep{
 					f.step(0, body("a.window.example", "1"), sentIR),
 					f.step(tc.advance, body("a.window.example", "1")),
-					f.step(tc.advance, body("b.window.example", "1"), sentCR),
+					crKeepsKey(f.step(tc.advance, body("b.window.example", "1"), sentCR)),
 					f.step(tc.advance, body("b.window.example", "1")),
 					// The KUR pushes the IR's certificate out of the state: revoked.
 					f.step(tc.advance, body("b.window.example", "2"), sentKUR, sentRR),
@@ -137,6 +140,19 @@ func TestAccFirstDayRenewalWindows(t *testing.T) {
 			})
 		})
 	}
+}
+
+// crKeepsKey adds to a step whose plan is a CR keeping the key the checks
+// that the plan shows public_key_pem known (the key does not change) and
+// issuer unknown (the CA chooses it).
+func crKeepsKey(s resource.TestStep) resource.TestStep {
+	s.ConfigPlanChecks.PreApply = append(s.ConfigPlanChecks.PreApply,
+		plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate),
+		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("public_key_pem"), knownvalue.StringRegexp(regexp.MustCompile("PUBLIC KEY"))),
+		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("last_operation"), knownvalue.StringExact("cr")),
+		plancheck.ExpectUnknownValue(certAddr, tfjsonpath.New("issuer")),
+		plancheck.ExpectUnknownValue(certAddr, tfjsonpath.New("certificate_pem")))
+	return s
 }
 
 // TestAccFirstDayRenewalWindowValidation: a window as long as the requested
@@ -167,6 +183,91 @@ renew_after_issue = "720h"`,
 				CheckDestroy: func(*terraform.State) error {
 					if ops := f.e.ops(0); len(ops) != 0 {
 						return fmt.Errorf("the CA saw %v, want nothing", ops)
+					}
+					return nil
+				},
+			})
+		})
+	}
+}
+
+// TestAccFirstDayExpiredReplacement: an expired certificate is replaced by
+// a new IR, destroy-then-create by default and create-then-destroy with
+// lifecycle { create_before_destroy = true }. Either way the expired
+// certificate gets no RR (it cannot sign one, and the CA no longer lists
+// it). What the order changes shows when the IR fails: destroy-then-create
+// has already dropped the expired certificate from the state, so the next
+// plan creates; create-then-destroy keeps it, so the next plan replaces
+// again. The provider's clock moves past the expiry of the CA's 90-day
+// certificates; the CA keeps the real time, so under the moved clock the
+// replacement is expired at once too, until the clock is set back.
+func TestAccFirstDayExpiredReplacement(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		lifecycle string
+		replace   plancheck.ResourceActionType
+		afterFail plancheck.ResourceActionType
+	}{
+		{"destroy then create (default)", "", plancheck.ResourceActionDestroyBeforeCreate, plancheck.ResourceActionCreate},
+		{"create before destroy", "lifecycle {\n  create_before_destroy = true\n}", plancheck.ResourceActionCreateBeforeDestroy,
+			plancheck.ResourceActionCreateBeforeDestroy},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const cn = "expired.example"
+			clearProviderEnv(t)
+			now := newTestClock()
+			e := startCA(t, devca.Config{})
+			f := &firstDay{t: t, e: e, now: now, cn: cn}
+			body := func(secret string) string {
+				return fmt.Sprintf("subject = { common_name = %q }\nenrollment = { reference = %q, secret = %q }\n%s",
+					cn, e.reference, secret, tc.lifecycle)
+			}
+			var first string
+			failed := f.step(2184*time.Hour, body("wrong secret"))
+			failed.ConfigPlanChecks = resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, tc.replace)}}
+			failed.ExpectError = regexp.MustCompile(`initialization request \(IR\) failed`)
+			failed.Check = nil
+			again := f.step(0, body(e.secret), sentIR)
+			again.ConfigPlanChecks = resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, tc.afterFail)}}
+			again.ExpectNonEmptyPlan = true // the replacement is expired under the moved clock
+			again.Check = resource.ComposeTestCheckFunc(again.Check, checkIssued(t, e, "ir", cn),
+				func(s *terraform.State) error {
+					if stateAttr(s, certAddr, "serial_number") == first {
+						return fmt.Errorf("the expired certificate %s is still in state", first)
+					}
+					if n := e.rrCount()[first]; n != 0 {
+						return fmt.Errorf("the expired certificate %s got %d RR", first, n)
+					}
+					return nil
+				})
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
+				Steps: []resource.TestStep{
+					func() resource.TestStep {
+						s := f.step(0, body(e.secret), sentIR)
+						s.Check = resource.ComposeTestCheckFunc(s.Check, func(s *terraform.State) error {
+							first = stateAttr(s, certAddr, "serial_number")
+							return nil
+						})
+						return s
+					}(),
+					failed,
+					again,
+					// Back at the real time, refresh and plan find nothing to do.
+					{PreConfig: func() { now.Set(time.Now()) }, RefreshState: true},
+					{Config: f.config(body(e.secret)), PlanOnly: true},
+				},
+				// The expired certificate is not revoked; every other one is.
+				CheckDestroy: func(*terraform.State) error {
+					serials := e.issuedFor(cn)
+					if len(serials) != 2 || serials[0] != first {
+						return fmt.Errorf("the CA issued %v for %s, want the first (%s) and its replacement", serials, cn, first)
+					}
+					if e.revoked(t, first) || !e.revoked(t, serials[1]) {
+						return fmt.Errorf("revoked: expired %v, replacement %v; want false, true",
+							e.revoked(t, first), e.revoked(t, serials[1]))
 					}
 					return nil
 				},

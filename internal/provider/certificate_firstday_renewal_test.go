@@ -92,9 +92,10 @@ func (f *firstDay) allRevoked(issued int) resource.TestCheckFunc {
 // over the validity the CA grants (its policy plus the minute it backdates
 // not_before), with renew_before_expiry and with renew_after_issue. After
 // each enrollment (IR, CR, KUR) a second apply, later by a tenth of the
-// validity (for 90-second certificates, by two seconds), sends nothing: a window that does not fit is set aside
-// (renewalFits), so no certificate is due when it is issued. Destroy
-// revokes every certificate the CA issued.
+// validity (for 90-second certificates, by two seconds), sends nothing: a
+// window that does not fit is set aside (renewalFits), so no certificate
+// is due when it is issued. Destroy revokes every certificate the CA
+// issued.
 func TestAccFirstDayRenewalWindows(t *testing.T) {
 	cases := []struct {
 		name    string

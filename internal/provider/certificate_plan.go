@@ -46,6 +46,14 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 
 	if req.State.Raw.IsNull() {
 		r.checkCreatable(ctx, config, &resp.Diagnostics)
+		// The CA may grant less than validity_period_hours: then the plan
+		// after the IR warns with the validity granted.
+		if settings, known := renewalSettingsOf(plan); known && !config.ValidityPeriodHours.IsNull() &&
+			!config.ValidityPeriodHours.IsUnknown() {
+			now := r.clock.now()
+			requested := time.Duration(config.ValidityPeriodHours.ValueInt64()) * time.Hour
+			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
+		}
 		plan.PublicKeyPEM = userPublicKey
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -69,9 +77,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	if u.FellBack {
-		attribute, detail := renewalFallback(u.NotBefore, u.NotAfter, u.Settings)
-		resp.Diagnostics.AddAttributeWarning(path.Root(attribute), "Renewal window does not fit the granted validity",
-			detail)
+		warnRenewalFallback(u.NotBefore, u.NotAfter, u.Settings, true, &resp.Diagnostics)
 	}
 
 	switch u.Op {
@@ -150,6 +156,22 @@ func planKeyAttributesFromUserKey(config certificateModel, plan *certificateMode
 		plan.ECDSACurve = types.StringValue(spec.Curve)
 	}
 	return publicKey
+}
+
+// warnRenewalFallback warns when renewalTime sets a configured renewal
+// window aside for a certificate valid from notBefore to notAfter (issued:
+// granted by the CA; else requested), naming the window, the validity, the
+// rule applied instead and the fix (renewalFallback).
+func warnRenewalFallback(notBefore, notAfter time.Time, s renewalSettings, issued bool, diags *diag.Diagnostics) {
+	attribute, detail := renewalFallback(notBefore, notAfter, s, issued)
+	if attribute == "" {
+		return
+	}
+	summary := "Renewal window does not fit the granted validity"
+	if !issued {
+		summary = "Renewal window does not fit the requested validity"
+	}
+	diags.AddAttributeWarning(path.Root(attribute), summary, detail)
 }
 
 // checkCreatable reports, at plan time, what a create would miss: a server

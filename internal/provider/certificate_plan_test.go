@@ -289,3 +289,64 @@ func diagText[D interface {
 	}
 	return b.String()
 }
+
+// TestCertificateModifyPlanCreateRenewalWindow: the plan of a create
+// warns about a renewal window that will not fit validity_period_hours,
+// before the IR, with the window, the requested validity, the rule applied
+// instead and the fix; one that fits plans without a warning.
+func TestCertificateModifyPlanCreateRenewalWindow(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name, before, after string
+		want                []string // nil: no warning
+	}{
+		{name: "fits", before: "240h"},
+		{name: "renew_before_expiry over half of validity_period_hours", before: "600h", want: []string{
+			"Renewal window does not fit the requested validity", `renew_before_expiry = "600h0m0s" would open the renewal window 120h0m0s after not_before`,
+			"validity_period_hours requests 720h0m0s", "renewal is due when one third of the validity remains, at 480h0m0s after not_before",
+			"validity_period_hours = 1200 or more"}},
+		{name: "renew_after_issue under half", after: "24h", want: []string{
+			`renew_after_issue = "24h0m0s" would open the renewal window 24h0m0s after not_before`,
+			"validity_period_hours = 48 or less"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &certificateResource{defaults: &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"},
+				clock: fixedClock(t0)}
+			var sresp resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sresp)
+			sch := sresp.Schema
+			empty := tftypes.NewValue(sch.Type().TerraformType(ctx), nil)
+			m := configOf(issuedState(), false)
+			m.ValidityPeriodHours = types.Int64Value(720)
+			for s, v := range map[*types.String]string{&m.RenewBeforeExpiry: tc.before, &m.RenewAfterIssue: tc.after} {
+				if v != "" {
+					*s = types.StringValue(v)
+				}
+			}
+			config := tfsdk.State{Schema: sch, Raw: empty}
+			if d := config.Set(ctx, m); d.HasError() {
+				t.Fatal(d)
+			}
+			req := resource.ModifyPlanRequest{
+				Config: tfsdk.Config{Schema: sch, Raw: config.Raw},
+				Plan:   tfsdk.Plan{Schema: sch, Raw: config.Raw},
+				State:  tfsdk.State{Schema: sch, Raw: empty},
+			}
+			resp := resource.ModifyPlanResponse{Plan: req.Plan}
+			r.ModifyPlan(ctx, req, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatalf("unexpected error: %v", resp.Diagnostics)
+			}
+			warnings := diagText(resp.Diagnostics.Warnings())
+			if tc.want == nil && warnings != "" {
+				t.Errorf("unexpected warnings: %s", warnings)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(warnings, w) {
+					t.Errorf("warnings %q do not say %q", warnings, w)
+				}
+			}
+		})
+	}
+}

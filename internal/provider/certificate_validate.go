@@ -79,25 +79,18 @@ func validateKeyAttributes(c certificateModel, diags *diag.Diagnostics) {
 }
 
 // validateRenewalWindow: a renewal window as long as the requested validity
-// would make the certificate due for renewal as soon as it is issued; one
-// that does not fit it otherwise (renewalFits) would be set aside once the
-// certificate is issued.
+// would make the certificate due for renewal as soon as it is issued. One
+// that does not fit it otherwise (renewalFits) is set aside with a warning
+// by the plan (warnRenewalFallback).
 func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 	if c.ValidityPeriodHours.IsNull() || c.ValidityPeriodHours.IsUnknown() {
 		return
 	}
 	validity := time.Duration(c.ValidityPeriodHours.ValueInt64()) * time.Hour
-	var from time.Time
 	for _, w := range []struct {
 		name string
 		v    types.String
-		// opens is when the window opens on a certificate valid from
-		// from for validity.
-		opens func(d time.Duration) time.Time
-	}{
-		{"renew_before_expiry", c.RenewBeforeExpiry, func(d time.Duration) time.Time { return from.Add(validity - d) }},
-		{"renew_after_issue", c.RenewAfterIssue, func(d time.Duration) time.Time { return from.Add(d) }},
-	} {
+	}{{"renew_before_expiry", c.RenewBeforeExpiry}, {"renew_after_issue", c.RenewAfterIssue}} {
 		if w.v.IsNull() || w.v.IsUnknown() {
 			continue
 		}
@@ -105,8 +98,7 @@ func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 		if err != nil {
 			continue // the attribute's validator reports it
 		}
-		switch {
-		case d >= validity:
+		if d >= validity {
 			consequence := "the certificate would be due for renewal as soon as it is issued"
 			if w.name == "renew_after_issue" {
 				consequence = "the window would open only when the certificate has expired"
@@ -114,11 +106,6 @@ func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 			diags.AddAttributeError(path.Root(w.name), "Renewal window longer than the validity",
 				fmt.Sprintf("%s is %s but validity_period_hours requests only %s: %s. %s", w.name, d, validity,
 					consequence, renewalFix(w.name, d, validity)))
-		case !renewalFits(from, from.Add(validity), w.opens(d)):
-			diags.AddAttributeWarning(path.Root(w.name), "Renewal window does not fit the requested validity",
-				fmt.Sprintf("%s is %s and validity_period_hours requests %s: the window would open before half of "+
-					"the validity has passed, so it will be set aside. %s", w.name, d, validity,
-					renewalFix(w.name, d, validity)))
 		}
 	}
 }

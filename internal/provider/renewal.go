@@ -157,7 +157,10 @@ func renewalFits(notBefore, notAfter, opens time.Time) bool {
 // the attribute to point at (the first setting set aside) and what the
 // plan's warning says, naming each window set aside, the validity the CA
 // granted and the rule that applies instead. It is "" when none was.
-func renewalFallback(notBefore, notAfter time.Time, s renewalSettings) (attribute, detail string) {
+// issued says notBefore and notAfter are an issued certificate's; else
+// they are a certificate requested with validity_period_hours, as if
+// issued at notBefore, and the detail names no time.
+func renewalFallback(notBefore, notAfter time.Time, s renewalSettings, issued bool) (attribute, detail string) {
 	renewAt, fellBack := renewalTime(notBefore, notAfter, s)
 	if !fellBack {
 		return "", ""
@@ -184,7 +187,10 @@ func renewalFallback(notBefore, notAfter time.Time, s renewalSettings) (attribut
 		if attribute == "" {
 			attribute = c.name
 		}
-		fmt.Fprintf(&b, "%s = %q would open the renewal window at %s, ", c.name, c.d.String(), formatTime(c.opens))
+		fmt.Fprintf(&b, "%s = %q would open the renewal window ", c.name, c.d.String())
+		if issued {
+			fmt.Fprintf(&b, "at %s, ", formatTime(c.opens))
+		}
 		switch {
 		case c.opens.Before(notBefore):
 			b.WriteString("before the certificate's validity starts")
@@ -193,18 +199,26 @@ func renewalFallback(notBefore, notAfter time.Time, s renewalSettings) (attribut
 		default:
 			b.WriteString("when the certificate has expired")
 		}
-		fmt.Fprintf(&b, ", but the CA granted %s of validity (%s to %s). ", granted, formatTime(notBefore),
-			formatTime(notAfter))
+		if issued {
+			fmt.Fprintf(&b, ", but the CA granted %s of validity (%s to %s). ", granted, formatTime(notBefore),
+				formatTime(notAfter))
+		} else {
+			fmt.Fprintf(&b, ", but validity_period_hours requests %s. ", granted)
+		}
 		fixes = append(fixes, renewalFix(c.name, c.d, granted))
 	}
 	b.WriteString("A configured window must open once at least half of the granted validity has passed and " +
 		"before it ends, so that a certificate is never due for renewal when it is issued (CAs backdate " +
 		"not_before) and is renewed before it expires. ")
+	due := fmt.Sprintf("%s after not_before", renewAt.Sub(notBefore))
+	if issued {
+		due = formatTime(renewAt)
+	}
 	if otherFits {
-		fmt.Fprintf(&b, "The other setting applies: renewal is due at %s.", formatTime(renewAt))
+		fmt.Fprintf(&b, "The other setting applies: renewal is due at %s.", due)
 	} else {
 		fmt.Fprintf(&b, "The default rule applies instead: renewal is due when one third of the validity "+
-			"remains, at %s.", formatTime(renewAt))
+			"remains, at %s.", due)
 	}
 	for _, fix := range fixes {
 		b.WriteString(" " + fix)

@@ -163,7 +163,7 @@ func TestRenewalFallback(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			attr, detail := renewalFallback(notBefore, notAfter, tc.s)
+			attr, detail := renewalFallback(notBefore, notAfter, tc.s, true)
 			if attr != tc.wantAttr {
 				t.Errorf("attribute %q, want %q", attr, tc.wantAttr)
 			}

@@ -92,15 +92,9 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // warning (renewalFallback says which and why).
 func renewalTime(notBefore, notAfter time.Time, s renewalSettings) (t time.Time, fellBack bool) {
 	found := false
-	for _, c := range [2]struct {
-		set   bool
-		opens time.Time
-	}{
-		{s.Before > 0, notAfter.Add(-s.Before)},
-		{s.After > 0, notBefore.Add(s.After)},
-	} {
+	for _, c := range configuredWindows(notBefore, notAfter, s) {
 		switch {
-		case !c.set:
+		case c.d <= 0:
 		case !renewalFits(notBefore, notAfter, c.opens):
 			fellBack = true
 		case !found || c.opens.Before(t):
@@ -111,6 +105,22 @@ func renewalTime(notBefore, notAfter time.Time, s renewalSettings) (t time.Time,
 		t = defaultRenewalTime(notBefore, notAfter)
 	}
 	return t, fellBack
+}
+
+// configuredWindow is a renewal setting and when its window opens.
+type configuredWindow struct {
+	name  string
+	d     time.Duration // 0: unset
+	opens time.Time
+}
+
+// configuredWindows are the windows renew_before_expiry and
+// renew_after_issue open on a certificate valid from notBefore to notAfter.
+func configuredWindows(notBefore, notAfter time.Time, s renewalSettings) [2]configuredWindow {
+	return [2]configuredWindow{
+		{"renew_before_expiry", s.Before, notAfter.Add(-s.Before)},
+		{"renew_after_issue", s.After, notBefore.Add(s.After)},
+	}
 }
 
 // defaultRenewalTime is when one third of the validity remains.
@@ -135,13 +145,14 @@ func defaultRenewalTime(notBefore, notAfter time.Time) time.Time {
 // backdating"; half of the validity can: such a window opens before the
 // certificate was issued only when the CA backdates by half or more of what
 // it grants, which no CA whose certificates live longer after their issue
-// than before does (the development CA's shortest policy, 90 seconds
-// backdated by a minute, stays below). The default rule, at two thirds,
-// holds under the same condition. A window opening in the first half
-// would also renew more than twice per validity period: a 30-day
-// certificate with renew_before_expiry = "720h" (written for 90-day
-// certificates) renews when 10 days remain instead, as it would with no
-// setting. A schedule more frequent than that is asked for with a shorter
+// than before does (a 90-second certificate backdated by a minute, as the
+// development CA issues with -max-validity 90s, stays below; a bound of a
+// third would not). The default rule, at two thirds, holds under the same
+// condition. A window opening in the first half would also renew more
+// than twice per validity period: a 30-day certificate with
+// renew_before_expiry = "720h" (written for 90-day certificates) renews
+// when 10 days remain instead, as it would with no setting. A schedule
+// more frequent than that is asked for with a shorter
 // validity_period_hours, or by changing rotation_triggers.
 //
 // The upper bound is renew_after_issue's: a window opening at or after
@@ -169,14 +180,7 @@ func renewalFallback(notBefore, notAfter time.Time, s renewalSettings, issued bo
 	var b strings.Builder
 	otherFits := false
 	var fixes []string
-	for _, c := range []struct {
-		name  string
-		d     time.Duration
-		opens time.Time
-	}{
-		{"renew_before_expiry", s.Before, notAfter.Add(-s.Before)},
-		{"renew_after_issue", s.After, notBefore.Add(s.After)},
-	} {
+	for _, c := range configuredWindows(notBefore, notAfter, s) {
 		if c.d <= 0 {
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,38 +104,53 @@ func TestAccFirstDayRenewalWindows(t *testing.T) {
 		setting string
 		window  string
 		advance time.Duration // between applies
+		// extra goes into the resource; granted is the status of the CA's
+		// answers to IR, CR and KUR ("": accepted).
+		extra, granted string
 	}{
 		// The CA's default 90 days, granted as 2160h1m.
-		{"90 days, renew_before_expiry just under the granted validity", devca.Config{}, "renew_before_expiry", "2160h", 216 * time.Hour},
-		{"90 days, renew_before_expiry at the granted validity", devca.Config{}, "renew_before_expiry", "2160h1m", 216 * time.Hour},
-		{"90 days, renew_before_expiry just over the granted validity", devca.Config{}, "renew_before_expiry", "2161h", 216 * time.Hour},
-		{"90 days, renew_after_issue just under the granted validity", devca.Config{}, "renew_after_issue", "2160h", 216 * time.Hour},
-		{"90 days, renew_after_issue at the granted validity", devca.Config{}, "renew_after_issue", "2160h1m", 216 * time.Hour},
-		{"90 days, renew_after_issue just over the granted validity", devca.Config{}, "renew_after_issue", "2161h", 216 * time.Hour},
+		{"90 days, renew_before_expiry just under the granted validity", devca.Config{}, "renew_before_expiry", "2160h", 216 * time.Hour, "", ""},
+		{"90 days, renew_before_expiry at the granted validity", devca.Config{}, "renew_before_expiry", "2160h1m", 216 * time.Hour, "", ""},
+		{"90 days, renew_before_expiry just over the granted validity", devca.Config{}, "renew_before_expiry", "2161h", 216 * time.Hour, "", ""},
+		{"90 days, renew_after_issue just under the granted validity", devca.Config{}, "renew_after_issue", "2160h", 216 * time.Hour, "", ""},
+		{"90 days, renew_after_issue at the granted validity", devca.Config{}, "renew_after_issue", "2160h1m", 216 * time.Hour, "", ""},
+		{"90 days, renew_after_issue just over the granted validity", devca.Config{}, "renew_after_issue", "2161h", 216 * time.Hour, "", ""},
 		// A CA whose policy caps validity at 30 days, with a window written
 		// for longer certificates.
-		{"30-day policy, renew_before_expiry 720h", devca.Config{MaxValidity: 720 * time.Hour}, "renew_before_expiry", "720h", 72 * time.Hour},
-		{"30-day policy, renew_after_issue 720h", devca.Config{MaxValidity: 720 * time.Hour}, "renew_after_issue", "720h", 72 * time.Hour},
+		{"30-day policy, renew_before_expiry 720h", devca.Config{MaxValidity: 720 * time.Hour}, "renew_before_expiry", "720h", 72 * time.Hour, "", ""},
+		{"30-day policy, renew_after_issue 720h", devca.Config{MaxValidity: 720 * time.Hour}, "renew_after_issue", "720h", 72 * time.Hour, "", ""},
+		// The CA grants less than validity_period_hours asks for, which
+		// the window fits.
+		{"30-day policy, 90 days requested, renew_before_expiry 720h", devca.Config{MaxValidity: 720 * time.Hour},
+			"renew_before_expiry", "720h", 72 * time.Hour, "validity_period_hours = 2160", "grantedWithMods"},
 		// Short-lived certificates: 90 seconds, backdated by a minute.
-		{"90-second policy, renew_before_expiry 90s", devca.Config{MaxValidity: 90 * time.Second}, "renew_before_expiry", "90s", 2 * time.Second},
+		{"90-second policy, renew_before_expiry 90s", devca.Config{MaxValidity: 90 * time.Second}, "renew_before_expiry", "90s", 2 * time.Second, "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			const cn = "window.example"
 			f := newFirstDay(t, tc.cfg, cn)
 			body := func(dns, epoch string) string {
-				return fmt.Sprintf("subject = { common_name = %q }\ndns_names = [%q]\nrotation_triggers = { epoch = %q }\n%s = %q",
-					cn, dns, epoch, tc.setting, tc.window)
+				return fmt.Sprintf("subject = { common_name = %q }\ndns_names = [%q]\nrotation_triggers = { epoch = %q }\n%s = %q\n%s",
+					cn, dns, epoch, tc.setting, tc.window, tc.extra)
+			}
+			sent := func(msgs []string) []string {
+				if tc.granted == "" {
+					return msgs
+				}
+				out := slices.Clone(msgs)
+				out[0] = strings.Replace(out[0], ":accepted", ":"+tc.granted, 1)
+				return out
 			}
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
 				Steps: []resource.TestStep{
-					f.step(0, body("a.window.example", "1"), sentIR),
+					f.step(0, body("a.window.example", "1"), sent(sentIR)),
 					f.step(tc.advance, body("a.window.example", "1")),
-					crKeepsKey(f.step(tc.advance, body("b.window.example", "1"), sentCR)),
+					crKeepsKey(f.step(tc.advance, body("b.window.example", "1"), sent(sentCR))),
 					f.step(tc.advance, body("b.window.example", "1")),
 					// The KUR pushes the IR's certificate out of the state: revoked.
-					f.step(tc.advance, body("b.window.example", "2"), sentKUR, sentRR),
+					f.step(tc.advance, body("b.window.example", "2"), sent(sentKUR), sentRR),
 					f.step(tc.advance, body("b.window.example", "2")),
 				},
 				CheckDestroy: f.allRevoked(3),

@@ -43,9 +43,6 @@ type variant struct {
 	renew bool
 	// validity is validity_period_hours as an HCL expression.
 	validity string
-	// renewBefore, when set, is renew_before_expiry of the first tenth
-	// (plugin floor and cmpv2).
-	renewBefore string
 }
 
 // configuration is main.tf for n resources of kind k.
@@ -59,9 +56,6 @@ func configuration(k kind, n int, v variant) string {
 		validity = "2160"
 	}
 	extra := fmt.Sprintf("  rotation_triggers = { epoch = %s }\n", epoch)
-	if v.renewBefore != "" {
-		extra += fmt.Sprintf("  renew_before_expiry = count.index < %d ? %q : null\n", n/10, v.renewBefore)
-	}
 	var b strings.Builder
 	switch k {
 	case kindCore:

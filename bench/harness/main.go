@@ -24,9 +24,9 @@
 //	               internal/pluginlog turns off (both providers alike)
 //	BENCH_WRAP_GOGC, BENCH_WRAP_GOMEMLIMIT  GOGC and GOMEMLIMIT of the provider
 //	               processes only (bench/providerwrap)
-//	BENCH_RENEWAL  how a tenth of the certificates become due: window
-//	               (default), clock (with BENCH_CLOCK_ENV, the provider's
-//	               clock variable) or trigger; see renewal.go
+//	BENCH_RENEWAL  how a tenth of the certificates become due: trigger
+//	               (default) or clock (with BENCH_CLOCK_ENV, the provider's
+//	               clock variable); see renewal.go
 //
 // Results: BENCH_OUT/bench-<time>.{json,tsv,md}; the markdown is printed.
 package main
@@ -94,12 +94,12 @@ func run() error {
 	} else {
 		logf("scratch folder kept: %s", l.dir)
 	}
-	mode := renewalMode{name: envOr("BENCH_RENEWAL", "window"), clockEnv: os.Getenv("BENCH_CLOCK_ENV")}
+	mode := renewalMode{name: envOr("BENCH_RENEWAL", "trigger"), clockEnv: os.Getenv("BENCH_CLOCK_ENV")}
 	switch {
 	case mode.name == "clock" && mode.clockEnv == "":
 		return fmt.Errorf("BENCH_RENEWAL=clock needs BENCH_CLOCK_ENV, the provider's clock variable")
-	case mode.name != "window" && mode.name != "clock" && mode.name != "trigger":
-		return fmt.Errorf("BENCH_RENEWAL=%q: want window, clock or trigger", mode.name)
+	case mode.name != "clock" && mode.name != "trigger":
+		return fmt.Errorf("BENCH_RENEWAL=%q: want trigger or clock", mode.name)
 	}
 	res.Renewal = mode.describe()
 

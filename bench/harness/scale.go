@@ -182,14 +182,6 @@ func (s *scaleRunner) scale(n, repeats int, renewal bool) {
 			continue
 		}
 		env := s.renewal.env(k)
-		if k == kindCMPv2 && s.renewal.name == "window" {
-			// The window of the last certificate issued by the apply
-			// opens windowOpen after it; wait until then.
-			if wait := time.Until(s.applyEnded[k].Add(windowOpen + 5*time.Second)); wait > 0 {
-				s.logf("  waiting %v for the renewal windows to open", wait.Round(time.Second))
-				time.Sleep(wait)
-			}
-		}
 		s.rows = append(s.rows, s.measure(ws, "renewal", n, 10, []step{planStep("renew-plan", 10, env...), applyStep("renew-apply", 10, env...)})...)
 	}
 }

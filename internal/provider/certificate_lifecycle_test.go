@@ -191,8 +191,9 @@ validity_period_hours = 24`
 			wantOp: "cr", wantCN: "upd.example"},
 		{name: "KUR by trigger", before: base + "\nrotation_triggers = { epoch = \"1\" }", after: base + "\nrotation_triggers = { epoch = \"2\" }",
 			wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
-		{name: "KUR by renew_before_expiry", before: base + "\nrenew_before_expiry = \"20h\"", after: base + "\nrenew_before_expiry = \"20h\"",
-			clock: func(c *testClock) { c.Add(5 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
+		// 10h of 24h: the window opens at 14h, before the default one (16h).
+		{name: "KUR by renew_before_expiry", before: base + "\nrenew_before_expiry = \"10h\"", after: base + "\nrenew_before_expiry = \"10h\"",
+			clock: func(c *testClock) { c.Add(15 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
 		{name: "KUR by default window", before: base, after: base,
 			clock: func(c *testClock) { c.Add(17 * time.Hour) }, wantOp: "kur", wantNewKey: true, wantCN: "upd.example"},
 		{name: "KUR by new external key", before: byok(keyA), after: byok(keyB), wantOp: "kur", wantNewKey: true,

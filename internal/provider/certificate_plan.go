@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -40,11 +41,20 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	planKeyAttributesFromUserKey(config, &plan)
+	userPublicKey := planKeyAttributesFromUserKey(config, &plan)
 	generatedKey := config.PrivateKeyPEM.IsNull()
 
 	if req.State.Raw.IsNull() {
 		r.checkCreatable(ctx, config, &resp.Diagnostics)
+		// The CA may grant less than validity_period_hours: then the plan
+		// after the IR warns with the validity granted.
+		if settings, known := renewalSettingsOf(plan); known && !config.ValidityPeriodHours.IsNull() &&
+			!config.ValidityPeriodHours.IsUnknown() {
+			now := r.clock.now()
+			requested := time.Duration(config.ValidityPeriodHours.ValueInt64()) * time.Hour
+			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
+		}
+		plan.PublicKeyPEM = userPublicKey
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -62,14 +72,12 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if !known {
 		// Some inputs are known only during apply; the operation is decided then.
 		markIssuedUnknown(&plan, generatedKey)
+		plan.PublicKeyPEM = userPublicKey
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
 	if u.FellBack {
-		resp.Diagnostics.AddAttributeWarning(path.Root("renew_before_expiry"), "Renewal window covers the whole validity",
-			fmt.Sprintf("The CA granted %s of validity, which the configured renewal window does not fit in; "+
-				"renewal is due when one third of the validity remains instead (%s).",
-				u.NotAfter.Sub(u.NotBefore), formatTime(u.RenewAt)))
+		warnRenewalFallback(u.NotBefore, u.NotAfter, u.Settings, true, &resp.Diagnostics)
 	}
 
 	switch u.Op {
@@ -86,12 +94,20 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			return
 		}
 		markIssuedUnknown(&plan, generatedKey)
+		plan.PublicKeyPEM = userPublicKey
 		resp.RequiresReplace = path.Paths{path.Root("not_after")}
 		resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement (new IR)",
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
 				"CMP does not accept an expired certificate as proof of identity for a KUR.")
 	case opCR, opKUR:
 		markIssuedUnknown(&plan, u.NewKey && generatedKey)
+		plan.PublicKeyPEM = userPublicKey
+		if !u.NewKey {
+			plan.PublicKeyPEM = state.PublicKeyPEM
+		}
+		// Update runs the operation decided here, and the CA's answer
+		// names it (cmpclient.Enrollment.Operation).
+		plan.LastOperation = types.StringValue(string(u.Op))
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
 			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
@@ -102,18 +118,33 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 
 // planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size
 // and curve in the plan where the configuration leaves them unset, instead
-// of the defaults for generated keys.
-func planKeyAttributesFromUserKey(config certificateModel, plan *certificateModel) {
+// of the defaults for generated keys, and returns its public key: what
+// public_key_pem will hold after any enrollment with that key, since the
+// certificate must certify the requested key (cmpclient rejects one that
+// does not, RFC 9483 section 4.1.1). It is unknown when the key is
+// generated or not known yet.
+//
+// The same holds for a CR or KUR that keeps the key in state; issuer does
+// not: nothing in a CR or KUR names the issuer (RFC 4211 section 5: the
+// template's issuer is optional and the provider leaves it out), and a CA
+// may answer from a new issuing CA certificate after a key rollover or a
+// change of issuing CA, so a planned issuer could differ from the issued
+// one and fail the apply with an inconsistent result after the CA issued.
+func planKeyAttributesFromUserKey(config certificateModel, plan *certificateModel) (publicKey types.String) {
+	publicKey = types.StringUnknown()
 	if config.PrivateKeyPEM.IsNull() || config.PrivateKeyPEM.IsUnknown() {
-		return
+		return publicKey
 	}
 	key, err := parsePrivateKeyPEM(config.PrivateKeyPEM.ValueString())
 	if err != nil {
-		return // the attribute's validator reports it
+		return publicKey // the attribute's validator reports it
+	}
+	if pub, err := pemkey.MarshalPublicKey(key.Public()); err == nil {
+		publicKey = types.StringValue(string(pub))
 	}
 	spec, err := specOf(key)
 	if err != nil {
-		return
+		return publicKey
 	}
 	if config.KeyAlgorithm.IsNull() {
 		plan.KeyAlgorithm = types.StringValue(spec.Algorithm)
@@ -124,6 +155,23 @@ func planKeyAttributesFromUserKey(config certificateModel, plan *certificateMode
 	if config.ECDSACurve.IsNull() && spec.Algorithm == keyAlgorithmECDSA {
 		plan.ECDSACurve = types.StringValue(spec.Curve)
 	}
+	return publicKey
+}
+
+// warnRenewalFallback warns when renewalTime sets a configured renewal
+// window aside for a certificate valid from notBefore to notAfter (issued:
+// granted by the CA; else requested), naming the window, the validity, the
+// rule applied instead and the fix (renewalFallback).
+func warnRenewalFallback(notBefore, notAfter time.Time, s renewalSettings, issued bool, diags *diag.Diagnostics) {
+	attribute, detail := renewalFallback(notBefore, notAfter, s, issued)
+	if attribute == "" {
+		return
+	}
+	summary := "Renewal window does not fit the granted validity"
+	if !issued {
+		summary = "Renewal window does not fit the requested validity"
+	}
+	diags.AddAttributeWarning(path.Root(attribute), summary, detail)
 }
 
 // checkCreatable reports, at plan time, what a create would miss: a server
@@ -143,8 +191,9 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 type plannedUpdate struct {
 	updateDecision
 	NotBefore, NotAfter, RenewAt time.Time
-	// FellBack: the configured renewal window does not fit in the granted
-	// validity, so the default window applies (renewalTime).
+	Settings                     renewalSettings
+	// FellBack: a configured renewal window does not fit the granted
+	// validity and was set aside (renewalTime).
 	FellBack bool
 }
 
@@ -162,6 +211,7 @@ func decideUpdate(ctx context.Context, state, plan certificateModel, configKey t
 		return u, false, err
 	}
 	settings, settingsKnown := renewalSettingsOf(plan)
+	u.Settings = settings
 	prior, _ := intentOf(ctx, state, state.PrivateKeyPEM)
 	planned, plannedKnown := intentOf(ctx, plan, configKey)
 	priorForImport(&prior, planned, state, importing)

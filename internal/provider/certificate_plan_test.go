@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -92,26 +93,38 @@ func TestCertificateModifyPlan(t *testing.T) {
 	ctx := context.Background()
 	renewAt := t0.Add(60 * 24 * time.Hour)
 	var withCredentials = &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"}
+	_, userKey := testCertificate(t, "user key")
+	userSigner, err := parsePrivateKeyPEM(userKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	userPub, err := pemkey.MarshalPublicKey(userSigner.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	cases := []struct {
 		name         string
 		now          time.Time
 		defaults     *Defaults
+		state        func(m *certificateModel) // the prior state, from issuedState (and the plan's start)
 		edit         func(m *certificateModel) // the planned change
 		userKey      bool                      // private_key_pem is in the configuration
 		wantCertKept bool                      // certificate_pem stays known (state only)
 		wantKeyKept  bool                      // private_key_pem stays known
+		wantPub      string                    // public_key_pem planned; "": unknown
+		wantLastOp   string                    // last_operation planned; "": unknown
 		wantWarning  string                    // "" : none
 		wantError    string
 		wantReplace  bool
 	}{
 		{name: "nothing changed before the window", now: t0.Add(time.Hour), defaults: withCredentials,
-			wantCertKept: true, wantKeyKept: true},
+			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
 		{name: "renewal window open: in-place KUR with a new key", now: renewAt, defaults: withCredentials,
-			wantKeyKept: false, wantWarning: "key update request (KUR)"},
+			wantKeyKept: false, wantLastOp: "kur", wantWarning: "key update request (KUR)"},
 		{name: "revoke_on_destroy changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit:         func(m *certificateModel) { m.RevokeOnDestroy = types.BoolValue(false) },
-			wantCertKept: true, wantKeyKept: true},
+			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
 		{name: "server changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.Server = types.ObjectValueMust(connectionAttrTypes, map[string]attr.Value{
@@ -120,23 +133,55 @@ func TestCertificateModifyPlan(t *testing.T) {
 					"tls": types.ObjectNull(tlsAttrTypes), "basic_auth": types.ObjectNull(basicAuthAttrTypes),
 					"implicit_confirm": types.BoolNull(), "message_timeout": types.StringNull()})
 			},
-			wantCertKept: true, wantKeyKept: true},
+			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
 		{name: "SAN added: CR keeping the key", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.DNSNames = types.ListValueMust(types.StringType, []attr.Value{types.StringValue("web.example"), types.StringValue("api.example")})
 			},
-			wantKeyKept: true, wantWarning: "certification request (CR)"},
+			wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "cr", wantWarning: "certification request (CR)"},
+		{name: "subject changed: CR keeping the key plans public_key_pem known, issuer unknown", now: t0.Add(time.Hour),
+			defaults: withCredentials,
+			edit: func(m *certificateModel) {
+				m.Subject = types.ObjectValueMust(subjectAttrTypes, map[string]attr.Value{
+					"common_name": types.StringValue("web2.example"), "organization": types.StringNull(),
+					"organizational_unit": types.StringNull(), "country": types.StringNull(), "province": types.StringNull(),
+					"locality": types.StringNull(), "street_address": types.StringNull(), "postal_code": types.StringNull(),
+					"serial_number": types.StringNull()})
+			},
+			wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "cr", wantWarning: "subject changed"},
 		{name: "rotation trigger changed: KUR with a new key", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.RotationTriggers = types.MapValueMust(types.StringType, map[string]attr.Value{"epoch": types.StringValue("2")})
 			},
-			wantWarning: "rotation_triggers changed"},
+			wantLastOp: "kur", wantWarning: "rotation_triggers changed"},
 		{name: "new user-supplied key: KUR with that key", now: t0.Add(time.Hour), defaults: withCredentials,
 			userKey: true, edit: func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue("USER-KEY-PEM") },
-			wantKeyKept: true, wantWarning: "private_key_pem changed"},
+			wantKeyKept: true, wantLastOp: "kur", wantWarning: "private_key_pem changed"},
+		{name: "new user-supplied key: public_key_pem planned from it", now: t0.Add(time.Hour), defaults: withCredentials,
+			userKey: true, edit: func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
+			wantKeyKept: true, wantPub: string(userPub), wantLastOp: "kur", wantWarning: "private_key_pem changed"},
+		{name: "user-supplied key, window open: KUR with the same key keeps public_key_pem", now: renewAt,
+			defaults: withCredentials, userKey: true, state: func(m *certificateModel) {
+				m.PrivateKeyPEM = types.StringValue(userKey)
+				m.PublicKeyPEM = types.StringValue(string(userPub))
+			},
+			edit:        func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
+			wantKeyKept: true, wantPub: string(userPub), wantLastOp: "kur", wantWarning: "the renewal window opened"},
 		{name: "renewal window longer than the granted validity falls back", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit:         func(m *certificateModel) { m.RenewBeforeExpiry = types.StringValue("2400h") },
-			wantCertKept: true, wantKeyKept: true, wantWarning: "Renewal window covers the whole validity"},
+			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir",
+			wantWarning: "Renewal window does not fit the granted validity"},
+		{name: "renew_after_issue under half the validity falls back, naming it", now: t0.Add(time.Hour),
+			defaults: withCredentials, edit: func(m *certificateModel) { m.RenewAfterIssue = types.StringValue("24h") },
+			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir",
+			wantWarning: `renew_after_issue = "24h0m0s" would open the renewal window`},
+		{name: "expired with a user-supplied key: public_key_pem planned from it", now: t1.Add(time.Minute),
+			defaults: withCredentials, userKey: true, state: func(m *certificateModel) {
+				m.PrivateKeyPEM = types.StringValue(userKey)
+				m.PublicKeyPEM = types.StringValue(string(userPub))
+			},
+			edit:        func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
+			wantKeyKept: true, wantPub: string(userPub), wantReplace: true, wantWarning: "planned replacement (new IR)"},
 		{name: "expired: replace with a new IR", now: t1.Add(time.Minute), defaults: withCredentials,
 			wantReplace: true, wantWarning: "planned replacement (new IR)"},
 		{name: "expired without IR credentials: error with the remedy", now: t1.Add(time.Minute), defaults: &Defaults{},
@@ -151,11 +196,15 @@ func TestCertificateModifyPlan(t *testing.T) {
 			sch := sresp.Schema
 			empty := tftypes.NewValue(sch.Type().TerraformType(ctx), nil)
 
+			prior := issuedState()
+			if tc.state != nil {
+				tc.state(&prior)
+			}
 			state := tfsdk.State{Schema: sch, Raw: empty}
-			if d := state.Set(ctx, issuedState()); d.HasError() {
+			if d := state.Set(ctx, prior); d.HasError() {
 				t.Fatal(d)
 			}
-			planned := issuedState()
+			planned := prior
 			if tc.edit != nil {
 				tc.edit(&planned)
 			}
@@ -198,6 +247,15 @@ func TestCertificateModifyPlan(t *testing.T) {
 			if kept := !got.PrivateKeyPEM.IsUnknown(); kept != tc.wantKeyKept {
 				t.Errorf("private_key_pem kept = %v, want %v", kept, tc.wantKeyKept)
 			}
+			if got.PublicKeyPEM.IsUnknown() != (tc.wantPub == "") || got.PublicKeyPEM.ValueString() != tc.wantPub {
+				t.Errorf("public_key_pem = %v, want %q (\"\": unknown)", got.PublicKeyPEM, tc.wantPub)
+			}
+			if got.LastOperation.IsUnknown() != (tc.wantLastOp == "") || got.LastOperation.ValueString() != tc.wantLastOp {
+				t.Errorf("last_operation = %v, want %q (\"\": unknown)", got.LastOperation, tc.wantLastOp)
+			}
+			if !tc.wantCertKept && !got.Issuer.IsUnknown() {
+				t.Errorf("issuer = %v planned known for a new certificate; the CA chooses it", got.Issuer)
+			}
 			if got.ID.ValueString() != "1234" {
 				t.Errorf("id = %s, want it stable", got.ID)
 			}
@@ -230,4 +288,65 @@ func diagText[D interface {
 		b.WriteString(d.Summary() + ": " + d.Detail() + "\n")
 	}
 	return b.String()
+}
+
+// TestCertificateModifyPlanCreateRenewalWindow: the plan of a create
+// warns about a renewal window that will not fit validity_period_hours,
+// before the IR, with the window, the requested validity, the rule applied
+// instead and the fix; one that fits plans without a warning.
+func TestCertificateModifyPlanCreateRenewalWindow(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name, before, after string
+		want                []string // nil: no warning
+	}{
+		{name: "fits", before: "240h"},
+		{name: "renew_before_expiry over half of validity_period_hours", before: "600h", want: []string{
+			"Renewal window does not fit the requested validity", `renew_before_expiry = "600h0m0s" would open the renewal window 120h0m0s after not_before`,
+			"validity_period_hours requests 720h0m0s", "renewal is due when one third of the validity remains, at 480h0m0s after not_before",
+			"validity_period_hours = 1200 or more"}},
+		{name: "renew_after_issue under half", after: "24h", want: []string{
+			`renew_after_issue = "24h0m0s" would open the renewal window 24h0m0s after not_before`,
+			"validity_period_hours = 48 or less"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &certificateResource{defaults: &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"},
+				clock: fixedClock(t0)}
+			var sresp resource.SchemaResponse
+			r.Schema(ctx, resource.SchemaRequest{}, &sresp)
+			sch := sresp.Schema
+			empty := tftypes.NewValue(sch.Type().TerraformType(ctx), nil)
+			m := configOf(issuedState(), false)
+			m.ValidityPeriodHours = types.Int64Value(720)
+			for s, v := range map[*types.String]string{&m.RenewBeforeExpiry: tc.before, &m.RenewAfterIssue: tc.after} {
+				if v != "" {
+					*s = types.StringValue(v)
+				}
+			}
+			config := tfsdk.State{Schema: sch, Raw: empty}
+			if d := config.Set(ctx, m); d.HasError() {
+				t.Fatal(d)
+			}
+			req := resource.ModifyPlanRequest{
+				Config: tfsdk.Config{Schema: sch, Raw: config.Raw},
+				Plan:   tfsdk.Plan{Schema: sch, Raw: config.Raw},
+				State:  tfsdk.State{Schema: sch, Raw: empty},
+			}
+			resp := resource.ModifyPlanResponse{Plan: req.Plan}
+			r.ModifyPlan(ctx, req, &resp)
+			if resp.Diagnostics.HasError() {
+				t.Fatalf("unexpected error: %v", resp.Diagnostics)
+			}
+			warnings := diagText(resp.Diagnostics.Warnings())
+			if tc.want == nil && warnings != "" {
+				t.Errorf("unexpected warnings: %s", warnings)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(warnings, w) {
+					t.Errorf("warnings %q do not say %q", warnings, w)
+				}
+			}
+		})
+	}
 }

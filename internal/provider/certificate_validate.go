@@ -79,7 +79,9 @@ func validateKeyAttributes(c certificateModel, diags *diag.Diagnostics) {
 }
 
 // validateRenewalWindow: a renewal window as long as the requested validity
-// would make the certificate due for renewal as soon as it is issued.
+// would make the certificate due for renewal as soon as it is issued. One
+// that does not fit it otherwise (renewalFits) is set aside with a warning
+// by the plan (warnRenewalFallback).
 func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 	if c.ValidityPeriodHours.IsNull() || c.ValidityPeriodHours.IsUnknown() {
 		return
@@ -97,9 +99,13 @@ func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 			continue // the attribute's validator reports it
 		}
 		if d >= validity {
+			consequence := "the certificate would be due for renewal as soon as it is issued"
+			if w.name == "renew_after_issue" {
+				consequence = "the window would open only when the certificate has expired"
+			}
 			diags.AddAttributeError(path.Root(w.name), "Renewal window longer than the validity",
-				fmt.Sprintf("%s is %s but validity_period_hours requests only %s: the certificate would be due for "+
-					"renewal as soon as it is issued.", w.name, d, validity))
+				fmt.Sprintf("%s is %s but validity_period_hours requests only %s: %s. %s", w.name, d, validity,
+					consequence, renewalFix(w.name, d, validity)))
 		}
 	}
 }

@@ -3,9 +3,11 @@ package provider
 import (
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +86,33 @@ func (e *caEnv) ops(n int) []string {
 		out = append(out, ev.Op+":"+ev.Status)
 	}
 	return out
+}
+
+// sawSince checks that the CA handled exactly want since mark, each
+// message as "op:status" in order (confirmations included).
+func (e *caEnv) sawSince(mark int, want []string) error {
+	if got := e.ops(mark); !slices.Equal(got, want) {
+		return fmt.Errorf("the CA saw %v, want %v", got, want)
+	}
+	return nil
+}
+
+// accountedFor: every certificate the CA issued is in state s (current or
+// previous_certificate_pem) or revoked at the CA.
+func (e *caEnv) accountedFor(t *testing.T, s *terraform.State) error {
+	_, held, _ := serialsInState(s)
+	e.mu.Lock()
+	events := slices.Clone(e.events)
+	e.mu.Unlock()
+	for _, ev := range events {
+		if ev.Serial == "" || !slices.Contains([]string{"ir", "cr", "kur"}, ev.Op) {
+			continue
+		}
+		if !held[ev.Serial] && !e.revoked(t, ev.Serial) {
+			return fmt.Errorf("certificate %s (%s, by %s) is neither in state nor revoked", ev.Serial, ev.Subject, ev.Op)
+		}
+	}
+	return nil
 }
 
 // revoked reports whether the CA revoked the certificate with serial.

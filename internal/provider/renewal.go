@@ -86,27 +86,168 @@ func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // notBefore to notAfter opens. With no setting, it opens when one third of
 // the granted validity remains; with both, the earlier time wins.
 //
-// A window that would open at or before notBefore (the CA granted less
-// validity than renew_before_expiry, or renew_after_issue is zero-length)
-// would make every plan a KUR; then the default rule applies and fellBack
-// tells the caller to warn.
+// A configured window counts only when it fits (renewalFits); a setting
+// whose window does not fit is set aside, and with none left the default
+// rule applies. fellBack says a setting was set aside, for the plan's
+// warning (renewalFallback says which and why).
 func renewalTime(notBefore, notAfter time.Time, s renewalSettings) (t time.Time, fellBack bool) {
-	byDefault := notAfter.Add(-notAfter.Sub(notBefore) / 3)
-	if s.Before == 0 && s.After == 0 {
-		return byDefault, false
+	found := false
+	for _, c := range configuredWindows(notBefore, notAfter, s) {
+		switch {
+		case c.d <= 0:
+		case !renewalFits(notBefore, notAfter, c.opens):
+			fellBack = true
+		case !found || c.opens.Before(t):
+			t, found = c.opens, true
+		}
 	}
-	var candidates []time.Time
-	if s.Before > 0 {
-		candidates = append(candidates, notAfter.Add(-s.Before))
+	if !found {
+		t = defaultRenewalTime(notBefore, notAfter)
 	}
-	if s.After > 0 {
-		candidates = append(candidates, notBefore.Add(s.After))
+	return t, fellBack
+}
+
+// configuredWindow is a renewal setting and when its window opens.
+type configuredWindow struct {
+	name  string
+	d     time.Duration // 0: unset
+	opens time.Time
+}
+
+// configuredWindows are the windows renew_before_expiry and
+// renew_after_issue open on a certificate valid from notBefore to notAfter.
+func configuredWindows(notBefore, notAfter time.Time, s renewalSettings) [2]configuredWindow {
+	return [2]configuredWindow{
+		{"renew_before_expiry", s.Before, notAfter.Add(-s.Before)},
+		{"renew_after_issue", s.After, notBefore.Add(s.After)},
 	}
-	t = slices.MinFunc(candidates, time.Time.Compare)
-	if !t.After(notBefore) {
-		return byDefault, true
+}
+
+// defaultRenewalTime is when one third of the validity remains.
+func defaultRenewalTime(notBefore, notAfter time.Time) time.Time {
+	return notAfter.Add(-notAfter.Sub(notBefore) / 3)
+}
+
+// renewalFits reports whether a configured renewal window opening at
+// opens fits the validity the CA granted, notBefore to notAfter: it must
+// open once at least half of that validity has passed, and before
+// notAfter.
+//
+// The lower bound is what keeps a certificate from being due the moment
+// it is issued. CAs backdate notBefore (by a minute, an hour, ten minutes:
+// it varies by CA and is not announced), so the granted validity is the
+// requested one plus the backdating, and a window as long as the requested
+// validity ("renew_before_expiry = 2160h" with a CA that grants 90 days)
+// opens a moment after notBefore, before the certificate even reached the
+// provider: every apply would then send a KUR and revoke a certificate,
+// and a CA that bills per certificate bills each one. Comparing the window
+// with the granted validity cannot tell "just under" from "equal plus
+// backdating"; half of the validity can: such a window opens before the
+// certificate was issued only when the CA backdates by half or more of what
+// it grants, which no CA whose certificates live longer after their issue
+// than before does (a 90-second certificate backdated by a minute, as the
+// development CA issues with -max-validity 90s, stays below; a bound of a
+// third would not). The default rule, at two thirds, holds under the same
+// condition. A window opening in the first half would also renew more
+// than twice per validity period: a 30-day certificate with
+// renew_before_expiry = "720h" (written for 90-day certificates) renews
+// when 10 days remain instead, as it would with no setting. A schedule
+// more frequent than that is asked for with a shorter
+// validity_period_hours, or by changing rotation_triggers.
+//
+// The upper bound is renew_after_issue's: a window opening at or after
+// notAfter ("2160h" with a CA that grants 30 days) never opens before the
+// certificate expires, and an expired certificate is replaced by a new IR
+// instead of renewed with a KUR.
+func renewalFits(notBefore, notAfter, opens time.Time) bool {
+	half := notBefore.Add(notAfter.Sub(notBefore) / 2)
+	return !opens.Before(half) && opens.Before(notAfter)
+}
+
+// renewalFallback explains why renewalTime set a configured window aside:
+// the attribute to point at (the first setting set aside) and what the
+// plan's warning says, naming each window set aside, the validity the CA
+// granted and the rule that applies instead. It is "" when none was.
+// issued says notBefore and notAfter are an issued certificate's; else
+// they are a certificate requested with validity_period_hours, as if
+// issued at notBefore, and the detail names no time.
+func renewalFallback(notBefore, notAfter time.Time, s renewalSettings, issued bool) (attribute, detail string) {
+	renewAt, fellBack := renewalTime(notBefore, notAfter, s)
+	if !fellBack {
+		return "", ""
 	}
-	return t, false
+	granted := notAfter.Sub(notBefore)
+	var b strings.Builder
+	otherFits := false
+	var fixes []string
+	for _, c := range configuredWindows(notBefore, notAfter, s) {
+		if c.d <= 0 {
+			continue
+		}
+		if renewalFits(notBefore, notAfter, c.opens) {
+			otherFits = true
+			continue
+		}
+		if attribute == "" {
+			attribute = c.name
+		}
+		fmt.Fprintf(&b, "%s = %q would open the renewal window ", c.name, c.d.String())
+		if issued {
+			fmt.Fprintf(&b, "at %s, ", formatTime(c.opens))
+		}
+		switch {
+		case c.opens.Before(notBefore):
+			b.WriteString("before the certificate's validity starts")
+		case c.opens.Before(notAfter):
+			fmt.Fprintf(&b, "%s after not_before", c.opens.Sub(notBefore))
+		default:
+			b.WriteString("when the certificate has expired")
+		}
+		if issued {
+			fmt.Fprintf(&b, ", but the CA granted %s of validity (%s to %s). ", granted, formatTime(notBefore),
+				formatTime(notAfter))
+		} else {
+			fmt.Fprintf(&b, ", but validity_period_hours requests %s. ", granted)
+		}
+		fixes = append(fixes, renewalFix(c.name, c.d, granted))
+	}
+	b.WriteString("A configured window must open once at least half of the granted validity has passed and " +
+		"before it ends, so that a certificate is never due for renewal when it is issued (CAs backdate " +
+		"not_before) and is renewed before it expires. ")
+	due := fmt.Sprintf("%s after not_before", renewAt.Sub(notBefore))
+	if issued {
+		due = formatTime(renewAt)
+	}
+	if otherFits {
+		fmt.Fprintf(&b, "The other setting applies: renewal is due at %s.", due)
+	} else {
+		fmt.Fprintf(&b, "The default rule applies instead: renewal is due when one third of the validity "+
+			"remains, at %s.", due)
+	}
+	for _, fix := range fixes {
+		b.WriteString(" " + fix)
+	}
+	return attribute, b.String()
+}
+
+// renewalFix says how to make a renewal setting name = d fit a validity
+// (renewalFits), for an error or warning that names the fix.
+func renewalFix(name string, d, validity time.Duration) string {
+	hours := func(d time.Duration) int64 { return int64(d / time.Hour) }
+	var fix string
+	switch {
+	case name == "renew_before_expiry":
+		fix = fmt.Sprintf("set renew_before_expiry to at most half of the validity (%s), request "+
+			"validity_period_hours = %d or more", validity/2, hours(2*d+time.Hour-1))
+	case d >= validity:
+		fix = fmt.Sprintf("set renew_after_issue to less than the validity (%s), request "+
+			"validity_period_hours = %d or more", validity, hours(d)+1)
+	default:
+		fix = fmt.Sprintf("set renew_after_issue to at least half of the validity (%s), request "+
+			"validity_period_hours = %d or less", validity/2, hours(2*d))
+	}
+	return "To fix it, " + fix + ", or remove " + name + ": renewal is then due when one third of the " +
+		"validity remains."
 }
 
 // certificateIntent is what a configuration asks for, in the terms that

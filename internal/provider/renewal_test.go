@@ -2,6 +2,7 @@ package provider
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -20,16 +21,16 @@ func TestRenewalTime(t *testing.T) {
 	}{
 		{name: "default: one third of the validity remains", want: t0.Add(60 * 24 * time.Hour)},
 		{name: "renew_before_expiry", s: renewalSettings{Before: 720 * time.Hour}, want: t1.Add(-720 * time.Hour)},
-		{name: "renew_after_issue", s: renewalSettings{After: 240 * time.Hour}, want: t0.Add(240 * time.Hour)},
+		{name: "renew_after_issue", s: renewalSettings{After: 1200 * time.Hour}, want: t0.Add(1200 * time.Hour)},
 		{
 			name: "both: the earlier wins (after)",
-			s:    renewalSettings{Before: 240 * time.Hour, After: 480 * time.Hour},
-			want: t0.Add(480 * time.Hour),
+			s:    renewalSettings{Before: 240 * time.Hour, After: 1500 * time.Hour},
+			want: t0.Add(1500 * time.Hour),
 		},
 		{
 			name: "both: the earlier wins (before)",
-			s:    renewalSettings{Before: 1800 * time.Hour, After: 1900 * time.Hour},
-			want: t1.Add(-1800 * time.Hour),
+			s:    renewalSettings{Before: 1000 * time.Hour, After: 1900 * time.Hour},
+			want: t1.Add(-1000 * time.Hour),
 		},
 		{
 			name: "window longer than the granted validity falls back to the default",
@@ -39,12 +40,140 @@ func TestRenewalTime(t *testing.T) {
 			name: "window exactly the granted validity falls back to the default",
 			s:    renewalSettings{Before: 90 * 24 * time.Hour}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
 		},
+		{
+			name: "renew_before_expiry of half the validity fits",
+			s:    renewalSettings{Before: 1080 * time.Hour}, want: t0.Add(1080 * time.Hour),
+		},
+		{
+			name: "renew_before_expiry a second over half the validity falls back",
+			s:    renewalSettings{Before: 1080*time.Hour + time.Second}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
+		},
+		{
+			name: "renew_before_expiry just under the validity falls back",
+			s:    renewalSettings{Before: 2159 * time.Hour}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
+		},
+		{
+			name: "renew_after_issue of half the validity fits",
+			s:    renewalSettings{After: 1080 * time.Hour}, want: t0.Add(1080 * time.Hour),
+		},
+		{
+			name: "renew_after_issue under half the validity falls back",
+			s:    renewalSettings{After: 720 * time.Hour}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
+		},
+		{
+			name: "renew_after_issue just under the validity fits",
+			s:    renewalSettings{After: 2159 * time.Hour}, want: t1.Add(-time.Hour),
+		},
+		{
+			name: "renew_after_issue at the validity would open at expiry: falls back",
+			s:    renewalSettings{After: 2160 * time.Hour}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
+		},
+		{
+			name: "renew_after_issue past the validity falls back",
+			s:    renewalSettings{After: 2161 * time.Hour}, want: t0.Add(60 * 24 * time.Hour), wantFellBack: true,
+		},
+		{
+			name: "both, renew_before_expiry does not fit: renew_after_issue applies",
+			s:    renewalSettings{Before: 2160 * time.Hour, After: 1500 * time.Hour}, want: t0.Add(1500 * time.Hour),
+			wantFellBack: true,
+		},
+		{
+			name: "both, neither fits: the default",
+			s:    renewalSettings{Before: 2000 * time.Hour, After: 2400 * time.Hour}, want: t0.Add(60 * 24 * time.Hour),
+			wantFellBack: true,
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, fellBack := renewalTime(t0, t1, tc.s)
 			if !got.Equal(tc.want) || fellBack != tc.wantFellBack {
 				t.Errorf("got %s (fell back %v), want %s (fell back %v)", got, fellBack, tc.want, tc.wantFellBack)
+			}
+		})
+	}
+}
+
+// TestRenewalNeverDueAtIssue: whatever the window, a certificate is not
+// due for renewal when it is issued, for validities from the development
+// CA's 90 seconds to a year and any backdating below half the granted
+// validity; the window asked for applies whenever it fits.
+func TestRenewalNeverDueAtIssue(t *testing.T) {
+	issued := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, requested := range []time.Duration{90 * time.Second, time.Hour, 24 * time.Hour, 720 * time.Hour,
+		2160 * time.Hour, 8760 * time.Hour} {
+		for _, backdate := range []time.Duration{0, time.Second, time.Minute, 10 * time.Minute, time.Hour, requested - time.Second} {
+			notBefore, notAfter := issued.Add(-backdate), issued.Add(requested)
+			granted := notAfter.Sub(notBefore)
+			if 2*backdate >= granted {
+				continue // backdated by half or more of the validity
+			}
+			for _, w := range []time.Duration{time.Second, requested / 3, requested / 2, requested - time.Second,
+				requested, requested + backdate, granted + time.Second, 2 * requested} {
+				for _, s := range []renewalSettings{{Before: w}, {After: w}, {Before: w, After: w}} {
+					at, fellBack := renewalTime(notBefore, notAfter, s)
+					if !at.After(issued) || !at.Before(notAfter) {
+						t.Errorf("requested %s backdated %s, %+v: renewal at %s, issued %s, expires %s", requested,
+							backdate, s, at, issued, notAfter)
+					}
+					if !fellBack {
+						opens := notAfter.Add(-s.Before)
+						if s.Before == 0 || (s.After > 0 && notBefore.Add(s.After).Before(opens)) {
+							opens = notBefore.Add(s.After)
+						}
+						if !at.Equal(opens) {
+							t.Errorf("requested %s backdated %s, %+v: renewal at %s, want the window's %s", requested,
+								backdate, s, at, opens)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestRenewalFallback: the plan's warning for a window set aside names the
+// window, the validity the CA granted, the rule applied instead and the fix.
+func TestRenewalFallback(t *testing.T) {
+	notBefore := t0.Add(-time.Minute) // backdated by a minute, as the development CA does
+	notAfter := t0.Add(2160 * time.Hour)
+	cases := []struct {
+		name     string
+		s        renewalSettings
+		wantAttr string
+		want     []string // "" detail when nil
+	}{
+		{name: "window fits: no warning", s: renewalSettings{Before: 720 * time.Hour}},
+		{name: "no setting: no warning"},
+		{name: "renew_before_expiry as long as the requested validity", s: renewalSettings{Before: 2160 * time.Hour},
+			wantAttr: "renew_before_expiry", want: []string{
+				`renew_before_expiry = "2160h0m0s" would open the renewal window at 2026-01-01T00:00:00Z, 1m0s after not_before`,
+				"the CA granted 2160h1m0s of validity (2025-12-31T23:59:00Z to 2026-04-01T00:00:00Z)",
+				"at least half of the granted validity",
+				"The default rule applies instead: renewal is due when one third of the validity remains, at 2026-03-01T23:59:40Z",
+				"at most half of the validity (1080h0m30s)", "validity_period_hours = 4320 or more"}},
+		{name: "renew_after_issue past expiry", s: renewalSettings{After: 2400 * time.Hour},
+			wantAttr: "renew_after_issue", want: []string{
+				`renew_after_issue = "2400h0m0s" would open the renewal window at`, "when the certificate has expired",
+				"The default rule applies instead", "validity_period_hours = 2401 or more"}},
+		{name: "renew_after_issue too early, renew_before_expiry fits", s: renewalSettings{Before: 240 * time.Hour, After: 24 * time.Hour},
+			wantAttr: "renew_after_issue", want: []string{
+				`renew_after_issue = "24h0m0s" would open the renewal window at 2026-01-01T23:59:00Z, 24h0m0s after not_before`,
+				"The other setting applies: renewal is due at 2026-03-22T00:00:00Z",
+				"validity_period_hours = 48 or less"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			attr, detail := renewalFallback(notBefore, notAfter, tc.s, true)
+			if attr != tc.wantAttr {
+				t.Errorf("attribute %q, want %q", attr, tc.wantAttr)
+			}
+			if tc.want == nil && detail != "" {
+				t.Errorf("detail %q, want none", detail)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(detail, w) {
+					t.Errorf("detail %q does not say %q", detail, w)
+				}
 			}
 		})
 	}

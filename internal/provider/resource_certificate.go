@@ -108,7 +108,11 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
 			"(CR); a due renewal, " +
 			"a changed `rotation_triggers` or a new `private_key_pem` sends a key update request (KUR); destroy " +
-			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA.",
+			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA. A certificate " +
+			"that expired before an apply renewed it is replaced by a new IR without an RR (it can sign no " +
+			"request): destroy-then-create by default, so the state holds no certificate until the IR succeeds " +
+			"and none at all if it fails; with `lifecycle { create_before_destroy = true }` the IR runs first " +
+			"and the expired certificate leaves the state only once the new one is in it.",
 		Attributes: map[string]schema.Attribute{
 			"server": schema.SingleNestedAttribute{
 				Description: "The CMP server, in the shape of `cmpv2_server.endpoint` (pass that object as is). " +
@@ -211,13 +215,19 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"renew_before_expiry": schema.StringAttribute{
 				Description: "Renew (KUR) this long before `not_after`, as a Go duration such as `720h`. With " +
 					"neither this nor `renew_after_issue` set, renewal is due when one third of the granted " +
-					"validity remains.",
+					"validity remains. A window counts only when it opens once half of the validity the CA " +
+					"granted has passed (CAs backdate `not_before`, so a window as long as the validity would " +
+					"make every apply renew); one longer than that is set aside with a warning, and one as long " +
+					"as `validity_period_hours` is an error.",
 				Optional:   true,
 				Validators: []validator.String{durationValidator()},
 			},
 			"renew_after_issue": schema.StringAttribute{
-				Description: "Renew (KUR) this long after `not_before`, as a Go duration such as `2160h`. With " +
-					"both renewal settings set, the earlier time wins.",
+				Description: "Renew (KUR) this long after `not_before`, as a Go duration such as `1440h`. With " +
+					"both renewal settings set, the earlier time wins. It counts only when it is at least half of " +
+					"the validity the CA granted and less than all of it (else the certificate would expire " +
+					"first); otherwise it is set aside with a warning, and one as long as `validity_period_hours` " +
+					"is an error. To renew more often, request a shorter validity or change `rotation_triggers`.",
 				Optional:   true,
 				Validators: []validator.String{durationValidator()},
 			},
@@ -270,7 +280,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Description: "Whether the renewal window is open: the next plan shows an in-place KUR.",
 				Computed:    true,
 			},
-			"renewal_time": computed("When the renewal window opens, RFC 3339."),
+			"renewal_time": computed("When the renewal window opens, RFC 3339: by `renew_before_expiry` or " +
+				"`renew_after_issue` where they fit the granted validity, else when one third of it remains."),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -118,7 +118,10 @@ func TestAccCertificateBadInput(t *testing.T) {
 		{"conflicting credential kinds", res(cn + "enrollment = {\nreference = \"r\"\nsecret = \"s\"\n" + heredoc("certificate_pem", certPEM) + heredoc("private_key_pem", keyPEM) + "}"), `Conflicting enrollment credentials.*enrollment`},
 		{"secret and secret_wo together", res(cn + "enrollment = {\nreference = \"r\"\nsecret = \"s\"\nsecret_wo = \"s\"\n}"), `secret_wo.*cannot be specified when.*secret`},
 		{"reference without a secret", res(cn + `enrollment = { reference = "r" }`), `Missing enrollment secret.*enrollment`},
-		{"secret without a reference", res(cn + `enrollment = { secret_wo = "s" }`), `Missing enrollment reference`},
+		// With no reference in the provider either: a provider reference
+		// would go with the secret.
+		{"secret without a reference", hclConfig{url: ca.url, name: "bad", body: cn + `enrollment = { secret_wo = "s" }`}.String(),
+			`Missing enrollment reference.*enrollment\.reference.*CMPV2_REFERENCE`},
 		{"external certificate without its key", res(cn + "enrollment = {\n" + heredoc("certificate_pem", certPEM) + "}"), `Missing enrollment key.*enrollment`},
 		{"TLS client certificate without its key", res(cn + "server = {\nurl = \"" + ca.url + "\"\ntls = {\n" + heredoc("client_certificate_pem", certPEM) + "}\n}"), `client_private_key_pem`},
 		{"basic auth user without password", res(cn + `server = { url = "` + ca.url + `", basic_auth = { username = "u" } }`), `password`},

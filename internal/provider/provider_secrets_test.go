@@ -171,7 +171,9 @@ resource "cmpv2_certificate" "bad" {
   subject    = { common_name = "bad.example" }
   enrollment = { reference = "r", secret = local.state_secret, secret_wo = local.wo_secret }
 }`, `cannot be specified when`},
-		{"secret without reference", providerBlock + `
+		// With no reference in the provider either: a provider reference
+		// would go with the secret.
+		{"secret without reference", strings.NewReplacer(`reference = "ref"`, "", `secret    = local.provider_secret`, "").Replace(providerBlock) + `
 resource "cmpv2_certificate" "bad" {
   subject    = { common_name = "bad.example" }
   enrollment = { secret_wo = local.wo_secret }

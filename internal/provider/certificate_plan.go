@@ -21,7 +21,8 @@ import (
 // with the same function once every input is known.
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		return // destroy
+		r.checkTrustForDestroy(ctx, req, resp)
+		return
 	}
 	// Most plans change nothing: answer those without the whole model
 	// (plan_fastpath.go).
@@ -91,6 +92,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
 				"CMP does not accept an expired certificate as proof of identity for a KUR.")
 	case opCR, opKUR:
+		if r.checkTrustForUpdate(ctx, plan, state, operationName(u.Op), &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
 		markIssuedUnknown(&plan, u.NewKey && generatedKey)
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
 			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
@@ -236,6 +240,7 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 	plan.FingerprintSHA256 = state.FingerprintSHA256
 	plan.PreviousCertificatePEM = state.PreviousCertificatePEM
 	plan.LastOperation = state.LastOperation
+	plan.TrustAnchorSHA256 = state.TrustAnchorSHA256
 }
 
 // markIssuedUnknown marks what a new certificate will change as unknown;
@@ -251,6 +256,7 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 	plan.FingerprintSHA256 = types.StringUnknown()
 	plan.PreviousCertificatePEM = types.StringUnknown()
 	plan.LastOperation = types.StringUnknown()
+	plan.TrustAnchorSHA256 = types.StringUnknown()
 	plan.ReadyForRenewal = types.BoolUnknown()
 	plan.RenewalTime = types.StringUnknown()
 	if newGeneratedKey {

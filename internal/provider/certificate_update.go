@@ -77,7 +77,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
+	conn, kept, diags := certificateConnection(ctx, plan.Server, r.defaults, state)
 	resp.Diagnostics.Append(diags...)
 	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
@@ -99,8 +99,12 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		detail := fmt.Sprintf("The %s (because %s) failed; the state keeps the current certificate (serial %s) "+
 			"and its key.\n\n%s", operationName(d.Op), why, cur.SerialNumber, cmpErrorDetail(err))
 		var unconfirmed *cmpclient.UnconfirmedError
-		if enr != nil && errors.As(err, &unconfirmed) {
+		var unverified *cmpclient.UnverifiedResponseError
+		switch {
+		case enr != nil && errors.As(err, &unconfirmed):
 			detail += r.discardUnconfirmed(ctx, conn, enr, key)
+		case errors.As(err, &unverified) && unverified.Certificate != nil:
+			detail += unverifiedIssueNote(unverified)
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
@@ -110,6 +114,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	plan.ID = state.ID
+	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
@@ -138,4 +143,18 @@ func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Conn
 			"revoked (%v): revoke it at the CA.", serial, err)
 	}
 	return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed; it has been revoked.", serial)
+}
+
+// unverifiedIssueNote says what became of a certificate the CA claims to
+// have issued in an answer that could not be verified: cmpclient rejected
+// it with a certConf, which makes the CA revoke it.
+func unverifiedIssueNote(u *cmpclient.UnverifiedResponseError) string {
+	serial := u.Certificate.SerialNumber.String()
+	if u.Rejected {
+		return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s. An answer that cannot be verified "+
+			"cannot be accepted, so the certificate was rejected with a certConf, which makes the CA revoke it; "+
+			"check at the CA that serial %s is revoked.", serial, serial)
+	}
+	return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s, which could not be rejected: it may stay "+
+		"live until the CA's confirmation wait ends. Revoke serial %s at the CA.", serial, serial)
 }

@@ -300,3 +300,24 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 		})
 	})
 }
+
+// TestAccFirstDayNoTrustSignedIR: an IR signed with an externally issued
+// certificate is answered with a signature, so without a trust anchor its
+// plan fails naming trusted_ca_pem, and the CA sees nothing.
+func TestAccFirstDayNoTrustSignedIR(t *testing.T) {
+	_, deviceCert, deviceKey := testExternalCredential(t)
+	e := startCA(t, devca.Config{})
+	clearProviderEnv(t)
+	t.Setenv(envURL, e.url)
+	mark := 0
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: "provider \"cmpv2\" {}\n" + firstDayBody("enrollment = {\ncertificate_pem = <<EOT\n"+deviceCert+
+				"EOT\nprivate_key_pem = <<EOT\n"+deviceKey+"EOT\n}"),
+			ExpectError: regexp.MustCompile(`(?s)No trust anchor for the CA's answer to the initialization request.*` +
+				`Nothing was sent.*trusted_ca_pem`),
+		}},
+		CheckDestroy: saw(e, &mark),
+	})
+}

@@ -138,8 +138,9 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 	if !hasURL && !d.HasError() {
 		noServer(path.Root("server"), diags)
 	}
-	_, d = irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
 	diags.Append(d...)
+	r.checkTrustForIR(ctx, config.Server, creds, diags)
 }
 
 // plannedUpdate is what an update of an issued certificate does, and the

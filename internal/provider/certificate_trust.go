@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -126,6 +127,21 @@ func (r *certificateResource) checkTrustForUpdate(ctx context.Context, plan, sta
 	if trustMissing(ctx, plan.Server, r.defaults, state) {
 		diags.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
 			"No trust anchor for the CA's answer to the planned "+op, noTrustDetail)
+	}
+}
+
+// checkTrustForIR fails the plan of an IR signed with an externally
+// issued certificate (creds), which the CA answers with a signature, when
+// nothing could verify that answer: the certificate issued in it could be
+// neither accepted nor confirmed. An IR protected by the shared secret is
+// answered under it and needs no anchor.
+func (r *certificateResource) checkTrustForIR(ctx context.Context, server types.Object, creds cmpclient.Credentials,
+	diags *diag.Diagnostics) {
+	if _, signed := creds.(cmpclient.SignatureCredentials); signed && trustMissing(ctx, server, r.defaults, certificateModel{}) {
+		diags.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
+			"No trust anchor for the CA's answer to the initialization request (IR)",
+			"The IR is signed with enrollment.certificate_pem, so the CA signs its answer, and no trust anchor is "+
+				"configured to verify it. Nothing was sent to the CA. "+noTrustFix)
 	}
 }
 

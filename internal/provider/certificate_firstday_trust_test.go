@@ -7,7 +7,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
@@ -25,6 +24,10 @@ func firstDayBody(extra string) string {
 	return "resource \"cmpv2_certificate\" \"test\" {\n" +
 		"subject = { common_name = \"firstday.example\" }\n" + extra + "\n}\n"
 }
+
+// firstDayConfig is that certificate under a provider block configured by
+// the environment alone.
+func firstDayConfig(extra string) string { return "provider \"cmpv2\" {}\n" + firstDayBody(extra) }
 
 // saw checks that the CA handled exactly want (each "op:status") since
 // *mark, and moves *mark past them.
@@ -126,13 +129,12 @@ func TestAccFirstDayEnvOnly(t *testing.T) {
 			e := startCA(t, devca.Config{})
 			firstDayEnv(t, e, tc.withAnchor)
 			adopted := !tc.withAnchor
-			cfg := func(extra string) string { return "provider \"cmpv2\" {}\n" + firstDayBody(extra) }
 			mark := 0
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,
 				Steps: []resource.TestStep{
 					{
-						Config:           cfg(`dns_names = ["firstday.example"]`),
+						Config:           firstDayConfig(`dns_names = ["firstday.example"]`),
 						ConfigPlanChecks: emptyPlanAfterApply,
 						Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "firstday.example"),
 							anchorIs(e, adopted), saw(e, &mark, "ir:accepted", "certConf:confirmed"),
@@ -140,18 +142,18 @@ func TestAccFirstDayEnvOnly(t *testing.T) {
 					},
 					{
 						// The second plan: nothing to do, nothing sent.
-						Config:   cfg(`dns_names = ["firstday.example"]`),
+						Config:   firstDayConfig(`dns_names = ["firstday.example"]`),
 						PlanOnly: true,
 					},
 					{
-						Config:           cfg(`dns_names = ["firstday.example", "www.firstday.example"]`),
+						Config:           firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]`),
 						ConfigPlanChecks: emptyPlanAfterApply,
 						Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "cr", "firstday.example"),
 							anchorIs(e, adopted), saw(e, &mark, "cr:accepted", "certConf:confirmed"),
 							noneLiveOutsideState(t, e)),
 					},
 					{
-						Config: cfg(`dns_names = ["firstday.example", "www.firstday.example"]
+						Config: firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]
 rotation_triggers = { epoch = "2" }`),
 						ConfigPlanChecks: emptyPlanAfterApply,
 						// The KUR's predecessor stays in previous_certificate_pem;
@@ -174,7 +176,6 @@ rotation_triggers = { epoch = "2" }`),
 func TestAccFirstDayNoTrust(t *testing.T) {
 	e := startCA(t, devca.Config{})
 	firstDayEnv(t, e, true)
-	cfg := func(extra string) string { return "provider \"cmpv2\" {}\n" + firstDayBody(extra) }
 	dropAnchor := func() { os.Setenv(envTrustedCAPEM, "") }
 	restoreAnchor := func() { os.Setenv(envTrustedCAPEM, e.caPEM) }
 	noAnchor := regexp.MustCompile(`(?s)No trust anchor.*trusted_ca_pem.*server_certificate_pem`)
@@ -183,24 +184,24 @@ func TestAccFirstDayNoTrust(t *testing.T) {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config: cfg(`dns_names = ["firstday.example"]`),
+				Config: firstDayConfig(`dns_names = ["firstday.example"]`),
 				Check: resource.ComposeTestCheckFunc(anchorIs(e, false),
 					saw(e, &mark, "ir:accepted", "certConf:confirmed")),
 			},
 			{
 				PreConfig:   dropAnchor,
-				Config:      cfg(`dns_names = ["firstday.example", "www.firstday.example"]`),
+				Config:      firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]`),
 				ExpectError: regexp.MustCompile(`(?s)planned certification request \(CR\).*Nothing was sent.*trusted_ca_pem`),
 			},
 			{
 				PreConfig:   dropAnchor,
-				Config:      cfg(`dns_names = ["firstday.example"]`),
+				Config:      firstDayConfig(`dns_names = ["firstday.example"]`),
 				Destroy:     true,
 				ExpectError: noAnchor,
 			},
 			{
 				PreConfig: restoreAnchor,
-				Config:    cfg(`dns_names = ["firstday.example"]`),
+				Config:    firstDayConfig(`dns_names = ["firstday.example"]`),
 				Check:     resource.ComposeTestCheckFunc(saw(e, &mark), noneLiveOutsideState(t, e)),
 			},
 		},
@@ -239,7 +240,7 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{{
-				Config:      "provider \"cmpv2\" {}\n" + firstDayBody(""),
+				Config:      firstDayConfig(""),
 				ExpectError: regexp.MustCompile(`(?s)does not verify to the trust anchors.*trusted_ca_pem`),
 			}},
 			CheckDestroy: resource.ComposeTestCheckFunc(saw(e, &mark, "ir:accepted", "certConf:rejected"),
@@ -250,20 +251,19 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 		e := startCA(t, devca.Config{})
 		other := startCA(t, devca.Config{})
 		firstDayEnv(t, e, false)
-		cfg := func(extra string) string { return "provider \"cmpv2\" {}\n" + firstDayBody(extra) }
 		var crSerial string
 		mark := 0
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{
 				{
-					Config: cfg(`dns_names = ["firstday.example"]`),
+					Config: firstDayConfig(`dns_names = ["firstday.example"]`),
 					Check: resource.ComposeTestCheckFunc(anchorIs(e, true),
 						saw(e, &mark, "ir:accepted", "certConf:confirmed")),
 				},
 				{
 					PreConfig: func() { os.Setenv(envTrustedCAPEM, other.caPEM) },
-					Config:    cfg(`dns_names = ["firstday.example", "www.firstday.example"]`),
+					Config:    firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]`),
 					ExpectError: regexp.MustCompile(`(?s)unverified\s+answer:\s+the\s+cp\s+claims\s+accepted\s+with\s+` +
 						`certificate\s+serial\s+[0-9]+.*rejected\s+with\s+a\s+certConf.*check\s+at\s+the\s+CA\s+that\s+` +
 						`serial\s+[0-9]+\s+is\s+revoked`),
@@ -272,7 +272,7 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 					// Back to the adopted anchor: the state kept the IR's
 					// certificate, and the CR's is revoked.
 					PreConfig: func() { os.Setenv(envTrustedCAPEM, "") },
-					Config:    cfg(`dns_names = ["firstday.example"]`),
+					Config:    firstDayConfig(`dns_names = ["firstday.example"]`),
 					Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", "firstday.example"),
 						func(*terraform.State) error {
 							got := e.ops(mark)
@@ -292,8 +292,8 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 			},
 			CheckDestroy: resource.ComposeTestCheckFunc(saw(e, &mark, "rr:accepted"), noneLiveOutsideState(t, e),
 				func(*terraform.State) error {
-					if crSerial == "" || strings.Contains(crSerial, " ") {
-						return fmt.Errorf("no CR serial recorded")
+					if crSerial == "" || !e.revoked(t, crSerial) {
+						return fmt.Errorf("the CR's certificate %q is not revoked after destroy", crSerial)
 					}
 					return nil
 				}),
@@ -313,8 +313,8 @@ func TestAccFirstDayNoTrustSignedIR(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: "provider \"cmpv2\" {}\n" + firstDayBody("enrollment = {\ncertificate_pem = <<EOT\n"+deviceCert+
-				"EOT\nprivate_key_pem = <<EOT\n"+deviceKey+"EOT\n}"),
+			Config: firstDayConfig("enrollment = {\ncertificate_pem = <<EOT\n" + deviceCert +
+				"EOT\nprivate_key_pem = <<EOT\n" + deviceKey + "EOT\n}"),
 			ExpectError: regexp.MustCompile(`(?s)No trust anchor for the CA's answer to the initialization request.*` +
 				`Nothing was sent.*trusted_ca_pem`),
 		}},

@@ -105,6 +105,10 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 			detail += r.discardUnconfirmed(ctx, conn, enr, key)
 		case errors.As(err, &unverified) && unverified.Certificate != nil:
 			detail += unverifiedIssueNote(unverified)
+			if !unverified.Rejected {
+				// The CA did not take the rejection: revoke instead.
+				detail += r.discardUnconfirmed(ctx, conn, &cmpclient.Enrollment{Certificate: unverified.Certificate}, key)
+			}
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
@@ -139,8 +143,8 @@ func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Conn
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conn.MessageTimeout)
 	defer cancel()
 	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, enr.Certificate, key, cmpclient.ReasonSuperseded); err != nil {
-		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and could not be "+
-			"revoked (%v): revoke it at the CA.", serial, err)
+		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and %s (%v): revoke "+
+			"it at the CA.", serial, revocationFailure(err), err)
 	}
 	return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed; it has been revoked.", serial)
 }
@@ -155,6 +159,6 @@ func unverifiedIssueNote(u *cmpclient.UnverifiedResponseError) string {
 			"cannot be accepted, so the certificate was rejected with a certConf, which makes the CA revoke it; "+
 			"check at the CA that serial %s is revoked.", serial, serial)
 	}
-	return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s, which could not be rejected: it may stay "+
-		"live until the CA's confirmation wait ends. Revoke serial %s at the CA.", serial, serial)
+	return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s, and did not take its rejection: it may "+
+		"stay live until the CA's confirmation wait ends.", serial)
 }

@@ -98,3 +98,19 @@ func TestCertificateConnectionAnchors(t *testing.T) {
 		t.Errorf("without anchors: %v; want an error naming trusted_ca_pem", diags)
 	}
 }
+
+// TestImportAdoptsNoAnchor: an imported certificate, even with its chain up
+// to a root, has no adopted trust anchor: nothing authenticated the root.
+func TestImportAdoptsNoAnchor(t *testing.T) {
+	certPEM, keyPEM := testCertificate(t, "imported")
+	m, err := importedModel(context.Background(), certPEM+certPEM+keyPEM, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.TrustAnchorSHA256.IsNull() {
+		t.Errorf("trust_anchor_sha256 = %s after an import, want null", m.TrustAnchorSHA256)
+	}
+	if missing := trustMissing(context.Background(), types.ObjectNull(connectionAttrTypes), &Defaults{}, *m); !missing {
+		t.Error("an imported certificate without configured anchors counts as trusted")
+	}
+}

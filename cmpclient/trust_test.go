@@ -165,3 +165,29 @@ func TestUnverifiedAnswers(t *testing.T) {
 		}
 	})
 }
+
+// TestTrustedAmong: CA certificates from an answer are checked against
+// TrustAnchors, each with the others as intermediates.
+func TestTrustedAmong(t *testing.T) {
+	pki := newTestPKI(t)
+	other := newTestPKI(t)
+	tests := []struct {
+		name    string
+		anchors []*x509.Certificate
+		certs   []*x509.Certificate
+		want    int
+	}{
+		{name: "the anchor itself", anchors: []*x509.Certificate{pki.root}, certs: []*x509.Certificate{pki.root}, want: 1},
+		{name: "issued under the anchor", anchors: []*x509.Certificate{pki.root}, certs: []*x509.Certificate{pki.signer, pki.root}, want: 2},
+		{name: "another CA's anchor", anchors: []*x509.Certificate{other.root}, certs: []*x509.Certificate{pki.signer, pki.root}},
+		{name: "no anchors", certs: []*x509.Certificate{pki.root}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &Client{TrustAnchors: tt.anchors}
+			if got := c.TrustedAmong(tt.certs); len(got) != tt.want {
+				t.Errorf("%d trusted, want %d", len(got), tt.want)
+			}
+		})
+	}
+}

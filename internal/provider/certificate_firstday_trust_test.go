@@ -301,6 +301,41 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 	})
 }
 
+// TestAccFirstDayUnverifiedRevocation: a destroy whose rp cannot be
+// verified (another CA's anchor configured, which wins over the adopted
+// one) says so, with what the CA claimed, never "not revoked"; the
+// destroy with the right anchor then finishes on the CA's certRevoked.
+func TestAccFirstDayUnverifiedRevocation(t *testing.T) {
+	e := startCA(t, devca.Config{})
+	other := startCA(t, devca.Config{})
+	firstDayEnv(t, e, false)
+	mark := 0
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: firstDayConfig(`dns_names = ["firstday.example"]`),
+				Check: resource.ComposeTestCheckFunc(anchorIs(e, true),
+					saw(e, &mark, "ir:accepted", "certConf:confirmed")),
+			},
+			{
+				PreConfig: func() { os.Setenv(envTrustedCAPEM, other.caPEM) },
+				Config:    firstDayConfig(`dns_names = ["firstday.example"]`),
+				Destroy:   true,
+				ExpectError: regexp.MustCompile(`(?s)could\s+not\s+be\s+verified.*claims\s+accepted.*whether\s+the\s+` +
+					`certificate\s+is\s+revoked\s+is\s+not\s+known`),
+			},
+			{
+				PreConfig: func() { os.Setenv(envTrustedCAPEM, "") },
+				Config:    firstDayConfig(`dns_names = ["firstday.example"]`),
+				Check:     resource.ComposeTestCheckFunc(saw(e, &mark, "rr:accepted"), noneLiveOutsideState(t, e)),
+			},
+		},
+		// The CA refuses the RR signed by a revoked certificate: certRevoked, done.
+		CheckDestroy: resource.ComposeTestCheckFunc(saw(e, &mark, "rr:error"), noneLiveOutsideState(t, e)),
+	})
+}
+
 // TestAccFirstDayNoTrustSignedIR: an IR signed with an externally issued
 // certificate is answered with a signature, so without a trust anchor its
 // plan fails naming trusted_ca_pem, and the CA sees nothing.

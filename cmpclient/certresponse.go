@@ -30,7 +30,7 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 	}
 	resp, err := t.roundTripDelayed(ctx, request{body: body, generalInfo: generalInfo, expect: []cmp.BodyType{repType}})
 	if err != nil {
-		return nil, err
+		return nil, t.unverifiedCertResponse(ctx, resp, err, repType, want.p10)
 	}
 	var cr *cmp.CertResponse
 	for polls := 0; ; polls++ {
@@ -45,7 +45,7 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 			return nil, t.wrap(fmt.Errorf("still waiting after %d polls", polls))
 		}
 		if resp, err = t.poll(ctx, cr.CertReqID, []cmp.BodyType{repType}); err != nil {
-			return nil, err
+			return nil, t.unverifiedCertResponse(ctx, resp, err, repType, want.p10)
 		}
 	}
 	if s := cr.Status.Status; s != cmp.StatusAccepted && s != cmp.StatusGrantedWithMods {
@@ -63,7 +63,8 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 		return nil, err
 	}
 	granted := t.c.ImplicitConfirm && resp.Header.ImplicitConfirm()
-	if reason := t.c.checkIssued(enr, want); reason != "" {
+	adopt := !t.c.hasTrust() && cmp.IsMACProtected(resp.Header.ProtectionAlg)
+	if reason := t.c.checkIssued(enr, want, adopt); reason != "" {
 		rejected := &CertificateRejectedError{Op: t.op, TransactionID: t.id, Certificate: enr.Certificate, Reason: reason}
 		if granted {
 			rejected.ConfirmErr = errors.New("the CA granted implicit confirmation, so no certConf could tell it")
@@ -88,6 +89,43 @@ func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cm
 		return enr, &UnconfirmedError{Op: t.op, TransactionID: t.id, Certificate: enr.Certificate, Err: err}
 	}
 	return enr, nil
+}
+
+// unverifiedCertResponse turns err, the failure of an ip, cp or kup resp
+// to verify, into an *UnverifiedResponseError saying what the answer
+// claims. A certificate the CA claims to have issued is rejected with a
+// certConf (RFC 9483 section 4.1: the end entity rejects a certificate it
+// cannot accept), so that the CA revokes it instead of leaving it live.
+// Other errors are returned as they are.
+func (t *transaction) unverifiedCertResponse(ctx context.Context, resp *cmp.Message, err error, repType cmp.BodyType, p10 bool) error {
+	if resp == nil || !unverifiable(err) || resp.Body.Type != repType {
+		return err
+	}
+	cr, cerr := t.certResponse(resp, p10)
+	if cerr != nil {
+		return err
+	}
+	u := &UnverifiedResponseError{Op: t.op, TransactionID: t.id, Body: resp.Body.Type.String(), Status: cr.Status, Err: err}
+	if cr.Certificate == nil {
+		return u
+	}
+	cert, perr := x509.ParseCertificate(cr.Certificate)
+	if perr != nil {
+		return u
+	}
+	u.Certificate, u.Serial = cert, cert.SerialNumber
+	fail := cmp.FailBadMessageCheck
+	if errors.Is(err, ErrUntrustedSigner) {
+		fail = cmp.FailSignerNotTrusted
+	}
+	u.RejectErr = t.confirm(ctx, cert, cr.CertReqID, &cmp.PKIStatusInfo{
+		Status: cmp.StatusRejection, FailInfo: fail, HasFailInfo: true,
+		StatusString: []string{"the protection of the response could not be verified"},
+	})
+	// The CA answered the rejection: it took it, even when that answer
+	// cannot be verified either.
+	u.Rejected = u.RejectErr == nil || unverifiable(u.RejectErr)
+	return u
 }
 
 // certResponse returns the one CertResponse of an ip/cp/kup, checking its
@@ -120,7 +158,7 @@ func (t *transaction) poll(ctx context.Context, certReqID int64, final []cmp.Bod
 			expect: expect,
 		})
 		if err != nil {
-			return nil, err
+			return resp, err // the caller reads what an unverifiable answer claims
 		}
 		if resp.Body.Type != cmp.BodyPollRep {
 			return resp, nil

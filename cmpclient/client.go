@@ -121,6 +121,16 @@ type Enrollment struct {
 	// it is the verified chain and ends with the anchor; without, it follows
 	// issuer signatures as far as the response allows (possibly empty).
 	Chain []*x509.Certificate
+	// AdoptedTrustAnchor is set when the Client has neither TrustAnchors
+	// nor ServerCertificate and the response was protected with the shared
+	// secret (ir or p10cr with MACCredentials): it is the caPubs
+	// certificate Chain verifies to, which RFC 9810 section 5.3.2 lets the
+	// end entity trust directly as a root CA certificate. Keep it as
+	// TrustAnchors for the later operations of this certificate (cr, kur,
+	// rr), whose answers the CA signs. Nil otherwise, and when the caPubs
+	// are absent or do not anchor the certificate (extraCerts are never
+	// adopted: the protection does not cover them).
+	AdoptedTrustAnchor *x509.Certificate
 	// Status is the PKIStatusInfo the CA gave the request; grantedWithMods
 	// means the CA changed what was asked for.
 	Status cmp.PKIStatusInfo

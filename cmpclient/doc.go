@@ -31,6 +31,17 @@
 // (unless the CA said grantedWithMods) and chain to TrustAnchors when set;
 // otherwise it is rejected with a certConf carrying incorrectData.
 //
+// # Trust anchors
+//
+// A Client with neither TrustAnchors nor ServerCertificate sends no request
+// the CA answers with a signature (ErrNoTrust). An ir or p10cr it protects
+// with MACCredentials is answered under the shared secret; the caPubs
+// certificate that certificate's chain verifies to is then returned as
+// Enrollment.AdoptedTrustAnchor (RFC 9810 section 5.3.2), for the
+// TrustAnchors of that certificate's later cr, kur and rr. A response whose
+// protection does not verify is an *UnverifiedResponseError saying what it
+// claims; a certificate it claims to carry is rejected with a certConf.
+//
 // # Errors
 //
 // Failures the server reports are *Error: PKIStatus, every failure bit by

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -195,9 +196,37 @@ func TestInteropOpenSSLMock(t *testing.T) {
 				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
 			},
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				// RFC 9483 3.5: the signed answer could not be verified,
+				// so the request is not sent at all.
 				_, err := c.Enroll(testContext(t), client1Req())
-				if !errors.Is(err, ErrUntrustedSigner) || !strings.Contains(err.Error(), "no TrustAnchors") {
-					t.Fatalf("got %v, want ErrUntrustedSigner naming the missing trust anchors", err)
+				if !errors.Is(err, ErrNoTrust) || !strings.Contains(err.Error(), "no TrustAnchors") {
+					t.Fatalf("got %v, want ErrNoTrust naming the missing trust anchors", err)
+				}
+				if sent := rec.types(); len(sent) != 0 {
+					t.Errorf("messages exchanged without trust anchors: %v", sent)
+				}
+			},
+		},
+		{
+			name: "signed_response_wrong_trust_anchors",
+			client: func(c *Client) {
+				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+				c.TrustAnchors = []*x509.Certificate{creds.Device.Cert}
+			},
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				// The ip claims a certificate its signature cannot prove:
+				// it is rejected with a certConf, and the error names it.
+				enr, err := c.Enroll(testContext(t), client1Req())
+				var u *UnverifiedResponseError
+				if enr != nil || !errors.As(err, &u) || !errors.Is(err, ErrUntrustedSigner) {
+					t.Fatalf("got %v, %v; want an *UnverifiedResponseError wrapping ErrUntrustedSigner", enr, err)
+				}
+				if u.Certificate == nil || !u.Certificate.Equal(creds.Client1.Cert) || !u.Rejected ||
+					!strings.Contains(err.Error(), "serial "+creds.Client1.Cert.SerialNumber.String()) {
+					t.Errorf("error %q: want the claimed certificate rejected and its serial named", err)
+				}
+				if got := rec.types(); !slices.Equal(got, []string{"send ir", "receive ip", "send certConf", "receive pkiconf"}) {
+					t.Errorf("messages %v, want the certConf rejection after the ip", got)
 				}
 			},
 		},

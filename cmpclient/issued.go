@@ -31,7 +31,9 @@ type wantCert struct {
 // and sets enr.Chain. It returns why the certificate is unacceptable, or "".
 // The public key must always match; subject and SANs must match unless the
 // CA said grantedWithMods; the chain must verify to TrustAnchors when set.
-func (c *Client) checkIssued(enr *Enrollment, want wantCert) string {
+// adopt says the response was MAC-protected and the Client has no trust
+// anchors: then the caPubs are the anchors (adoptAnchor).
+func (c *Client) checkIssued(enr *Enrollment, want wantCert, adopt bool) string {
 	cert := enr.Certificate
 	if !bytes.Equal(cert.RawSubjectPublicKeyInfo, want.spki) {
 		return "public key differs from the requested key"
@@ -46,15 +48,46 @@ func (c *Client) checkIssued(enr *Enrollment, want wantCert) string {
 	}
 	pool := append(slices.Clone(enr.ExtraCerts), enr.CACerts...)
 	if len(c.TrustAnchors) > 0 {
-		chain, err := c.buildChain(cert, pool)
+		chain, err := verifiedChain(c.TrustAnchors, cert, pool)
 		if err != nil {
 			return fmt.Sprintf("certificate does not verify to the trust anchors: %v", err)
 		}
 		enr.Chain = chain[1:]
 		return ""
 	}
+	if adopt && adoptAnchor(enr, pool) {
+		return ""
+	}
 	enr.Chain = issuerChain(cert, pool)
 	return ""
+}
+
+// adoptAnchor makes the caPubs certificate that the issued certificate's
+// chain verifies to the enrollment's trust anchor, and sets enr.Chain to
+// the verified chain; false when there is none. RFC 9810 section 5.3.2:
+// when the protection is shared-secret information, the certificates in
+// caPubs may be trusted directly as root CA certificates; caPubs is in the
+// body, which the MAC covers. extraCerts are not covered (RFC 9810 section
+// 5.1.3: the protection is over header and body), so they serve only as
+// intermediates, never as anchors (RFC 9810 section 8.9: a trust anchor
+// must come from an authenticated source). Only a CA certificate anchors.
+func adoptAnchor(enr *Enrollment, pool []*x509.Certificate) bool {
+	var roots []*x509.Certificate
+	for _, c := range enr.CACerts {
+		if c.BasicConstraintsValid && c.IsCA {
+			roots = append(roots, c)
+		}
+	}
+	if len(roots) == 0 {
+		return false
+	}
+	chain, err := verifiedChain(roots, enr.Certificate, pool)
+	if err != nil {
+		return false
+	}
+	enr.Chain = chain[1:]
+	enr.AdoptedTrustAnchor = chain[len(chain)-1]
+	return true
 }
 
 // sameDERName compares two DER Names, semantically when the bytes differ

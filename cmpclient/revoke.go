@@ -95,7 +95,7 @@ func (c *Client) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.
 		expect: []cmp.BodyType{cmp.BodyRP},
 	})
 	if err != nil {
-		return err
+		return unverifiedRevocation(t, resp, err, cert)
 	}
 	if len(resp.Body.RevRep.Status) != 1 {
 		return t.protocolError(fmt.Errorf("%w: rp with %d statuses, want 1", ErrMalformedResponse, len(resp.Body.RevRep.Status)))
@@ -120,4 +120,22 @@ func (c *Client) Revoke(ctx context.Context, cert *x509.Certificate, key crypto.
 		return nil
 	}
 	return statusError(t, cmp.BodyRP, si)
+}
+
+// unverifiedRevocation turns err, the failure of an rp resp to verify,
+// into an *UnverifiedResponseError with the status it claims and the serial
+// it is about (its revCerts, else the one asked for): an unverifiable
+// answer says nothing for certain, least of all that the certificate was
+// not revoked. Other errors are returned as they are.
+func unverifiedRevocation(t *transaction, resp *cmp.Message, err error, cert *x509.Certificate) error {
+	if resp == nil || !unverifiable(err) || resp.Body.Type != cmp.BodyRP || resp.Body.RevRep == nil ||
+		len(resp.Body.RevRep.Status) == 0 {
+		return err
+	}
+	u := &UnverifiedResponseError{Op: t.op, TransactionID: t.id, Body: resp.Body.Type.String(),
+		Status: resp.Body.RevRep.Status[0], Serial: cert.SerialNumber, Err: err}
+	if rc := resp.Body.RevRep.RevCerts; len(rc) > 0 && rc[0].Serial != nil {
+		u.Serial = rc[0].Serial
+	}
+	return u
 }

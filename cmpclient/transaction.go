@@ -38,6 +38,13 @@ func (c *Client) newTransaction(op string, cred Credentials, sender *cmp.General
 	if cred == nil {
 		return nil, fmt.Errorf("cmp %s: no credentials to protect the request (set Client.Credentials)", op)
 	}
+	// RFC 9483 section 3.5: the answer must be verified; the answer to a
+	// signed request is signed, so without anchors or a pinned signer it
+	// could not be, and a certificate issued in it would be burned. Fail
+	// before anything is sent.
+	if _, mac := macCredentials(cred); !mac && !c.hasTrust() {
+		return nil, fmt.Errorf("cmp %s: %w (set Client.TrustAnchors or Client.ServerCertificate)", op, ErrNoTrust)
+	}
 	t := &transaction{c: c, op: op, cred: cred, id: make([]byte, nonceLength)}
 	if _, err := rand.Read(t.id); err != nil {
 		return nil, fmt.Errorf("cmp %s: transactionID: %w", op, err)

@@ -6,6 +6,8 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
+	"strings"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
@@ -128,20 +130,21 @@ func (c *Client) responseSigner(m *cmp.Message) (*x509.Certificate, error) {
 	return signer, nil
 }
 
-// verifyChain verifies cert against TrustAnchors with intermediates and
-// returns the chain (leaf first, anchor last).
+// verifyChain verifies cert against TrustAnchors with intermediates.
 func (c *Client) verifyChain(cert *x509.Certificate, intermediates []*x509.Certificate) error {
-	_, err := c.buildChain(cert, intermediates)
+	_, err := verifiedChain(c.TrustAnchors, cert, intermediates)
 	return err
 }
 
-func (c *Client) buildChain(cert *x509.Certificate, intermediates []*x509.Certificate) ([]*x509.Certificate, error) {
+// verifiedChain verifies cert against anchors with intermediates and
+// returns the chain (leaf first, anchor last).
+func verifiedChain(anchors []*x509.Certificate, cert *x509.Certificate, intermediates []*x509.Certificate) ([]*x509.Certificate, error) {
 	opts := x509.VerifyOptions{
 		Roots:         x509.NewCertPool(),
 		Intermediates: x509.NewCertPool(),
 		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	}
-	for _, a := range c.TrustAnchors {
+	for _, a := range anchors {
 		opts.Roots.AddCert(a)
 	}
 	for _, i := range intermediates {
@@ -152,4 +155,104 @@ func (c *Client) buildChain(cert *x509.Certificate, intermediates []*x509.Certif
 		return nil, err
 	}
 	return chains[0], nil
+}
+
+// TrustedAmong returns the certificates of certs that verify to
+// TrustAnchors, each with the others as intermediates. A MAC-protected
+// answer (a genp with id-it-caCerts, RFC 9483 section 4.3.1) proves that
+// the CA sent its certificates, not that they belong to the trust anchors
+// configured for it: a caller compares the two with this.
+func (c *Client) TrustedAmong(certs []*x509.Certificate) []*x509.Certificate {
+	var out []*x509.Certificate
+	for _, cert := range certs {
+		if _, err := verifiedChain(c.TrustAnchors, cert, certs); err == nil {
+			out = append(out, cert)
+		}
+	}
+	return out
+}
+
+// ErrNoTrust is returned, before anything is sent, for a request whose
+// answer the CA signs (a request protected by a signature: cr, kur, rr
+// signed with a certificate, an ir with an external certificate) when the
+// Client has neither TrustAnchors nor ServerCertificate: such an answer
+// could not be verified, and a certificate issued in it could be neither
+// accepted nor left unconfirmed safely.
+var ErrNoTrust = errors.New("no TrustAnchors or ServerCertificate to verify the CA's signed answer")
+
+// hasTrust reports whether signature-protected responses can be verified.
+func (c *Client) hasTrust() bool {
+	return len(c.TrustAnchors) > 0 || c.ServerCertificate != nil
+}
+
+// unverifiable reports whether err is a response that failed its
+// protection check (RFC 9483 section 3.5): missing, not verifying, by an
+// untrusted signer or naming another sender. Its content is then only what
+// the CA claims.
+func unverifiable(err error) bool {
+	return errors.Is(err, ErrUnprotected) || errors.Is(err, ErrProtection) ||
+		errors.Is(err, ErrUntrustedSigner) || errors.Is(err, ErrSender)
+}
+
+// UnverifiedResponseError is an answer whose protection could not be
+// verified (Err says why): what it says is a claim, not a fact. Status is
+// the status it claims and Serial the certificate it is about: the one an
+// ip, cp or kup claims to carry (Certificate), or the one an rp's revCerts
+// names (else the one asked to be revoked).
+//
+// A claimed issued certificate cannot be accepted, so it is rejected with
+// a certConf (RFC 9483 section 4.1: the end entity rejects a certificate
+// it cannot accept, and the CA then revokes it); Rejected says the certConf
+// was sent and RejectErr holds what went wrong with it, if anything (its
+// pkiConf is usually unverifiable too).
+type UnverifiedResponseError struct {
+	Op            string
+	TransactionID []byte
+	// Body is the response body type, e.g. "cp" or "rp".
+	Body        string
+	Status      cmp.PKIStatusInfo
+	Serial      *big.Int
+	Certificate *x509.Certificate
+	Rejected    bool
+	RejectErr   error
+	Err         error
+}
+
+func (e *UnverifiedResponseError) Error() string {
+	prefix := opPrefix(e.Op, e.TransactionID)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "%s: unverified answer: the %s claims %s", prefix, e.Body, e.Status.String())
+	if e.Serial != nil {
+		if e.Certificate != nil {
+			fmt.Fprintf(&sb, " with certificate serial %s", e.Serial)
+		} else {
+			fmt.Fprintf(&sb, " for serial %s", e.Serial)
+		}
+	}
+	sb.WriteString(", but its protection could not be verified: ")
+	sb.WriteString(strings.TrimPrefix(e.Err.Error(), prefix+": "))
+	switch {
+	case e.Certificate == nil && e.Body == cmp.BodyRP.String():
+		sb.WriteString("; whether the certificate is revoked is not known from this answer")
+	case e.Certificate == nil:
+	case !e.Rejected:
+		fmt.Fprintf(&sb, "; the certificate was not rejected (%v): it may be live until the CA's confirmation wait ends",
+			strings.TrimPrefix(e.RejectErr.Error(), prefix+": "))
+	case e.RejectErr == nil:
+		sb.WriteString("; the certificate was rejected with a certConf, which the CA confirmed, so the CA revokes it")
+	case unverifiable(e.RejectErr):
+		sb.WriteString("; the certificate was rejected with a certConf, so the CA revokes it, but the CA's answer " +
+			"to the rejection could not be verified either")
+	default:
+		fmt.Fprintf(&sb, "; rejecting the certificate with a certConf failed: %s",
+			strings.TrimPrefix(e.RejectErr.Error(), prefix+": "))
+	}
+	return sb.String()
+}
+
+func (e *UnverifiedResponseError) Unwrap() []error {
+	if e.RejectErr != nil {
+		return []error{e.Err, e.RejectErr}
+	}
+	return []error{e.Err}
 }

@@ -105,6 +105,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"last_operation":           computedString(),
 			"ready_for_renewal":        schema.BoolAttribute{Computed: true},
 			"renewal_time":             computedString(),
+			"trust_anchor_sha256":      computedString(),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -54,13 +54,13 @@ func TestServedChain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got := servedChain(tc.cert, tc.chain)
 			if !slices.EqualFunc(got, tc.want, func(a, b *x509.Certificate) bool { return a.Equal(b) }) {
-				t.Errorf("served chain %v, want %v", subjects(got), subjects(tc.want))
+				t.Errorf("served chain %v, want %v", commonNames(got), commonNames(tc.want))
 			}
 		})
 	}
 }
 
-func subjects(certs []*x509.Certificate) []string {
+func commonNames(certs []*x509.Certificate) []string {
 	var out []string
 	for _, c := range certs {
 		out = append(out, c.Subject.CommonName)

@@ -20,6 +20,8 @@ func cmpErrorDetail(err error) string {
 	var protoErr *cmpclient.ProtocolError
 	var rejected *cmpclient.CertificateRejectedError
 	switch {
+	case errors.Is(err, cmpclient.ErrNoTrust):
+		b.WriteString("\n\nNothing was sent: the CA's signed answer could not be verified. " + noTrustFix)
 	case errors.As(err, &rejected):
 		b.WriteString("\n\nThe CA issued a certificate that is not what was asked for (or does not chain to the " +
 			"trust anchors); it was refused with a certConf, so the CA revokes it. Check trusted_ca_pem and what " +

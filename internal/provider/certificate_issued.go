@@ -42,6 +42,9 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	m.PublicKeyPEM = types.StringValue(string(pub))
 	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.LastOperation = types.StringValue(enr.Operation)
+	// The adopted anchor ends the verified chain, so ca_chain_pem holds it
+	// and trust_anchor_sha256 only names it (certificate_trust.go).
+	m.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, types.StringNull())
 	m.PrivateKeyPEM = types.StringValue(keyPEM)
 	if previous != nil {
 		m.PreviousCertificatePEM = types.StringValue(certificatePEM(previous))

@@ -22,7 +22,8 @@ import (
 // with the same function once every input is known.
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		return // destroy
+		r.checkTrustForDestroy(ctx, req, resp)
+		return
 	}
 	// Most plans change nothing: answer those without the whole model
 	// (plan_fastpath.go).
@@ -100,6 +101,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
 				"CMP does not accept an expired certificate as proof of identity for a KUR.")
 	case opCR, opKUR:
+		if r.checkTrustForUpdate(ctx, plan, state, operationName(u.Op), &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
 		markIssuedUnknown(&plan, u.NewKey && generatedKey)
 		plan.PublicKeyPEM = userPublicKey
 		if !u.NewKey {
@@ -182,8 +186,9 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 	if !hasURL && !d.HasError() {
 		noServer(path.Root("server"), diags)
 	}
-	_, d = irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
 	diags.Append(d...)
+	r.checkTrustForIR(ctx, config.Server, creds, diags)
 }
 
 // plannedUpdate is what an update of an issued certificate does, and the
@@ -287,6 +292,7 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 	plan.FingerprintSHA256 = state.FingerprintSHA256
 	plan.PreviousCertificatePEM = state.PreviousCertificatePEM
 	plan.LastOperation = state.LastOperation
+	plan.TrustAnchorSHA256 = state.TrustAnchorSHA256
 }
 
 // markIssuedUnknown marks what a new certificate will change as unknown;
@@ -303,6 +309,7 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 	plan.FingerprintSHA256 = types.StringUnknown()
 	plan.PreviousCertificatePEM = types.StringUnknown()
 	plan.LastOperation = types.StringUnknown()
+	plan.TrustAnchorSHA256 = types.StringUnknown()
 	plan.ReadyForRenewal = types.BoolUnknown()
 	plan.RenewalTime = types.StringUnknown()
 	if newGeneratedKey {

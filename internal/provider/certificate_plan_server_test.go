@@ -63,6 +63,8 @@ func TestRenewalPlanWarning(t *testing.T) {
 			pcfg["url"] = tftypes.NewValue(tftypes.String, "http://127.0.0.1:8829/")
 			pcfg["reference"] = tftypes.NewValue(tftypes.String, "ref")
 			pcfg["secret"] = tftypes.NewValue(tftypes.String, "pw")
+			// A trust anchor: a KUR is planned only when its signed answer can be verified.
+			pcfg["trusted_ca_pem"] = tftypes.NewValue(tftypes.String, previousPEM)
 			pdv, err := tfprotov6.NewDynamicValue(ptyp, tftypes.NewValue(ptyp, pcfg))
 			if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
 	"time"
@@ -92,7 +93,9 @@ func configOf(m certificateModel, userKey bool) certificateModel {
 func TestCertificateModifyPlan(t *testing.T) {
 	ctx := context.Background()
 	renewAt := t0.Add(60 * 24 * time.Hour)
-	var withCredentials = &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw"}
+	// With a trust anchor: a CR or KUR is planned only when its signed answer can be verified.
+	var withCredentials = &Defaults{URL: "http://127.0.0.1:8829/", Reference: "ref", Secret: "pw",
+		TrustedCAs: []*x509.Certificate{{}}}
 	_, userKey := testCertificate(t, "user key")
 	userSigner, err := parsePrivateKeyPEM(userKey)
 	if err != nil {

@@ -59,7 +59,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	}
 	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := resolveConnection(ctx, path.Root("server"), state.Server, r.defaults)
+	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -71,14 +71,26 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 		if prev, err := parseCertificatePEM(s); err == nil && now.Before(prev.NotAfter) {
 			prevKey, _ := previousKey(ctx, req.Private)
 			if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
-				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not revoked",
-					fmt.Sprintf("The certificate replaced by the last %s (serial %s) could not be revoked; it stays "+
+				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
+					fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
 						"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
-						prev.SerialNumber, prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
+						prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
 			}
 		}
 	}
-	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason); err != nil && !alreadyRevoked(err) {
+	err = newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason)
+	var unverified *cmpclient.UnverifiedResponseError
+	switch {
+	case errors.As(err, &unverified):
+		resp.Diagnostics.AddError("cmpv2_certificate: the answer to the revocation request (RR) could not be verified; "+
+			"the resource stays in state",
+			fmt.Sprintf("The RR for certificate serial %s was sent, and the CA's answer claims %s, but that answer "+
+				"could not be verified, so whether the certificate is revoked is not known.\n\n%s\n\nCheck at the CA. "+
+				"Fix the trust anchors (trusted_ca_pem or server_certificate_pem) and destroy again (a CA that already "+
+				"revoked it answers certRevoked, which counts as done), or set revoke_on_destroy = false and apply "+
+				"before destroying to forget the certificate.", cert.SerialNumber, unverified.Status.String(),
+				cmpErrorDetail(err)))
+	case err != nil && !alreadyRevoked(err):
 		resp.Diagnostics.AddError("cmpv2_certificate: revocation request (RR) failed; the resource stays in state",
 			fmt.Sprintf("Certificate serial %s was not revoked.\n\n%s\n\nFix the cause and destroy again, or set "+
 				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
@@ -112,10 +124,10 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 		return diags // expired: no longer live
 	}
 	if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
-		diags.AddWarning("cmpv2_certificate: replaced certificate not revoked",
+		diags.AddWarning("cmpv2_certificate: replaced certificate not known to be revoked",
 			fmt.Sprintf("This update replaced previous_certificate_pem, and the certificate it held (serial %s, "+
-				"issuer %s) left the state, but it could not be revoked; it stays valid until %s. Ask the CA's operator to "+
-				"revoke serial %s (reason superseded).\n\n%s", prev.SerialNumber, prev.Issuer,
+				"issuer %s) left the state, but it %s; it stays valid until %s unless revoked. Ask the CA's operator "+
+				"to revoke serial %s (reason superseded).\n\n%s", prev.SerialNumber, prev.Issuer, revocationFailure(err),
 				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err)))
 	}
 	return diags
@@ -142,4 +154,15 @@ func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate,
 func alreadyRevoked(err error) bool {
 	var cmpErr *cmpclient.Error
 	return errors.As(err, &cmpErr) && cmpErr.FailInfo&cmpclient.FailCertRevoked != 0
+}
+
+// revocationFailure says what a failed RR means for the certificate: an
+// answer that could not be verified says nothing for certain.
+func revocationFailure(err error) string {
+	var unverified *cmpclient.UnverifiedResponseError
+	if errors.As(err, &unverified) {
+		return fmt.Sprintf("was asked to be revoked, and the CA's answer claims %s, but that answer could not be "+
+			"verified, so whether it is revoked is not known", unverified.Status.String())
+	}
+	return "could not be revoked"
 }

@@ -77,7 +77,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
+	conn, kept, diags := certificateConnection(ctx, plan.Server, r.defaults, state)
 	resp.Diagnostics.Append(diags...)
 	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
@@ -99,8 +99,16 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		detail := fmt.Sprintf("The %s (because %s) failed; the state keeps the current certificate (serial %s) "+
 			"and its key.\n\n%s", operationName(d.Op), why, cur.SerialNumber, cmpErrorDetail(err))
 		var unconfirmed *cmpclient.UnconfirmedError
-		if enr != nil && errors.As(err, &unconfirmed) {
+		var unverified *cmpclient.UnverifiedResponseError
+		switch {
+		case enr != nil && errors.As(err, &unconfirmed):
 			detail += r.discardUnconfirmed(ctx, conn, enr, key)
+		case errors.As(err, &unverified) && unverified.Certificate != nil:
+			detail += unverifiedIssueNote(unverified)
+			if !unverified.Rejected {
+				// The CA did not take the rejection: revoke instead.
+				detail += r.discardUnconfirmed(ctx, conn, &cmpclient.Enrollment{Certificate: unverified.Certificate}, key)
+			}
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
@@ -110,6 +118,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	plan.ID = state.ID
+	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
@@ -134,8 +143,22 @@ func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Conn
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conn.MessageTimeout)
 	defer cancel()
 	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, enr.Certificate, key, cmpclient.ReasonSuperseded); err != nil {
-		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and could not be "+
-			"revoked (%v): revoke it at the CA.", serial, err)
+		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and %s (%v): revoke "+
+			"it at the CA.", serial, revocationFailure(err), err)
 	}
 	return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed; it has been revoked.", serial)
+}
+
+// unverifiedIssueNote says what became of a certificate the CA claims to
+// have issued in an answer that could not be verified: cmpclient rejected
+// it with a certConf, which makes the CA revoke it.
+func unverifiedIssueNote(u *cmpclient.UnverifiedResponseError) string {
+	serial := u.Certificate.SerialNumber.String()
+	if u.Rejected {
+		return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s. An answer that cannot be verified "+
+			"cannot be accepted, so the certificate was rejected with a certConf, which makes the CA revoke it; "+
+			"check at the CA that serial %s is revoked.", serial, serial)
+	}
+	return fmt.Sprintf("\n\nThe CA claims it issued certificate serial %s, and did not take its rejection: it may "+
+		"stay live until the CA's confirmation wait ends.", serial)
 }

@@ -149,6 +149,8 @@ resource "cmpv2_certificate" "device" {
   subject    = { common_name = "device.example" }
   enrollment = {
 ` + heredoc("certificate_pem", devCertPEM) + heredoc("private_key_pem", devKeyPEM) + `}
+  server = {
+` + heredoc("trusted_ca_pem", devCertPEM) + `}
 }
 `
 	// noSecret wraps a pattern so that it matches only output without "¤".

@@ -75,6 +75,7 @@ type certificateModel struct {
 	LastOperation          types.String `tfsdk:"last_operation"`
 	ReadyForRenewal        types.Bool   `tfsdk:"ready_for_renewal"`
 	RenewalTime            types.String `tfsdk:"renewal_time"`
+	TrustAnchorSHA256      types.String `tfsdk:"trust_anchor_sha256"`
 }
 
 // enrollmentModel is the `enrollment` object: credentials for IR only.
@@ -282,6 +283,15 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"renewal_time": computed("When the renewal window opens, RFC 3339: by `renew_before_expiry` or " +
 				"`renew_after_issue` where they fit the granted validity, else when one third of it remains."),
+			"trust_anchor_sha256": computed("SHA-256 fingerprint (lower-case hex) of the root CA certificate this " +
+				"resource adopted as its trust anchor, which is the last certificate of `ca_chain_pem` (stored once). " +
+				"When no trust anchor is configured (no `trusted_ca_pem` or `server_certificate_pem` in `server`, the " +
+				"provider or `CMPV2_TRUSTED_CA_PEM`) and the CA answers the IR under the shared secret, the CA " +
+				"certificate it sends in caPubs that the new certificate chains to is adopted (RFC 9810 section " +
+				"5.3.2: the MAC authenticates it); certificates in extraCerts never are, since the MAC does not cover " +
+				"them. Every later CR, KUR and RR of this resource verifies the CA's signed answers against it. " +
+				"Configured trust anchors win: with them this is null, and it is null after an import. Without " +
+				"either, a plan that would send a CR, KUR or RR fails and names `trusted_ca_pem`."),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
@@ -62,8 +63,25 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diag
 				err.Error())
 	}
 	m.CACertificatesPEM = types.StringValue(certificatesPEM(certs))
+	// A MAC-protected genp proves who answered, not that its CA is the one
+	// trusted_ca_pem names: compare, so that a wrong anchor fails here and
+	// not when a certificate has been issued and must be refused.
+	if len(conn.TrustedCAs) > 0 && len(certs) > 0 && len(client.TrustedAmong(certs)) == 0 {
+		diags.AddAttributeError(path.Root("trusted_ca_pem"), "cmpv2_server: trusted_ca_pem is not this CA's",
+			fmt.Sprintf("None of the %d CA certificates the server published (genm caCerts, RFC 9483 section 4.3.1: "+
+				"%s) chains to trusted_ca_pem (%s). Certificates this CA issues would be refused as not chaining to "+
+				"the trust anchors. Set trusted_ca_pem to this CA's root certificate (ca_certificates_pem after a "+
+				"successful apply shows what the server publishes; compare it with the CA's out of band).",
+				len(certs), subjects(certs), subjects(conn.TrustedCAs)))
+		return diags
+	}
 
 	switch upd, err := client.RootCAUpdate(ctx, firstSelfSigned(conn)); {
+	case errors.Is(err, cmpclient.ErrRootCAUpdate) && len(conn.TrustedCAs) > 0:
+		diags.AddAttributeError(path.Root("trusted_ca_pem"), "cmpv2_server: the root CA update does not verify with trusted_ca_pem",
+			"The server's root CA key update (id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2) does not certify its "+
+				"new root with the root in trusted_ca_pem: trusted_ca_pem is probably not this CA's root.\n\n"+err.Error())
+		return diags
 	case err != nil:
 		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: no root CA update information",
 			"The server did not answer id-it-rootCaCert (RFC 9483 section 4.3.2); root CA key updates will not be "+
@@ -100,4 +118,16 @@ func firstSelfSigned(conn *Connection) *x509.Certificate {
 		}
 	}
 	return nil
+}
+
+// subjects names certificates for an error message.
+func subjects(certs []*x509.Certificate) string {
+	var b strings.Builder
+	for i, c := range certs {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", c.Subject.String())
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
@@ -44,18 +45,18 @@ const irCredentialsRemedy = "Set enrollment.reference with enrollment.secret or 
 // protect the IR.
 //
 // The result is the credentials when an IR is sent and every value is
-// known (always the case during apply); else nil, with diagnostics naming
+// known (always the case during apply), with from naming where they came
+// from for the errors of a refused IR; else nil, with diagnostics naming
 // the attribute at fault when the configuration cannot work.
-func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defaults, sendsIR string) (cmpclient.Credentials, diag.Diagnostics) {
-	var diags diag.Diagnostics
+func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defaults, sendsIR string) (creds cmpclient.Credentials, from string, diags diag.Diagnostics) {
 	if enrollment.IsUnknown() {
-		return nil, diags // decided when the object is known
+		return nil, "", diags // decided when the object is known
 	}
 	var e enrollmentModel
 	if !enrollment.IsNull() {
 		diags.Append(enrollment.As(ctx, &e, basetypes.ObjectAsOptions{})...)
 		if diags.HasError() {
-			return nil, diags
+			return nil, "", diags
 		}
 	}
 	p := path.Root("enrollment")
@@ -90,9 +91,9 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 	case sig:
 		creds := signatureCredentials(e, sendsIR != "", &diags)
 		if sendsIR == "" {
-			return nil, diags
+			return nil, "", diags
 		}
-		return creds, diags
+		return creds, "enrollment.certificate_pem with enrollment.private_key_pem", diags
 	case mac && !secret:
 		// secret_wo is null in every plan after the create that used it:
 		// only an IR needs it again.
@@ -102,25 +103,27 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 		}
 	case mac:
 		if sendsIR == "" || e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() {
-			return nil, diags
+			return nil, "", diags
 		}
-		s := e.Secret.ValueString()
+		s, from := e.Secret.ValueString(), "enrollment.secret"
 		if s == "" {
-			s = e.SecretWO.ValueString()
+			s, from = e.SecretWO.ValueString(), "enrollment.secret_wo"
 		}
 		ref := e.Reference.ValueString()
 		if ref == "" {
 			ref = defaults.Reference
+			from += " with the provider's reference (or " + envReference + ")"
 		}
-		return cmpclient.MACCredentials{Reference: ref, Secret: []byte(s)}, diags
+		return cmpclient.MACCredentials{Reference: ref, Secret: []byte(s)}, fmt.Sprintf("%s (reference %q)", from, ref), diags
 	case sendsIR == "":
 		// No enrollment credentials and no IR: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
-		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)}, diags
+		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)},
+			fmt.Sprintf("the provider's secret (or %s, reference %q)", envSecret, defaults.Reference), diags
 	default:
 		diags.AddAttributeError(p, "No credentials for the initialization request", sendsIR+" "+irCredentialsRemedy)
 	}
-	return nil, diags
+	return nil, "", diags
 }
 
 // signatureCredentials reads an external certificate and its key from e

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
@@ -33,6 +34,7 @@ func TestIRCredentials(t *testing.T) {
 		wantErr    string    // summary of the error; "" for none
 		wantPath   path.Path // where the error is attached
 		wantCreds  string    // "mac:<reference>", "sig" or "" for nil
+		wantFrom   string    // part of where the credentials came from
 	}{
 		// Never an error without an IR: the secret_wo of the create is gone.
 		{name: "reference, secret_wo null, no IR", enrollment: obj(str("r"), null, null, null, null)},
@@ -43,14 +45,15 @@ func TestIRCredentials(t *testing.T) {
 			enrollment: obj(str("r"), null, unknown, null, null), sendsIR: ir},
 		{name: "enrollment unknown, IR", enrollment: types.ObjectUnknown(enrollmentTypes), sendsIR: ir},
 		{name: "reference, secret_wo, IR", enrollment: obj(str("r"), null, str("s"), null, null), sendsIR: ir,
-			wantCreds: "mac:r"},
+			wantCreds: "mac:r", wantFrom: `enrollment.secret_wo (reference "r")`},
 		{name: "reference, secret, IR", enrollment: obj(str("r"), str("s"), null, null, null), sendsIR: ir,
 			wantCreds: "mac:r"},
 		{name: "empty secret counts as unset", enrollment: obj(str("r"), str(""), null, null, null), sendsIR: ir,
 			defaults: providerCreds, wantErr: "Missing enrollment secret",
 			wantPath: path.Root("enrollment").AtName("secret_wo")},
 		{name: "no enrollment, provider credentials, IR", enrollment: types.ObjectNull(enrollmentTypes),
-			defaults: providerCreds, sendsIR: ir, wantCreds: "mac:provider-ref"},
+			defaults: providerCreds, sendsIR: ir, wantCreds: "mac:provider-ref",
+			wantFrom: `the provider's secret (or CMPV2_SECRET, reference "provider-ref")`},
 		{name: "no enrollment, no provider credentials, IR", enrollment: types.ObjectNull(enrollmentTypes),
 			sendsIR: ir, wantErr: "No credentials for the initialization request", wantPath: path.Root("enrollment")},
 		{name: "external certificate, IR", enrollment: obj(null, null, null, str(certPEM), str(keyPEM)),
@@ -61,7 +64,8 @@ func TestIRCredentials(t *testing.T) {
 			wantPath: path.Root("enrollment").AtName("reference")},
 		{name: "secret_wo without reference, before Configure", enrollment: obj(null, null, str("s"), null, null)},
 		{name: "secret_wo with the provider's reference, IR", enrollment: obj(null, null, str("s"), null, null),
-			defaults: &Defaults{Reference: "provider-ref"}, sendsIR: ir, wantCreds: "mac:provider-ref"},
+			defaults: &Defaults{Reference: "provider-ref"}, sendsIR: ir, wantCreds: "mac:provider-ref",
+			wantFrom: "enrollment.secret_wo with the provider's reference (or CMPV2_REFERENCE)"},
 		{name: "secret with the provider's reference, no IR", enrollment: obj(null, str("s"), null, null, null),
 			defaults: &Defaults{Reference: "provider-ref"}},
 		{name: "both kinds, no IR", enrollment: obj(str("r"), null, unknown, str(certPEM), str(keyPEM)),
@@ -77,7 +81,10 @@ func TestIRCredentials(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			creds, diags := irCredentials(context.Background(), tc.enrollment, tc.defaults, tc.sendsIR)
+			creds, from, diags := irCredentials(context.Background(), tc.enrollment, tc.defaults, tc.sendsIR)
+			if !strings.Contains(from, tc.wantFrom) || (creds != nil) != (from != "") {
+				t.Errorf("credentials from %q, want it to hold %q", from, tc.wantFrom)
+			}
 			switch {
 			case tc.wantErr == "" && diags.HasError():
 				t.Fatalf("unexpected error: %v", diags)

@@ -33,7 +33,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	resp.Diagnostics.Append(diags...)
 	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
 	resp.Diagnostics.Append(diags...)
-	creds, diags := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, credsFrom, diags := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -61,7 +61,8 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	// the rejection told the CA to revoke it, and its serial is in the error.
 	var rejected *cmpclient.CertificateRejectedError
 	if enr == nil || errors.As(err, &rejected) {
-		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed", cmpErrorDetail(err))
+		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed",
+			cmpErrorDetail(err)+credentialHint(err, credsFrom))
 		return
 	}
 	if serr := setIssued(&plan, enr, keyPEM, nil, r.clock.now()); serr != nil {

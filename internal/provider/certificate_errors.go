@@ -54,3 +54,20 @@ func cmpErrorDetail(err error) string {
 	}
 	return b.String()
 }
+
+// credentialHint names where the IR's credentials came from (from, as
+// irCredentials gives it) when err says the CA refused their protection,
+// or its answer under them did not verify: the secret or certificate at
+// fault is then one of the configuration's, and the reader should know
+// which. Neither the secret nor a key is named, only where it is set.
+func credentialHint(err error, from string) string {
+	var cmpErr *cmpclient.Error
+	refused := errors.As(err, &cmpErr) && slices.ContainsFunc(cmpErr.FailInfo.Names(), func(n string) bool {
+		return n == "badMessageCheck" || n == "wrongIntegrity" || n == "signerNotTrusted"
+	})
+	if from == "" || !(refused || errors.Is(err, cmpclient.ErrProtection)) {
+		return ""
+	}
+	return "\n\nThe IR was protected with " + from + ": check that this is the secret (or certificate) the CA " +
+		"holds for that reference."
+}

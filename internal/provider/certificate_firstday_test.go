@@ -304,9 +304,6 @@ func TestAccFirstDayWrongSecret(t *testing.T) {
 		{name: "enrollment.secret_wo", want: "enrollment.secret_wo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Skip("KNOWN BUG: a refused IR MAC (badMessageCheck, \"MAC does not verify\") is reported as " +
-				"\"a wrong secret, or something between this host and the CA changed the message\" without naming " +
-				"where the secret came from (CMPV2_SECRET, the provider's secret, enrollment.secret or enrollment.secret_wo)")
 			f := startFirstDay(t, tc.env)
 			body := `  subject = { common_name = "wrong.example" }`
 			vars := config.Variables{}

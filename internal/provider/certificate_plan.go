@@ -87,7 +87,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		plan.RenewalTime = types.StringValue(formatTime(u.RenewAt))
 		plan.ReadyForRenewal = types.BoolValue(false)
 	case opReplace:
-		_, diags := irCredentials(ctx, config.Enrollment, r.defaults, "The certificate expired at "+
+		_, _, diags := irCredentials(ctx, config.Enrollment, r.defaults, "The certificate expired at "+
 			formatTime(u.NotAfter)+". CMP does not accept an expired certificate as proof of identity, "+
 			"so it must be replaced by a new initialization request (IR), which must be protected.")
 		resp.Diagnostics.Append(diags...)
@@ -186,7 +186,7 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 	if !hasURL && !d.HasError() {
 		noServer(path.Root("server"), diags)
 	}
-	creds, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, _, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
 	diags.Append(d...)
 	r.checkTrustForIR(ctx, config.Server, creds, diags)
 }

@@ -25,7 +25,7 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	validateRenewalWindow(c, &resp.Diagnostics)
 	// Validation cannot know whether the plan sends an IR: only what is
 	// wrong whatever the plan.
-	_, diags := irCredentials(ctx, c.Enrollment, nil, "")
+	_, _, diags := irCredentials(ctx, c.Enrollment, nil, "")
 	resp.Diagnostics.Append(diags...)
 	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
 }

@@ -73,9 +73,12 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		Attributes: connectionAttributes(true),
 	}
 	resp.Schema = schema.Schema{
-		Description: "A CMP endpoint registered with Terraform. Create and refresh ask the server for its CA " +
-			"certificates with a general message (genm id-it-caCerts) and verify the response's protection; " +
-			"destroy only forgets the server.",
+		Description: "A CMP endpoint registered with Terraform. Create and every refresh (so every plan) send " +
+			"the server three general messages (RFC 9483 section 4.3): genm id-it-caCerts for its CA certificates, " +
+			"id-it-rootCaCert for a root CA update and id-it-certReqTemplate for its request template, and verify " +
+			"the answers' protection; a server that offers no root CA update or template is warned about, not " +
+			"failed, and a refresh that cannot reach the server keeps the last answer with a warning. Destroy only " +
+			"forgets the server.",
 		Attributes: attrs,
 	}
 }

@@ -287,3 +287,47 @@ func TestAccFirstDayExpiredReplacement(t *testing.T) {
 		})
 	}
 }
+
+// TestAccFirstDayDestroyExpiredRevokesPrevious: a CR that shortened the
+// validity leaves the certificate it replaced (previous_certificate_pem)
+// outliving the current one. Destroying the resource once the current
+// certificate has expired (it can no longer sign an RR) still revokes that
+// previous certificate, which is valid, with its own key.
+func TestAccFirstDayDestroyExpiredRevokesPrevious(t *testing.T) {
+	const cn = "outlived.example"
+	clearProviderEnv(t)
+	now := newTestClock()
+	e := startCA(t, devca.Config{})
+	f := &windowRun{t: t, e: e, now: now, cn: cn}
+	body := func(hours int) string {
+		return fmt.Sprintf("subject = { common_name = %q }\nvalidity_period_hours = %d\n", cn, hours)
+	}
+	serial := func(into *string) resource.TestCheckFunc {
+		return func(s *terraform.State) error { *into = stateAttr(s, certAddr, "serial_number"); return nil }
+	}
+	var first, second string
+	ir := f.step(0, body(48), sentIR)
+	ir.Check = resource.ComposeTestCheckFunc(ir.Check, serial(&first))
+	cr := f.step(0, body(1), sentCR)
+	cr.Check = resource.ComposeTestCheckFunc(cr.Check, serial(&second))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
+		Steps: []resource.TestStep{ir, cr,
+			// Two hours on, the current certificate has expired (the plan
+			// replaces it); the test's destroy runs at that time.
+			{PreConfig: func() { now.Add(2 * time.Hour) }, Config: f.config(body(1)), PlanOnly: true,
+				ExpectNonEmptyPlan: true},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			rr := e.rrCount()
+			if rr[first] != 1 || rr[second] != 0 {
+				return fmt.Errorf("RRs: previous %s got %d, expired current %s got %d; want 1 and 0",
+					first, rr[first], second, rr[second])
+			}
+			if !e.revoked(t, first) {
+				return fmt.Errorf("the previous certificate %s is live after destroy", first)
+			}
+			return nil
+		},
+	})
+}

@@ -45,11 +45,20 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 		return
 	}
 	now := r.clock.now()
-	if !now.Before(cert.NotAfter) {
+	expired := !now.Before(cert.NotAfter)
+	if expired {
 		resp.Diagnostics.AddWarning("cmpv2_certificate: expired certificate not revoked",
 			fmt.Sprintf("Certificate serial %s expired at %s; an expired certificate cannot sign its revocation "+
 				"request, and CAs stop listing it. It is removed from the state without an RR.",
 				cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339)))
+	}
+	var prev *x509.Certificate
+	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
+		if p, err := parseCertificatePEM(s); err == nil && now.Before(p.NotAfter) {
+			prev = p // replaced by the last CR or KUR, and still valid
+		}
+	}
+	if expired && prev == nil {
 		return
 	}
 	reason, err := cmpclient.ParseReason(state.RevocationReason.ValueString())
@@ -60,6 +69,15 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
 	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state)
+	if expired && diags.HasError() {
+		// The expired certificate goes whatever happens; the previous one
+		// is named, since it stays valid.
+		resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not revoked",
+			fmt.Sprintf("The certificate replaced by the last %s (serial %s) could not be revoked (%s); it stays "+
+				"valid until %s unless revoked at the CA.", state.LastOperation.ValueString(), prev.SerialNumber,
+				diags.Errors()[0].Detail(), prev.NotAfter.UTC().Format(time.RFC3339)))
+		return
+	}
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -67,16 +85,19 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
 
-	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
-		if prev, err := parseCertificatePEM(s); err == nil && now.Before(prev.NotAfter) {
-			prevKey, _ := previousKey(ctx, req.Private)
-			if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
-				resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
-					fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
-						"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
-						prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
-			}
+	// The previous certificate is revoked with its own key, or the current
+	// one where a CR kept it; an expired current certificate signs nothing.
+	if prev != nil {
+		prevKey, _ := previousKey(ctx, req.Private)
+		if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
+			resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
+				fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
+					"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
+					prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
 		}
+	}
+	if expired {
+		return
 	}
 	err = newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason)
 	var unverified *cmpclient.UnverifiedResponseError

@@ -133,6 +133,9 @@ func (e *faultEnv) describe() string {
 // certificate: the current one and the one a CR or KUR replaced.
 func serialsInState(s *terraform.State) (cur string, all map[string]bool, rs *terraform.ResourceState) {
 	all = map[string]bool{}
+	if s == nil {
+		return "", all, nil
+	}
 	rs = s.RootModule().Resources["cmpv2_certificate.test"]
 	if rs == nil || rs.Primary == nil {
 		return "", all, rs

@@ -31,6 +31,8 @@ It serves CMP over HTTP (RFC 6712) at /.well-known/cmp,
 PBM credential (reference + secret, PasswordBasedMac or PBMAC1) for ir, p10cr
 and genm, or with a signature by a certificate of this CA (cr, kur, rr, and
 the rest) or, for ir and p10cr, by a certificate that chains to a -trust anchor.
+Every answer carries Content-Length, so HTTP/1.0 keep-alive clients (OpenSSL's
+-keep_alive 2) keep their connection.
 
 With -tls it serves HTTPS with a server certificate it issues itself (trust
 ca.crt), optionally requiring client certificates of this CA; -basic-auth adds

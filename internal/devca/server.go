@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -184,6 +185,11 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")
+	// RFC 9112 section 6.3: without Content-Length, an answer larger than
+	// the server's buffer to an HTTP/1.0 client can only end by closing the
+	// connection, which breaks that client's keep-alive (RFC 6712 section
+	// 3.4 allows persistent connections).
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
 	_, _ = w.Write(resp)
 }
 

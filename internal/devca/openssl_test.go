@@ -153,6 +153,13 @@ func TestInteropOpenSSLLifecycle(t *testing.T) {
 			events: []string{"rr:error"},
 		},
 		{
+			name:   "rr with reason removeFromCRL is refused",
+			args:   append(c.signed(crCert, key2), "-cmd", "rr", "-oldcert", crCert, "-revreason", "8"),
+			code:   1,
+			texts:  []string{"PKIFailureInfo: badRequest", "removeFromCRL (8) is for delta CRLs only"},
+			events: []string{"rr:rejection"},
+		},
+		{
 			name:   "rr with the cr certificate revokes it",
 			args:   append(c.signed(crCert, key2), "-cmd", "rr", "-oldcert", crCert),
 			texts:  []string{"revocation accepted"},

@@ -87,6 +87,10 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 		reason = cmp.ReasonUnspecified
 	case reason < 0 || reason > cmp.ReasonAACompromise || reason == 7:
 		return nil, 0, refuse(cmp.FailBadRequest, "CRL reason %d is not defined by RFC 5280", int(reason))
+	case reason == cmp.ReasonRemoveFromCRL:
+		// RFC 5280 section 5.3.1: removeFromCRL appears only in delta CRLs,
+		// for a certificate on hold that is released; it revokes nothing.
+		return nil, 0, refuse(cmp.FailBadRequest, "CRL reason removeFromCRL (8) is for delta CRLs only (RFC 5280 section 5.3.1) and cannot revoke a certificate")
 	}
 	rec, found := ca.store.lookup(t.SerialNumber)
 	if !found {

@@ -133,6 +133,16 @@ func TestCraftedRevocation(t *testing.T) {
 				d.Extensions = append(d.Extensions, pkix.Extension{Id: asn1.ObjectIdentifier{1, 2, 3, 4}, Value: []byte{0x05, 0x00}})
 			})
 		}, 0},
+		{"reason removeFromCRL for a live certificate", func(t *testing.T) []byte {
+			cert, key := enroll("remove")
+			return rr(t, cert, cert, key, func(d *cmp.RevDetails) {
+				ext, err := cmp.ReasonExtension(cmp.ReasonRemoveFromCRL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d.Extensions = []pkix.Extension{ext}
+			})
+		}, cmp.FailBadRequest},
 		{"certDetails with a public key", func(t *testing.T) []byte {
 			cert, key := enroll("key")
 			return rr(t, cert, cert, key, func(d *cmp.RevDetails) { d.CertDetails.PublicKey = cert.RawSubjectPublicKeyInfo })

@@ -31,6 +31,8 @@ It serves CMP over HTTP (RFC 6712) at /.well-known/cmp,
 PBM credential (reference + secret, PasswordBasedMac or PBMAC1) for ir, p10cr
 and genm, or with a signature by a certificate of this CA (cr, kur, rr, and
 the rest) or, for ir and p10cr, by a certificate that chains to a -trust anchor.
+It issues end-entity certificates with the subject, subjectAltName, keyUsage,
+extendedKeyUsage and certificatePolicies asked for, criticality included.
 An rr with reason removeFromCRL (RFC 5280: delta CRLs only) is refused.
 Every answer carries Content-Length, so HTTP/1.0 keep-alive clients (OpenSSL's
 -keep_alive 2) keep their connection.

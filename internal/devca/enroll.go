@@ -287,7 +287,8 @@ func (ca *CA) checkOldCertID(r *cmp.CertReqMsg, who *requester) (*x509.Certifica
 func reusableExtensions(old *x509.Certificate) []pkix.Extension {
 	var out []pkix.Extension
 	for _, e := range old.Extensions {
-		if e.Id.Equal(cmp.OIDExtSubjectAltName) || e.Id.Equal(cmp.OIDExtKeyUsage) || e.Id.Equal(cmp.OIDExtExtKeyUsage) {
+		if e.Id.Equal(cmp.OIDExtSubjectAltName) || e.Id.Equal(cmp.OIDExtKeyUsage) || e.Id.Equal(cmp.OIDExtExtKeyUsage) ||
+			e.Id.Equal(oidExtCertificatePolicies) {
 			out = append(out, e)
 		}
 	}

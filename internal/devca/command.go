@@ -79,7 +79,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		dir        = fs.String("dir", ".devca", "state `directory`")
 		reference  = fs.String("reference", "", "PBM reference for this run (default: the one stored in the state directory)")
 		secret     = fs.String("secret", "", "PBM secret for this run (default: the one stored in the state directory); prefer env DEVCA_SECRET")
-		trust      = fs.String("trust", "", "PEM `file` of trust anchors for ir/p10cr signed by an externally issued certificate")
+		trust      = fs.String("trust", "", "PEM `file` of trust anchors for ir/p10cr signed by an externally issued certificate (under -emulate vault also for TLS client certificates)")
 		rejectDup  = fs.Bool("reject-duplicate-ir", false, "refuse ir/p10cr for a subject that holds a live certificate (duplicateCertReq)")
 		maxValid   = fs.Duration("max-validity", defaultMaxValidity, "longest validity granted (Go duration, e.g. 8760h or 90s)")
 		defValid   = fs.Duration("default-validity", 0, "validity granted when the request names none (default 2160h, capped by -max-validity)")
@@ -91,11 +91,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		useTLS     = fs.Bool("tls", false, "serve HTTPS with a server certificate the CA issues itself for the listen address and loopback names")
 		clientAuth = fs.Bool("tls-require-client-cert", false, "with -tls: require a client certificate issued by this CA (mutual TLS)")
 		basicAuth  = fs.String("basic-auth", "", "require HTTP basic authentication `user:password` on every request (default: env DEVCA_BASIC_AUTH)")
+		emulate    = fs.String("emulate", "", "answer as `CA` does: vault (Vault Enterprise) or mtg (MTG CLM); see Emulations below")
 		faults     = fs.String("fault", "", "comma-separated misbehaviours for client tests: "+strings.Join(faultNames(), ", "))
 	)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, commandUsage)
 		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nEmulations (-emulate):")
+		for _, e := range []Emulation{EmulateVault, EmulateMTG} {
+			fmt.Fprintf(stderr, "  %-6s %s\n", e, emulationHelp[e])
+		}
 		fmt.Fprintln(stderr, "\nFaults:")
 		for _, name := range faultNames() {
 			fmt.Fprintf(stderr, "  %-22s %s\n", name, faultHelp[Fault(name)])
@@ -130,6 +135,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
+	emulation, err := ParseEmulation(*emulate)
+	if err != nil {
+		fmt.Fprintf(stderr, "devca: -emulate: %v\n", err)
+		return 2
+	}
+	if emulation == EmulateVault {
+		// Vault serves CMP over HTTPS only, to clients with a certificate.
+		*useTLS, *clientAuth = true, true
+	}
 	if *clientAuth && !*useTLS {
 		fmt.Fprintln(stderr, "devca: -tls-require-client-cert needs -tls")
 		return 2
@@ -149,6 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		ConfirmWaitTime:   *confWait,
 		MaxTimeSkew:       *timeSkew,
 		Faults:            faultList,
+		Emulate:           emulation,
 	}
 	if *trust != "" {
 		if cfg.Trusted, err = readCertificates(*trust); err != nil {
@@ -197,9 +212,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if host, _, _ := net.SplitHostPort(addr); !net.ParseIP(host).IsLoopback() {
 		fmt.Fprintf(stderr, "devca: WARNING: listening on %s, which is not a loopback address\n", addr)
 	}
-	fmt.Fprintf(stderr, "devca: serving CMP at %s://%s/.well-known/cmp (reference %s); stop with Ctrl-C\n", scheme, addr, ca.Reference())
+	url := scheme + "://" + addr + emulation.endpointPath()
+	if emulation != EmulateNone {
+		fmt.Fprintf(stderr, "devca: emulating %s\n", emulationHelp[emulation])
+	}
+	fmt.Fprintf(stderr, "devca: serving CMP at %s (reference %s); stop with Ctrl-C\n", url, ca.Reference())
 	out.write(Ready{
-		URL:                   scheme + "://" + addr + "/.well-known/cmp",
+		URL:                   url,
+		Emulate:               string(emulation),
 		Reference:             ca.Reference(),
 		Secret:                ca.Secret(),
 		CACertificateFile:     ca.CACertificateFile(),

@@ -298,6 +298,9 @@ func TestCommandFlags(t *testing.T) {
 		{name: "missing trust file", args: []string{"-trust", "/nonexistent/trust.pem"}, code: 2, stderr: "-trust"},
 		{name: "client certificates without TLS", args: []string{"-tls-require-client-cert"}, code: 2, stderr: "needs -tls"},
 		{name: "basic auth without password", args: []string{"-basic-auth", "user"}, code: 2, stderr: "user:password"},
+		{name: "help documents emulations", args: []string{"-h"}, code: 0, stderr: "/v1/<mount>/roles/<role>/cmp"},
+		{name: "unknown emulation", args: []string{"-emulate", "ejbca"}, code: 2, stderr: `unknown emulation "ejbca"`},
+		{name: "mtg with a reference that is no UUID", args: []string{"-dir", "DIR", "-emulate", "mtg", "-reference", "client1"}, code: 1, stderr: "wants a UUID"},
 		{name: "address in use", args: []string{"-dir", "DIR", "-listen", "LISTENER"}, code: 1, stderr: "address already in use"},
 	}
 	for _, tc := range tests {

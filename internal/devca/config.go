@@ -46,6 +46,11 @@ type Config struct {
 	Username string
 	Password string
 
+	// Emulate makes the CA answer as a product's CMP server does; see
+	// Emulation. Under EmulateVault, ServerTLSConfig always requires a
+	// client certificate, which may also chain to Trusted.
+	Emulate Emulation
+
 	// Faults switches on misbehaviour for tests of clients; see Faults.
 	Faults []Fault
 
@@ -168,6 +173,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.DefaultValidity > c.MaxValidity {
 		return c, fmt.Errorf("devca: default validity %v exceeds max validity %v", c.DefaultValidity, c.MaxValidity)
+	}
+	if _, err := ParseEmulation(string(c.Emulate)); err != nil {
+		return c, fmt.Errorf("devca: %w", err)
 	}
 	if c.CheckAfter == 0 {
 		c.CheckAfter = defaultCheckAfter

@@ -32,7 +32,10 @@ type Event struct {
 	FailInfo []string `json:"fail_info,omitempty"`
 	// StatusString is the reason given to the client for a refusal.
 	StatusString string `json:"status_string,omitempty"`
-	// Profile is the <profile> of a /.well-known/cmp/p/<profile> request.
+	// Profile is the profile the request asked for: the <profile> of a
+	// /.well-known/cmp/p/<profile> request, the role of a Vault path or the
+	// policy id of an MTG path, else the certProfile in its generalInfo
+	// (RFC 9483 section 3.1).
 	Profile string `json:"profile,omitempty"`
 	// Protection is how the request was protected: "mac", "signature" or "none".
 	Protection string `json:"protection,omitempty"`
@@ -55,6 +58,8 @@ type Ready struct {
 	CACertificatePEM string `json:"ca_certificate_pem"`
 	Dir              string `json:"dir"`
 	Listen           string `json:"listen"`
+	// Emulate is the -emulate value: "vault", "mtg", or absent.
+	Emulate string `json:"emulate,omitempty"`
 	// Development is always true: this CA is not for production use.
 	Development bool `json:"development"`
 }

@@ -2,6 +2,7 @@ package devca
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
@@ -134,6 +135,11 @@ func findSigner(certs []*x509.Certificate, h *cmp.Header) *x509.Certificate {
 // 9483 section 3.3). Faults that damage responses are applied here.
 func (ca *CA) protect(resp *cmp.Message, mac *pkix.AlgorithmIdentifier) error {
 	h := &resp.Header
+	if ca.cfg.Emulate == EmulateVault {
+		// Vault has no shared secrets and signs every answer with the
+		// issuing CA's key.
+		mac = nil
+	}
 	if mac != nil {
 		h.SenderKID = []byte(ca.st.reference)
 	}
@@ -153,8 +159,8 @@ func (ca *CA) protect(resp *cmp.Message, mac *pkix.AlgorithmIdentifier) error {
 			err = cmp.ProtectMAC(resp, cmp.MACParams{Algorithm: cmp.PBMHMACSHA256}, secret)
 		}
 	} else {
-		chain := append([]*x509.Certificate{ca.st.signerCert, ca.st.caCert}, ca.st.caChain...)
-		err = cmp.ProtectSignature(resp, ca.st.signerKey, chain, cmp.SignatureOptions{})
+		key, chain := ca.responseSigner()
+		err = cmp.ProtectSignature(resp, key, chain, cmp.SignatureOptions{})
 	}
 	if err != nil {
 		return fmt.Errorf("response protection: %w", err)
@@ -173,4 +179,14 @@ func printable(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// responseSigner is the key that signs answers and the chain that goes
+// first in their extraCerts: the CMP signer, or under EmulateVault the
+// CA itself.
+func (ca *CA) responseSigner() (crypto.Signer, []*x509.Certificate) {
+	if ca.cfg.Emulate == EmulateVault {
+		return ca.st.caKey, append([]*x509.Certificate{ca.st.caCert}, ca.st.caChain...)
+	}
+	return ca.st.signerKey, append([]*x509.Certificate{ca.st.signerCert, ca.st.caCert}, ca.st.caChain...)
 }

@@ -17,7 +17,7 @@ func (ca *CA) answer(req *cmp.Message, tx *transaction, mac *pkix.AlgorithmIdent
 	resp := &cmp.Message{
 		Header: cmp.Header{
 			PVNO:          answerPVNO(req),
-			Sender:        cmp.NameFromDER(ca.st.signerCert.RawSubject),
+			Sender:        ca.responder(),
 			Recipient:     cmp.NullDN(),
 			MessageTime:   ca.cfg.Now(),
 			TransactionID: req.Header.TransactionID,
@@ -77,7 +77,7 @@ func (ca *CA) unprotectedError(req *cmp.Message, ref *refusal) []byte {
 	resp := &cmp.Message{
 		Header: cmp.Header{
 			PVNO:        answerPVNO(req),
-			Sender:      cmp.NameFromDER(ca.st.signerCert.RawSubject),
+			Sender:      ca.responder(),
 			Recipient:   cmp.NullDN(),
 			MessageTime: ca.cfg.Now(),
 			SenderNonce: mustRandom(nonceSize),
@@ -119,4 +119,11 @@ func mustRandom(n int) []byte {
 		panic("crypto/rand: " + err.Error())
 	}
 	return b
+}
+
+// responder is the sender of answers: the subject of the certificate that
+// signs them (responseSigner).
+func (ca *CA) responder() cmp.GeneralName {
+	_, chain := ca.responseSigner()
+	return cmp.NameFromDER(chain[0].RawSubject)
 }

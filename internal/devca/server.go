@@ -50,6 +50,14 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Reference != "" {
 		st.reference = cfg.Reference
 	}
+	if err := checkEmulationCA(cfg.Emulate, st.caCert); err != nil {
+		return nil, err
+	}
+	if ref, err := emulationReference(cfg.Emulate, cfg.Reference, st.reference); err != nil {
+		return nil, err
+	} else if ref != "" {
+		st.reference = ref
+	}
 	if cfg.Secret != "" {
 		st.secret = cfg.Secret
 	}
@@ -138,9 +146,15 @@ const contentType = "application/pkixcmp"
 // /.well-known/cmp, /.well-known/cmp/p/<profile> or /. Every CMP answer,
 // including refusals of undecodable input, is HTTP 200 with a PKIMessage.
 func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	profile, ok := cmpPath(r.URL.Path)
-	if !ok {
-		http.Error(w, "no CMP endpoint here; use /.well-known/cmp or /.well-known/cmp/p/<profile>", http.StatusNotFound)
+	profile, status, text := ca.route(r.URL.Path)
+	if status != 0 {
+		http.Error(w, text, status)
+		return
+	}
+	if ca.cfg.Emulate == EmulateVault && !clientCertificateOK(r) {
+		// Vault authenticates CMP clients with a TLS client certificate
+		// (its cert auth method) and denies anything else.
+		http.Error(w, "permission denied: a TLS client certificate of this CA or of a -trust anchor is required", http.StatusForbidden)
 		return
 	}
 	if ca.cfg.Username != "" && !ca.basicAuthOK(r) {
@@ -169,7 +183,9 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, ev := ca.handleSafely(der, profile)
-	ev.Profile = profile
+	if profile != "" {
+		ev.Profile = profile
+	}
 	ca.emit(ev)
 	if ca.cfg.hasFault(FaultSlow) {
 		select {
@@ -249,6 +265,7 @@ func (ca *CA) handle(der []byte) ([]byte, Event) {
 		Op:            opName(msg.Body.Type),
 		TransactionID: hex.EncodeToString(msg.Header.TransactionID),
 		Protection:    protectionNone,
+		Profile:       requestedProfile(&msg.Header),
 	}
 	if msg.Header.ProtectionAlg != nil {
 		ev.Protection = protectionSignature
@@ -261,6 +278,9 @@ func (ca *CA) handle(der []byte) ([]byte, Event) {
 		return ca.unprotectedError(msg, ref), refusalEvent(ev, ref)
 	}
 	if ref := checkHeader(msg); ref != nil {
+		return ca.errorAnswer(msg, nil, requestMAC(msg), ref), refusalEvent(ev, ref)
+	}
+	if ref := ca.emulationRefusal(msg); ref != nil {
 		return ca.errorAnswer(msg, nil, requestMAC(msg), ref), refusalEvent(ev, ref)
 	}
 	who, ref := ca.verifyProtection(msg, now)

@@ -21,6 +21,8 @@ const serverCertLifetime = 30 * 24 * time.Hour
 // (DNS names or IP addresses) issued on the spot by the development CA and
 // not recorded, and client certificates chaining to the CA verified when a
 // client presents one, or always when requireClientCert is set (mutual TLS).
+// Under EmulateVault a client certificate is always required, and may also
+// chain to Config.Trusted.
 //
 //	srv := httptest.NewUnstartedServer(ca)
 //	srv.TLS, _ = ca.ServerTLSConfig(false, "127.0.0.1")
@@ -67,6 +69,14 @@ func (ca *CA) ServerTLSConfig(requireClientCert bool, hosts ...string) (*tls.Con
 	chain := append([][]byte{der}, ca.st.chainDER()...)
 	clientCAs := x509.NewCertPool()
 	clientCAs.AddCert(ca.st.caCert)
+	if ca.cfg.Emulate == EmulateVault {
+		// Vault's cert auth method: every client presents a certificate
+		// that chains to this CA or to a configured anchor.
+		requireClientCert = true
+		for _, c := range ca.cfg.Trusted {
+			clientCAs.AddCert(c)
+		}
+	}
 	auth := tls.VerifyClientCertIfGiven
 	if requireClientCert {
 		auth = tls.RequireAndVerifyClientCert

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -464,6 +465,62 @@ func TestInteropEmulationCommand(t *testing.T) {
 			if code := rc.stop(t); code != 0 {
 				t.Errorf("exit %d", code)
 			}
+		})
+	}
+}
+
+// TestInteropOpenSSLEmulationRefusals: OpenSSL's client reads each
+// emulation's refusals as the failInfo and statusString given.
+func TestInteropOpenSSLEmulationRefusals(t *testing.T) {
+	creds := opensslpeer.NewCreds(t)
+	dir := t.TempDir()
+	key, _ := writeKey(t, dir, "k.pem")
+	csr := filepath.Join(dir, "c.csr")
+	if out, err := exec.Command("openssl", "req", "-new", "-key", key, "-subj", "/CN=p10", "-out", csr).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	vaultTLS := []string{"-tls_used", "-tls_cert", creds.Device.CertFile, "-tls_key", creds.Device.KeyFile}
+	device := []string{"-cert", creds.Device.CertFile, "-key", creds.Device.KeyFile}
+	tests := []struct {
+		name    string
+		emulate Emulation
+		path    string
+		args    func(c *testCA) []string
+		texts   []string
+		events  []string
+	}{
+		{"vault: ir with PBM", EmulateVault, "v1/pki/cmp", func(c *testCA) []string {
+			return append(append(c.pbm(), vaultTLS...), "-trusted", c.ca.CACertificateFile(), "-cmd", "ir", "-newkey", key, "-subject", "/CN=mac", "-certout", filepath.Join(dir, "never.crt"))
+		}, []string{"PKIFailureInfo: wrongIntegrity", "MAC-based protection is not supported"}, []string{"ir:error"}},
+		{"vault: rr", EmulateVault, "v1/pki/roles/web/cmp", func(c *testCA) []string {
+			return append(append(append(device, vaultTLS...), "-trusted", c.ca.CACertificateFile()), "-cmd", "rr", "-oldcert", creds.Device.CertFile)
+		}, []string{"PKIFailureInfo: badRequest", "rr is not supported"}, []string{"rr:error"}},
+		{"vault: genm", EmulateVault, "v1/pki/cmp", func(c *testCA) []string {
+			return append(append(append(device, vaultTLS...), "-trusted", c.ca.CACertificateFile()), "-cmd", "genm", "-infotype", "caCerts")
+		}, []string{"PKIFailureInfo: badRequest", "genm is not supported"}, []string{"genm:error"}},
+		{"mtg: genm", EmulateMTG, "cmp", func(c *testCA) []string {
+			return append(c.pbm(), "-cmd", "genm", "-infotype", "caCerts")
+		}, []string{"PKIFailureInfo: badRequest", "genm is not supported"}, []string{"genm:error"}},
+		{"mtg: p10cr", EmulateMTG, "policy-1/cmp", func(c *testCA) []string {
+			return append(c.pbm(), "-cmd", "p10cr", "-csr", csr)
+		}, []string{"PKIFailureInfo: badRequest", "p10cr is not supported"}, []string{"p10cr:error"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Emulate: tc.emulate, Trusted: []*x509.Certificate{creds.Root.Cert}}
+			var c *testCA
+			var base []string
+			if tc.emulate == EmulateVault {
+				c = startTLSCA(t, cfg, true)
+				base = []string{"-server", strings.TrimPrefix(c.srv.URL, "https://"), "-tls_trusted", c.ca.CACertificateFile()}
+			} else {
+				c = startCA(t, cfg)
+				base = []string{"-server", c.hostPort()}
+			}
+			base = append(base, "-path", tc.path, "-msg_timeout", "20", "-total_timeout", "50", "-batch")
+			res := opensslpeer.RunClient(t, append(base, tc.args(c)...)...)
+			expect(t, res, 1, tc.texts...)
+			expectEvents(t, c.log, 0, tc.events...)
 		})
 	}
 }

@@ -143,7 +143,8 @@ func absPath(p string) string {
 const contentType = "application/pkixcmp"
 
 // ServeHTTP answers one CMP request (RFC 6712): POST of a DER PKIMessage to
-// /.well-known/cmp, /.well-known/cmp/p/<profile> or /. Every CMP answer,
+// /.well-known/cmp, /.well-known/cmp/p/<profile> or /, or to the paths of
+// Config.Emulate (see Emulation). Every CMP answer,
 // including refusals of undecodable input, is HTTP 200 with a PKIMessage.
 func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	profile, status, text := ca.route(r.URL.Path)
@@ -204,7 +205,7 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// RFC 9112 section 6.3: without Content-Length, an answer larger than
 	// the server's buffer to an HTTP/1.0 client can only end by closing the
 	// connection, which breaks that client's keep-alive (RFC 6712 section
-	// 3.4 allows persistent connections).
+	// 3.2 allows persistent connections).
 	w.Header().Set("Content-Length", strconv.Itoa(len(resp)))
 	_, _ = w.Write(resp)
 }

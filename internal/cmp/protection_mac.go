@@ -61,7 +61,7 @@ type MACParams struct {
 // OID with its parameters (salt, iteration count, OWF/PRF and MAC).
 func NewMACAlgorithmIdentifier(p MACParams) (pkix.AlgorithmIdentifier, error) {
 	if p.Identifier != nil {
-		return *p.Identifier, nil
+		return pbmac1ForSending(*p.Identifier)
 	}
 	iterations := p.Iterations
 	if iterations == 0 {

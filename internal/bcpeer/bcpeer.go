@@ -153,9 +153,9 @@ type Server struct {
 func (s *Server) Stderr() string { return s.stderr.String() }
 
 // StartServer starts class main from classDir, which must print "LISTEN
-// <url>" on its first line of standard output once it accepts requests. It
-// is stopped (by its process) when the test ends, and it stops by itself
-// after RunTimeout.
+// <url>" on its first line of standard output once it accepts requests and
+// run until its standard input closes. When the test ends its standard
+// input is closed and its process killed; RunTimeout bounds it in any case.
 func (j *Java) StartServer(t testing.TB, classDir, main string, args ...string) *Server {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), RunTimeout)
@@ -165,6 +165,12 @@ func (j *Java) StartServer(t testing.TB, classDir, main string, args ...string) 
 		cancel()
 		t.Fatalf("bcpeer: %s stdout: %v", main, err)
 	}
+	// The server runs until its standard input closes.
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		cancel()
+		t.Fatalf("bcpeer: %s stdin: %v", main, err)
+	}
 	s := &Server{cmd: cmd, stderr: &syncBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
@@ -172,6 +178,7 @@ func (j *Java) StartServer(t testing.TB, classDir, main string, args ...string) 
 		t.Fatalf("bcpeer: start %s: %v", main, err)
 	}
 	t.Cleanup(func() {
+		_ = stdin.Close()
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		cancel()

@@ -1,0 +1,129 @@
+package bcpeer_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/bcpeer"
+)
+
+// bcServer is a running BcCmpServer with its CA certificate.
+type bcServer struct {
+	*bcpeer.Server
+	ca *x509.Certificate
+}
+
+// startBCServer starts BcCmpServer answering with MAC protection (mode
+// "mac") or signed by its CA (mode "signature").
+func startBCServer(t *testing.T, java *bcpeer.Java, classes, reference, secret, mode string) bcServer {
+	t.Helper()
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	srv := java.StartServer(t, classes, "BcCmpServer", reference, secretFile, mode, caFile)
+	data, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatalf("BcCmpServer CA certificate: %v", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		t.Fatalf("BcCmpServer CA certificate %s holds no PEM block", caFile)
+	}
+	ca, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatalf("BcCmpServer CA certificate: %v", err)
+	}
+	return bcServer{Server: srv, ca: ca}
+}
+
+// TestBouncyCastleServerInterop has the client library enroll (ir with
+// certConf) and ask for the CA certificates (genm caCerts) at a Bouncy
+// Castle CMP server, with each MAC algorithm, the server answering with a
+// MAC or with a signature.
+func TestBouncyCastleServerInterop(t *testing.T) {
+	java := bcpeer.Find(t)
+	classes := java.Compile(t, filepath.Join("testdata", "BcCmpServer.java"))
+	const reference = "bc-ref"
+	secret := rand.Text()
+	ctx, cancel := context.WithTimeout(context.Background(), bcpeer.RunTimeout)
+	defer cancel()
+
+	for _, mode := range []string{"mac", "signature"} {
+		srv := startBCServer(t, java, classes, reference, secret, mode)
+		for _, alg := range []cmpclient.MACAlgorithm{cmpclient.PBMHMACSHA1, cmpclient.PBMHMACSHA256, cmpclient.PBMAC1} {
+			c := &cmpclient.Client{
+				URL:            srv.URL,
+				Credentials:    cmpclient.MACCredentials{Reference: reference, Secret: []byte(secret), Algorithm: alg, Iterations: 10000},
+				TrustAnchors:   []*x509.Certificate{srv.ca},
+				MessageTimeout: 20 * time.Second,
+			}
+			name := mode + "/" + macName(alg)
+			t.Run(name+"/ir", func(t *testing.T) {
+				key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cn := "bc-" + strings.ReplaceAll(name, "/", "-")
+				e, err := c.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: cn}, Key: key})
+				if err != nil {
+					t.Fatalf("Enroll: %v\nserver:\n%s", err, srv.Stderr())
+				}
+				if e.Certificate.Subject.CommonName != cn {
+					t.Errorf("issued subject %v, want CN=%s", e.Certificate.Subject, cn)
+				}
+				if !e.Certificate.PublicKey.(*ecdsa.PublicKey).Equal(&key.PublicKey) {
+					t.Errorf("issued certificate's public key is not the requested one")
+				}
+				if len(e.Chain) == 0 || !e.Chain[len(e.Chain)-1].Equal(srv.ca) {
+					t.Errorf("chain does not end with the server's CA")
+				}
+				if e.ImplicitlyConfirmed {
+					t.Errorf("implicitly confirmed; the server grants no implicit confirmation")
+				}
+				want := "EVENT certConf confirmed serial=" + e.Certificate.SerialNumber.String()
+				if !strings.Contains(srv.Stderr(), want) {
+					t.Errorf("the server saw no %q:\n%s", want, srv.Stderr())
+				}
+			})
+			t.Run(name+"/genm-caCerts", func(t *testing.T) {
+				certs, err := c.CACerts(ctx)
+				if err != nil {
+					t.Fatalf("CACerts: %v\nserver:\n%s", err, srv.Stderr())
+				}
+				if len(certs) != 1 || !bytes.Equal(certs[0].Raw, srv.ca.Raw) {
+					t.Errorf("caCerts: %d certificates, want the server's CA", len(certs))
+				}
+			})
+		}
+		if strings.Contains(srv.Stderr(), " refused ") || strings.Contains(srv.Stderr(), "EVENT invalid") {
+			t.Errorf("the %s server refused requests:\n%s", mode, srv.Stderr())
+		}
+	}
+}
+
+func macName(a cmpclient.MACAlgorithm) string {
+	switch a {
+	case cmpclient.PBMHMACSHA1:
+		return "pbm-hmac-sha1"
+	case cmpclient.PBMHMACSHA256:
+		return "pbm-hmac-sha256"
+	case cmpclient.PBMAC1:
+		return "pbmac1"
+	}
+	return "unknown"
+}

@@ -36,24 +36,7 @@ type Java struct {
 // missing it skips the test naming what, or fails it under CI.
 func Find(t testing.TB) *Java {
 	t.Helper()
-	var missing []string
-	j := &Java{}
-	var err error
-	if j.Java, err = exec.LookPath("java"); err != nil {
-		missing = append(missing, "`java` on PATH (package default-jdk-headless)")
-	}
-	if j.Javac, err = exec.LookPath("javac"); err != nil {
-		missing = append(missing, "`javac` on PATH (package default-jdk-headless)")
-	}
-	var cp []string
-	for _, jar := range Jars {
-		p := filepath.Join(JarDir, jar)
-		if _, err := os.Stat(p); err != nil {
-			missing = append(missing, p+" (packages libbcprov-java libbcpkix-java libbcutil-java)")
-			continue
-		}
-		cp = append(cp, p)
-	}
+	j, missing := find(exec.LookPath, JarDir)
 	if len(missing) > 0 {
 		msg := "Bouncy Castle interop test needs " + strings.Join(missing, ", ")
 		if os.Getenv("CI") != "" {
@@ -61,8 +44,32 @@ func Find(t testing.TB) *Java {
 		}
 		t.Skipf("SKIPPED: %s", msg)
 	}
-	j.ClassPath = strings.Join(cp, string(os.PathListSeparator))
 	return j
+}
+
+// find locates java and javac with lookPath and the jars in jarDir, and
+// names what is missing.
+func find(lookPath func(string) (string, error), jarDir string) (*Java, []string) {
+	var missing []string
+	j := &Java{}
+	var err error
+	if j.Java, err = lookPath("java"); err != nil {
+		missing = append(missing, "`java` on PATH (package default-jdk-headless)")
+	}
+	if j.Javac, err = lookPath("javac"); err != nil {
+		missing = append(missing, "`javac` on PATH (package default-jdk-headless)")
+	}
+	var cp []string
+	for _, jar := range Jars {
+		p := filepath.Join(jarDir, jar)
+		if _, err := os.Stat(p); err != nil {
+			missing = append(missing, p+" (packages libbcprov-java libbcpkix-java libbcutil-java)")
+			continue
+		}
+		cp = append(cp, p)
+	}
+	j.ClassPath = strings.Join(cp, string(os.PathListSeparator))
+	return j, missing
 }
 
 // Compile compiles the Java sources (paths) into a new temporary directory

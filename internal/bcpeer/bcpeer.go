@@ -159,6 +159,20 @@ type Server struct {
 // Stderr is what the server wrote to standard error so far.
 func (s *Server) Stderr() string { return s.stderr.String() }
 
+// Logged reports whether the server wrote text to standard error, waiting
+// up to a few seconds for it: a line written before an answer may reach the
+// test after the answer does.
+func (s *Server) Logged(text string) bool {
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(s.Stderr(), text) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 // StartServer starts class main from classDir, which must print "LISTEN
 // <url>" on its first line of standard output once it accepts requests and
 // run until its standard input closes. When the test ends its standard

@@ -51,10 +51,17 @@ func startBCServer(t *testing.T, java *bcpeer.Java, classes, reference, secret, 
 	return bcServer{Server: srv, ca: ca}
 }
 
+// enrolled is an issued certificate with its key.
+type enrolled struct {
+	*cmpclient.Enrollment
+	key *ecdsa.PrivateKey
+}
+
 // TestBouncyCastleServerInterop has the client library enroll (ir with
-// certConf) and ask for the CA certificates (genm caCerts) at a Bouncy
-// Castle CMP server, with each MAC algorithm, the server answering with a
-// MAC or with a signature.
+// certConf), ask for the CA certificates (genm caCerts) and revoke the
+// certificate (rr signed with it) at a Bouncy Castle CMP server, with each
+// MAC algorithm, the server answering MAC-protected requests with a MAC or
+// with a signature.
 func TestBouncyCastleServerInterop(t *testing.T) {
 	java := bcpeer.Find(t)
 	classes := java.Compile(t, filepath.Join("testdata", "BcCmpServer.java"))
@@ -73,16 +80,18 @@ func TestBouncyCastleServerInterop(t *testing.T) {
 				MessageTimeout: 20 * time.Second,
 			}
 			name := mode + "/" + macName(alg)
+			var issued *enrolled
 			t.Run(name+"/ir", func(t *testing.T) {
 				key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 				if err != nil {
 					t.Fatal(err)
 				}
 				cn := "bc-" + strings.ReplaceAll(name, "/", "-")
-				e, err := c.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: cn}, Key: key})
+				enr, err := c.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: cn}, Key: key})
 				if err != nil {
 					t.Fatalf("Enroll: %v\nserver:\n%s", err, srv.Stderr())
 				}
+				e := &enrolled{Enrollment: enr, key: key}
 				if e.Certificate.Subject.CommonName != cn {
 					t.Errorf("issued subject %v, want CN=%s", e.Certificate.Subject, cn)
 				}
@@ -96,7 +105,20 @@ func TestBouncyCastleServerInterop(t *testing.T) {
 					t.Errorf("implicitly confirmed; the server grants no implicit confirmation")
 				}
 				want := "EVENT certConf confirmed serial=" + e.Certificate.SerialNumber.String()
-				if !strings.Contains(srv.Stderr(), want) {
+				if !srv.Logged(want) {
+					t.Errorf("the server saw no %q:\n%s", want, srv.Stderr())
+				}
+				issued = e
+			})
+			t.Run(name+"/rr", func(t *testing.T) {
+				if issued == nil {
+					t.Fatal("no certificate from ir to revoke")
+				}
+				if err := c.Revoke(ctx, issued.Certificate, issued.key, cmpclient.ReasonSuperseded); err != nil {
+					t.Fatalf("Revoke: %v\nserver:\n%s", err, srv.Stderr())
+				}
+				want := "EVENT rr accepted serial=" + issued.Certificate.SerialNumber.String()
+				if !srv.Logged(want) {
 					t.Errorf("the server saw no %q:\n%s", want, srv.Stderr())
 				}
 			})

@@ -1,11 +1,15 @@
 // A minimal CMP server built on Bouncy Castle's org.bouncycastle.cert.cmp API,
 // for interoperability tests of CMP clients: it answers ir with ip (issuing a
 // certificate from its own CA for the requested subject and key), certConf
-// with pkiConf, and genm caCerts with genp, over HTTP on 127.0.0.1.
+// with pkiConf, genm caCerts with genp, and rr with rp, over HTTP on
+// 127.0.0.1.
 //
-// Requests must be MAC-protected with the shared secret (PasswordBasedMac or
-// PBMAC1) and carry the reference as senderKID. Answers are MAC-protected with
-// the request's algorithm (MODE mac) or signed by the CA key (MODE signature).
+// ir, certConf and genm must be MAC-protected with the shared secret
+// (PasswordBasedMac or PBMAC1) and carry the reference as senderKID; rr must
+// be signed with the certificate it revokes. Answers to MAC-protected
+// requests are MAC-protected with the request's algorithm (MODE mac) or
+// signed by the CA key (MODE signature); answers to signed requests are
+// signed.
 //
 // Usage: BcCmpServer REFERENCE SECRET_FILE MODE CA_CERT_PEM_OUT
 // It writes its CA certificate to CA_CERT_PEM_OUT, prints
@@ -99,6 +103,29 @@ public class BcCmpServer {
         }
     }
 
+    /** isMAC reports whether alg is a password-based MAC. */
+    static boolean isMAC(AlgorithmIdentifier alg) {
+        return alg != null && (alg.getAlgorithm().equals(CMPObjectIdentifiers.passwordBasedMac)
+                || alg.getAlgorithm().equals(PKCSObjectIdentifiers.id_PBMAC1));
+    }
+
+    /** verifySigned checks a signed request: extraCerts[0], issued by this CA, signed it; it returns that certificate. */
+    X509CertificateHolder verifySigned(ProtectedPKIMessage req) throws Exception {
+        X509CertificateHolder[] certs = req.getCertificates();
+        if (certs.length == 0) {
+            throw new Refusal(PKIFailureInfo.badMessageCheck, "signed request without extraCerts");
+        }
+        X509CertificateHolder signer = certs[0];
+        if (!signer.getIssuer().equals(caCert.getSubject())
+                || !signer.isSignatureValid(new JcaContentVerifierProviderBuilder().setProvider("BC").build(caCert))) {
+            throw new Refusal(PKIFailureInfo.signerNotTrusted, "extraCerts[0] is not issued by this CA");
+        }
+        if (!req.verify(new JcaContentVerifierProviderBuilder().setProvider("BC").build(signer))) {
+            throw new Refusal(PKIFailureInfo.badMessageCheck, "signature does not verify");
+        }
+        return signer;
+    }
+
     /** verify checks the request's MAC protection with the shared secret. */
     void verify(ProtectedPKIMessage req) throws Exception {
         PKIHeader h = req.getHeader();
@@ -135,7 +162,7 @@ public class BcCmpServer {
         }
         ProtectedPKIMessage out;
         AlgorithmIdentifier alg = h.getProtectionAlg();
-        if (signResponses || alg == null) {
+        if (signResponses || !isMAC(alg)) {
             b.addCMPCertificate(caCert);
             b.setSenderKID(SubjectKeyIdentifier.fromExtensions(caCert.getExtensions()).getKeyIdentifier());
             out = b.build(signer());
@@ -164,7 +191,9 @@ public class BcCmpServer {
         int type = req.getBody().getType();
         String op = "type" + type;
         try {
-            verify(req);
+            if (type != PKIBody.TYPE_REVOCATION_REQ) {
+                verify(req);
+            }
             String tid = req.getHeader().getTransactionID() == null ? "" : hex(req.getHeader().getTransactionID().getOctets());
             switch (type) {
                 case PKIBody.TYPE_INIT_REQ: {
@@ -226,6 +255,22 @@ public class BcCmpServer {
                     }
                     event("genm accepted items=" + items.length);
                     return answer(req, new PKIBody(PKIBody.TYPE_GEN_REP, new GenRepContent(out.toArray(new InfoTypeAndValue[0]))));
+                }
+                case PKIBody.TYPE_REVOCATION_REQ: {
+                    op = "rr";
+                    X509CertificateHolder signer = verifySigned(req);
+                    RevDetails[] rds = RevReqContent.getInstance(req.getBody().getContent()).toRevDetailsArray();
+                    if (rds.length != 1) {
+                        throw new Refusal(PKIFailureInfo.badRequest, rds.length + " RevDetails, want 1");
+                    }
+                    CertTemplate t = rds[0].getCertDetails();
+                    if (t.getSerialNumber() == null || !t.getSerialNumber().getValue().equals(signer.getSerialNumber())
+                            || t.getIssuer() == null || !t.getIssuer().equals(caCert.getSubject())) {
+                        throw new Refusal(PKIFailureInfo.badCertId, "rr names a certificate other than its signer's");
+                    }
+                    event("rr accepted serial=" + signer.getSerialNumber());
+                    RevRepContent rp = new RevRepContentBuilder().add(new PKIStatusInfo(PKIStatus.granted)).build();
+                    return answer(req, new PKIBody(PKIBody.TYPE_REVOCATION_REP, rp));
                 }
                 default:
                     throw new Refusal(PKIFailureInfo.badRequest, "body type " + type + " is not offered");

@@ -19,7 +19,7 @@ import (
 // chain); this side checks what the CA recorded.
 func TestBouncyCastleClientInterop(t *testing.T) {
 	java := bcpeer.Find(t)
-	classes := java.Compile(t, filepath.Join("testdata", "BcCmpClient.java"))
+	classes := java.Compile(t, bcpeer.Source(t, "BcCmpClient.java"))
 
 	var mu sync.Mutex
 	var events []devca.Event

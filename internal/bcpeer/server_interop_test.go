@@ -8,9 +8,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/pem"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,38 +15,6 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/bcpeer"
 )
-
-// bcServer is a running BcCmpServer with its CA certificate.
-type bcServer struct {
-	*bcpeer.Server
-	ca *x509.Certificate
-}
-
-// startBCServer starts BcCmpServer answering with MAC protection (mode
-// "mac") or signed by its CA (mode "signature").
-func startBCServer(t *testing.T, java *bcpeer.Java, classes, reference, secret, mode string) bcServer {
-	t.Helper()
-	dir := t.TempDir()
-	secretFile := filepath.Join(dir, "secret")
-	if err := os.WriteFile(secretFile, []byte(secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(dir, "ca.pem")
-	srv := java.StartServer(t, classes, "BcCmpServer", reference, secretFile, mode, caFile)
-	data, err := os.ReadFile(caFile)
-	if err != nil {
-		t.Fatalf("BcCmpServer CA certificate: %v", err)
-	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		t.Fatalf("BcCmpServer CA certificate %s holds no PEM block", caFile)
-	}
-	ca, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatalf("BcCmpServer CA certificate: %v", err)
-	}
-	return bcServer{Server: srv, ca: ca}
-}
 
 // enrolled is an issued certificate with its key.
 type enrolled struct {
@@ -64,19 +29,19 @@ type enrolled struct {
 // with a signature.
 func TestBouncyCastleServerInterop(t *testing.T) {
 	java := bcpeer.Find(t)
-	classes := java.Compile(t, filepath.Join("testdata", "BcCmpServer.java"))
+	classes := java.Compile(t, bcpeer.Source(t, "BcCmpServer.java"))
 	const reference = "bc-ref"
 	secret := rand.Text()
 	ctx, cancel := context.WithTimeout(context.Background(), bcpeer.RunTimeout)
 	defer cancel()
 
-	for _, mode := range []string{"mac", "signature"} {
-		srv := startBCServer(t, java, classes, reference, secret, mode)
+	for _, mode := range []string{bcpeer.AnswerMAC, bcpeer.AnswerSignature} {
+		srv := java.StartCMPServer(t, classes, reference, secret, mode)
 		for _, alg := range []cmpclient.MACAlgorithm{cmpclient.PBMHMACSHA1, cmpclient.PBMHMACSHA256, cmpclient.PBMAC1} {
 			c := &cmpclient.Client{
 				URL:            srv.URL,
 				Credentials:    cmpclient.MACCredentials{Reference: reference, Secret: []byte(secret), Algorithm: alg, Iterations: 10000},
-				TrustAnchors:   []*x509.Certificate{srv.ca},
+				TrustAnchors:   []*x509.Certificate{srv.CA},
 				MessageTimeout: 20 * time.Second,
 			}
 			name := mode + "/" + macName(alg)
@@ -98,7 +63,7 @@ func TestBouncyCastleServerInterop(t *testing.T) {
 				if !e.Certificate.PublicKey.(*ecdsa.PublicKey).Equal(&key.PublicKey) {
 					t.Errorf("issued certificate's public key is not the requested one")
 				}
-				if len(e.Chain) == 0 || !e.Chain[len(e.Chain)-1].Equal(srv.ca) {
+				if len(e.Chain) == 0 || !e.Chain[len(e.Chain)-1].Equal(srv.CA) {
 					t.Errorf("chain does not end with the server's CA")
 				}
 				if e.ImplicitlyConfirmed {
@@ -127,7 +92,7 @@ func TestBouncyCastleServerInterop(t *testing.T) {
 				if err != nil {
 					t.Fatalf("CACerts: %v\nserver:\n%s", err, srv.Stderr())
 				}
-				if len(certs) != 1 || !bytes.Equal(certs[0].Raw, srv.ca.Raw) {
+				if len(certs) != 1 || !bytes.Equal(certs[0].Raw, srv.CA.Raw) {
 					t.Errorf("caCerts: %d certificates, want the server's CA", len(certs))
 				}
 			})

@@ -19,10 +19,10 @@ import (
 const maxPBKDF2KeyLength = 128
 
 // oidPBES2 is id-PBES2 (RFC 8018 appendix A.4), an encryption scheme, not a
-// key derivation function. Bouncy Castle's JcePBMac1CalculatorBuilder (1.72,
-// and its sources since) labels PBMAC1's keyDerivationFunc with it while
+// key derivation function. Bouncy Castle's JcePBMac1CalculatorBuilder (1.72
+// and bc-java's later sources) labels PBMAC1's keyDerivationFunc with it while
 // the parameters are PBKDF2-params, where RFC 8018 appendix A.5 and RFC 9481
-// section 6.1.2 require id-PBKDF2. The label is unambiguous (PBES2-params
+// sections 6.1.2 and 7.1 name id-PBKDF2. The label is unambiguous (PBES2-params
 // cannot derive a MAC key), so a received id-PBES2 whose parameters are
 // PBKDF2-params is read as id-PBKDF2, with the same checks; what is sent
 // always says id-PBKDF2 (see pbmac1ForSending).

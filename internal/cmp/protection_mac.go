@@ -53,7 +53,8 @@ type MACParams struct {
 	// example the parameters of the request a response answers, which RFC
 	// 9810 section 5.1.3.1 recommends keeping for a transaction); Algorithm,
 	// Iterations and Salt are then ignored. Its parameters are checked
-	// when the MAC is computed.
+	// when the MAC is computed; a PBMAC1 key derivation labelled id-PBES2
+	// is sent as id-PBKDF2.
 	Identifier *pkix.AlgorithmIdentifier
 }
 

@@ -18,6 +18,7 @@ import (
 // strict client (protection, transactionID, nonces, status, public key,
 // chain); this side checks what the CA recorded.
 func TestBouncyCastleClientInterop(t *testing.T) {
+	t.Parallel() // each waits mostly on a JVM
 	java := bcpeer.Find(t)
 	classes := java.Compile(t, bcpeer.Source(t, "BcCmpClient.java"))
 

@@ -28,6 +28,7 @@ type enrolled struct {
 // MAC algorithm, the server answering MAC-protected requests with a MAC or
 // with a signature.
 func TestBouncyCastleServerInterop(t *testing.T) {
+	t.Parallel() // each waits mostly on a JVM
 	java := bcpeer.Find(t)
 	classes := java.Compile(t, bcpeer.Source(t, "BcCmpServer.java"))
 	const reference = "bc-ref"

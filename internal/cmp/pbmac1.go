@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/pbkdf2"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash"
@@ -16,6 +17,16 @@ import (
 // maxPBKDF2KeyLength bounds a received PBKDF2 keyLength; an HMAC key longer
 // than the hash block adds nothing.
 const maxPBKDF2KeyLength = 128
+
+// oidPBES2 is id-PBES2 (RFC 8018 appendix A.4), an encryption scheme, not a
+// key derivation function. Bouncy Castle's JcePBMac1CalculatorBuilder (1.72
+// and bc-java's later sources) labels PBMAC1's keyDerivationFunc with it while
+// the parameters are PBKDF2-params, where RFC 8018 appendix A.5 and RFC 9481
+// sections 6.1.2 and 7.1 name id-PBKDF2. The label is unambiguous (PBES2-params
+// cannot derive a MAC key), so a received id-PBES2 whose parameters are
+// PBKDF2-params is read as id-PBKDF2, with the same checks; what is sent
+// always says id-PBKDF2 (see pbmac1ForSending).
+var oidPBES2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
 
 // PBMAC1Parameter is the parameter of id-PBMAC1 (RFC 8018 appendix A.5,
 // RFC 9481 section 6.1.2):
@@ -162,7 +173,8 @@ func parsePBMAC1(params []byte) (pbmac1Scheme, error) {
 	if err != nil {
 		return pbmac1Scheme{}, fmt.Errorf("%w: %w", ErrUnsupportedAlgorithm, err)
 	}
-	if !p.KeyDerivationFunc.Algorithm.Equal(OIDPBKDF2) {
+	mislabelled := p.KeyDerivationFunc.Algorithm.Equal(oidPBES2)
+	if !p.KeyDerivationFunc.Algorithm.Equal(OIDPBKDF2) && !mislabelled {
 		return pbmac1Scheme{}, fmt.Errorf("%w: PBMAC1 key derivation %s (only PBKDF2 is supported)", ErrUnsupportedAlgorithm, p.KeyDerivationFunc.Algorithm)
 	}
 	kdfParams, err := AlgorithmParameters(p.KeyDerivationFunc)
@@ -170,7 +182,10 @@ func parsePBMAC1(params []byte) (pbmac1Scheme, error) {
 		return pbmac1Scheme{}, err
 	}
 	kdf, err := ParsePBKDF2Parameter(kdfParams)
-	if err != nil {
+	switch {
+	case err != nil && mislabelled:
+		return pbmac1Scheme{}, fmt.Errorf("%w: PBMAC1 key derivation id-PBES2 is read as id-PBKDF2 only with PBKDF2-params: %w", ErrUnsupportedAlgorithm, err)
+	case err != nil:
 		return pbmac1Scheme{}, fmt.Errorf("%w: PBMAC1: %w", ErrUnsupportedAlgorithm, err)
 	}
 	if err := checkSaltAndIterations("PBMAC1 PBKDF2", kdf.Salt, kdf.IterationCount); err != nil {
@@ -219,4 +234,31 @@ func pbmac1MAC(params, secret, data []byte, cache *PBMKeyCache) ([]byte, error) 
 	m := hmac.New(s.mac.New, key)
 	m.Write(data)
 	return m.Sum(nil), nil
+}
+
+// pbmac1ForSending returns alg, a PBMAC1 protectionAlg taken from a received
+// message, with its keyDerivationFunc labelled id-PBKDF2 (RFC 8018
+// appendix A.5) when the peer labelled it id-PBES2 (see oidPBES2); any
+// other alg is returned as is. The parameters are kept byte for byte.
+func pbmac1ForSending(alg pkix.AlgorithmIdentifier) (pkix.AlgorithmIdentifier, error) {
+	if !alg.Algorithm.Equal(OIDPBMAC1) {
+		return alg, nil
+	}
+	params, err := AlgorithmParameters(alg)
+	if err != nil {
+		return pkix.AlgorithmIdentifier{}, err
+	}
+	p, err := ParsePBMAC1Parameter(params)
+	if err != nil {
+		return pkix.AlgorithmIdentifier{}, fmt.Errorf("%w: %w", ErrUnsupportedAlgorithm, err)
+	}
+	if !p.KeyDerivationFunc.Algorithm.Equal(oidPBES2) {
+		return alg, nil
+	}
+	p.KeyDerivationFunc.Algorithm = OIDPBKDF2
+	der, err := p.Marshal()
+	if err != nil {
+		return pkix.AlgorithmIdentifier{}, err
+	}
+	return NewAlgorithmIdentifier(OIDPBMAC1, der)
 }

@@ -53,7 +53,8 @@ type MACParams struct {
 	// example the parameters of the request a response answers, which RFC
 	// 9810 section 5.1.3.1 recommends keeping for a transaction); Algorithm,
 	// Iterations and Salt are then ignored. Its parameters are checked
-	// when the MAC is computed.
+	// when the MAC is computed; a PBMAC1 key derivation labelled id-PBES2
+	// is sent as id-PBKDF2.
 	Identifier *pkix.AlgorithmIdentifier
 }
 
@@ -61,7 +62,7 @@ type MACParams struct {
 // OID with its parameters (salt, iteration count, OWF/PRF and MAC).
 func NewMACAlgorithmIdentifier(p MACParams) (pkix.AlgorithmIdentifier, error) {
 	if p.Identifier != nil {
-		return *p.Identifier, nil
+		return pbmac1ForSending(*p.Identifier)
 	}
 	iterations := p.Iterations
 	if iterations == 0 {

@@ -4,12 +4,14 @@ import (
 	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // serverResource is `cmpv2_server`: a CMP endpoint registered with
@@ -23,6 +25,8 @@ var (
 	_ resource.Resource               = (*serverResource)(nil)
 	_ resource.ResourceWithConfigure  = (*serverResource)(nil)
 	_ resource.ResourceWithModifyPlan = (*serverResource)(nil)
+
+	_ resource.ResourceWithValidateConfig = (*serverResource)(nil)
 )
 
 // NewServerResource returns the `cmpv2_server` resource.
@@ -42,6 +46,7 @@ type serverModel struct {
 	MessageTimeout       types.String `tfsdk:"message_timeout"`
 	CACertificatesPEM    types.String `tfsdk:"ca_certificates_pem"`
 	Endpoint             types.Object `tfsdk:"endpoint"`
+	Credentials          types.Object `tfsdk:"credentials"`
 }
 
 func (r *serverResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -72,6 +77,16 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		Computed:   true,
 		Attributes: connectionAttributes(true),
 	}
+	attrs["credentials"] = schema.SingleNestedAttribute{
+		Description: "Credentials that protect this resource's general messages (genm), so that discovery needs " +
+			"nothing at provider level: `reference` with `secret` or the write-only `secret_wo` (MAC protection), or " +
+			"`certificate_pem` with `private_key_pem` (signature protection, for a CA that verifies no MAC, such as " +
+			"Vault). Default: the provider's `reference` and `secret`. They are this resource's alone: `endpoint` " +
+			"does not carry them to certificates. With `secret_wo`, which Terraform hands to create and update only, " +
+			"a refresh keeps the last answer instead of asking again.",
+		Optional:   true,
+		Attributes: credentialAttributes("credentials", "the general messages"),
+	}
 	resp.Schema = schema.Schema{
 		Description: "A CMP endpoint registered with Terraform. Create and every refresh (so every plan) send " +
 			"the server three general messages (RFC 9483 section 4.3): genm id-it-caCerts for its CA certificates, " +
@@ -85,6 +100,19 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 
 func (r *serverResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
 	configureDefaults(&r.defaults, req, resp)
+}
+
+// ValidateConfig checks the credentials object with the one credentials
+// rule (messageCredentials); whether they are complete is decided when a
+// genm is sent.
+func (r *serverResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	var creds types.Object
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("credentials"), &creds)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, _, diags := messageCredentials(ctx, path.Root("credentials"), creds, nil, "", "")
+	resp.Diagnostics.Append(diags...)
 }
 
 // ModifyPlan derives id and endpoint from the inputs, so certificates that
@@ -116,18 +144,24 @@ func (m serverModel) connection() connectionModel {
 
 // Create asks the server for its CA certificates (server_discovery.go).
 func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.discoverPlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
 }
 
-// discoverPlanned asks the server of plan for its CA certificates and
+// discoverPlanned asks the server of plan for its CA certificates, with
+// the credentials of config (the only place that holds secret_wo), and
 // stores the answer in state.
-func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
+func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, config tfsdk.Config, state *tfsdk.State, diags *diag.Diagnostics) {
 	var m serverModel
 	diags.Append(plan.Get(ctx, &m)...)
 	if diags.HasError() {
 		return
 	}
-	diags.Append(r.discover(ctx, &m)...)
+	var creds types.Object
+	diags.Append(config.GetAttribute(ctx, path.Root("credentials"), &creds)...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(r.discover(ctx, &m, creds)...)
 	if diags.HasError() {
 		return
 	}
@@ -144,8 +178,13 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if writeOnlyCredentials(ctx, state.Credentials) {
+		// Terraform hands write-only values to create and update only.
+		tflog.Debug(ctx, "cmpv2_server: credentials.secret_wo is not available to a refresh; the state keeps the last answer")
+		return
+	}
 	fresh := state
-	diags := r.discover(ctx, &fresh)
+	diags := r.discover(ctx, &fresh, state.Credentials)
 	if diags.HasError() {
 		for _, d := range diags {
 			resp.Diagnostics.AddWarning(d.Summary()+" (refresh; the state keeps the last answer)", d.Detail())
@@ -158,7 +197,7 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // Update asks the server again with the new settings.
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.discoverPlanned(ctx, req.Plan, &resp.State, &resp.Diagnostics)
+	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
 }
 
 // Delete only forgets: the CA keeps no record of a client registering it.

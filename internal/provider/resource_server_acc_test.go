@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
@@ -144,4 +147,78 @@ resource "cmpv2_certificate" "test" {
 			),
 		}},
 	})
+}
+
+// TestAccServerOwnCredentials: a cmpv2_server with credentials of its own
+// (reference and the write-only secret_wo) asks for the CA certificates
+// with no provider credentials; the secret is in no state, and a refresh,
+// which Terraform gives no write-only value, keeps the answer and sends
+// nothing.
+func TestAccServerOwnCredentials(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	config := fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url             = %q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+  credentials = { reference = %q, secret_wo = %q }
+}`, e.url, e.caPEM, e.reference, e.secret)
+	var mark int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:           config,
+				ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "credentials.reference", e.reference),
+					resource.TestCheckNoResourceAttr("cmpv2_server.ca", "credentials.secret_wo"),
+					func(s *terraform.State) error {
+						if got := stateAttr(s, "cmpv2_server.ca", "ca_certificates_pem"); !strings.Contains(got, strings.TrimSpace(e.caPEM)) {
+							return fmt.Errorf("ca_certificates_pem does not hold the CA certificate: %q", got)
+						}
+						return e.sawSince(0, []string{"genm:accepted", "genm:accepted", "genm:accepted"})
+					},
+				),
+				ConfigStateChecks: []statecheck.StateCheck{stateHoldsNo{e.secret}},
+			},
+			{
+				PreConfig:    func() { mark = e.mark() },
+				RefreshState: true,
+				Check: func(s *terraform.State) error {
+					if ops := e.ops(mark); len(ops) != 0 {
+						return fmt.Errorf("a refresh without the write-only secret sent %v", ops)
+					}
+					if got := stateAttr(s, "cmpv2_server.ca", "ca_certificates_pem"); got == "" {
+						return fmt.Errorf("the refresh dropped ca_certificates_pem")
+					}
+					return nil
+				},
+			},
+		},
+	})
+}
+
+// stateHoldsNo checks that none of its strings is anywhere in the state
+// Terraform holds (its JSON, sensitive values included).
+type stateHoldsNo []string
+
+func (c stateHoldsNo) CheckState(_ context.Context, req statecheck.CheckStateRequest, resp *statecheck.CheckStateResponse) {
+	b, err := json.Marshal(req.State)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	if !strings.Contains(string(b), "cmpv2_") {
+		resp.Error = fmt.Errorf("the state holds no cmpv2 resource")
+		return
+	}
+	for i, secret := range c {
+		if strings.Contains(string(b), secret) {
+			resp.Error = fmt.Errorf("secret %d of the check is in the state", i)
+			return
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 // discoveryTimeout bounds the general messages of one create, update or
@@ -20,13 +21,15 @@ const discoveryTimeout = 2 * time.Minute
 
 // discover asks the server of m for its CA certificates (genm
 // id-it-caCerts, RFC 9483 section 4.3.1) and fills ca_certificates_pem, id
-// and endpoint. cmpclient verifies the genp's protection: a MAC with the
-// provider's secret, or a signature chaining to trusted_ca_pem (or by the
-// pinned server_certificate_pem). The root CA update (id-it-rootCaCert,
+// and endpoint. creds is the credentials object of the configuration
+// (null: the provider's reference and secret) that protects the genm
+// (messageCredentials). cmpclient verifies the genp's protection: a MAC
+// with the same secret, or a signature chaining to trusted_ca_pem (or by
+// the pinned server_certificate_pem). The root CA update (id-it-rootCaCert,
 // section 4.3.2) and the certificate request template
 // (id-it-certReqTemplate, section 4.3.3) are asked for too; a server that
 // does not offer them gets a warning, not an error.
-func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diagnostics {
+func (r *serverResource) discover(ctx context.Context, m *serverModel, credsObj types.Object) diag.Diagnostics {
 	var diags diag.Diagnostics
 	conn, d := resolveConnection(ctx, path.Empty(), m.connectionObject(ctx, &diags), r.defaults)
 	diags.Append(d...)
@@ -37,16 +40,22 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel) diag.Diag
 	endpoint, d := m.connection().object(ctx)
 	diags.Append(d...)
 	m.Endpoint = endpoint
-	if r.defaults == nil || r.defaults.Reference == "" || r.defaults.Secret == "" {
+	if credsObj.IsNull() && (r.defaults == nil || r.defaults.Reference == "" || r.defaults.Secret == "") {
 		// The endpoint is still useful to the certificates (which may carry
 		// their own IR credentials); only the discovery is left out.
 		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: CA certificates not asked for",
-			"Asking the server for its CA certificates sends a genm, which must be protected, and the provider has "+
-				"no reference and secret (nor "+envReference+" and "+envSecret+"); ca_certificates_pem stays empty.")
+			"Asking the server for its CA certificates sends a genm, which must be protected, and neither "+
+				"credentials nor the provider's reference and secret (nor "+envReference+" and "+envSecret+") are set; "+
+				"ca_certificates_pem stays empty.")
 		m.CACertificatesPEM = types.StringValue("")
 		return diags
 	}
-	creds := cmpclient.MACCredentials{Reference: r.defaults.Reference, Secret: []byte(r.defaults.Secret)}
+	creds, _, d := messageCredentials(ctx, path.Root("credentials"), credsObj, r.defaults,
+		"Asking the server for its CA certificates sends a general message (genm), which must be protected.",
+		"No credentials for the general messages")
+	if diags.Append(d...); diags.HasError() {
+		return diags
+	}
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
 	client := newCMPClient(ctx, conn, creds)
@@ -107,6 +116,20 @@ func (m serverModel) connectionObject(ctx context.Context, diags *diag.Diagnosti
 	obj, d := m.connection().object(ctx)
 	diags.Append(d...)
 	return obj
+}
+
+// writeOnlyCredentials reports whether the credentials object obj, as
+// state holds it, had its secret in secret_wo: a MAC credential with no
+// secret and no certificate left.
+func writeOnlyCredentials(ctx context.Context, obj types.Object) bool {
+	if obj.IsNull() || obj.IsUnknown() {
+		return false
+	}
+	var e enrollmentModel
+	if obj.As(ctx, &e, basetypes.ObjectAsOptions{}).HasError() {
+		return false
+	}
+	return e.Secret.ValueString() == "" && e.CertificatePEM.ValueString() == ""
 }
 
 // firstSelfSigned returns the first self-signed trust anchor, the root

@@ -7,6 +7,20 @@ resource "cmpv2_server" "ca" {
   # so no other certificate under the trust anchors can answer for the CA.
   # (Or pin its certificate with server_certificate_pem.)
   recipient = "CN=Issuing CA,O=Example"
+  # Credentials of its own protect the general messages of discovery, so the
+  # provider block needs none. secret_wo is write-only (Terraform >= 1.11):
+  # it is used at create and update and stored nowhere; a CA that verifies no
+  # MAC (Vault) takes certificate_pem with private_key_pem instead.
+  credentials = {
+    reference = "discovery"
+    secret_wo = var.cmp_discovery_secret
+  }
+}
+
+variable "cmp_discovery_secret" {
+  type      = string
+  sensitive = true
+  ephemeral = true
 }
 
 output "ca_certificates" {

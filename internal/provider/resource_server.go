@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -64,9 +65,14 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 	}
 	attrs["ca_certificates_pem"] = schema.StringAttribute{
-		Description: "The CA certificates the server returned for id-it-caCerts (RFC 9483 section 4.3.1), PEM, " +
-			"after the response's protection was verified.",
-		Computed: true,
+		Description: "The CA certificates, PEM. Set in the configuration, it is what the resource reports, whatever " +
+			"the server answers, for a CA that answers no genm (Vault Enterprise, MTG CLM): still checked against " +
+			"`trusted_ca_pem` when that is set. Unset, it is what the server returned for id-it-caCerts (RFC 9483 " +
+			"section 4.3.1) after the response's protection was verified, and empty when the server refuses general " +
+			"messages (a warning says so).",
+		Optional:   true,
+		Computed:   true,
+		Validators: []validator.String{certificatesPEMValidator()},
 	}
 	// Not `connection`: Terraform reserves that root name for provisioner
 	// connection blocks and the framework refuses it.
@@ -92,8 +98,9 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 			"the server three general messages (RFC 9483 section 4.3): genm id-it-caCerts for its CA certificates, " +
 			"id-it-rootCaCert for a root CA update and id-it-certReqTemplate for its request template, and verify " +
 			"the answers' protection; a server that offers no root CA update or template is warned about, not " +
-			"failed, and a refresh that cannot reach the server keeps the last answer with a warning. Destroy only " +
-			"forgets the server.",
+			"failed, and a refresh that cannot reach the server keeps the last answer with a warning. A server that " +
+			"refuses general messages altogether (Vault Enterprise, MTG CLM) is registered with a warning, and " +
+			"`ca_certificates_pem` can then be set in the configuration. Destroy only forgets the server.",
 		Attributes: attrs,
 	}
 }
@@ -144,13 +151,13 @@ func (m serverModel) connection() connectionModel {
 
 // Create asks the server for its CA certificates (server_discovery.go).
 func (r *serverResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, resp.Private, &resp.Diagnostics)
 }
 
 // discoverPlanned asks the server of plan for its CA certificates, with
 // the credentials of config (the only place that holds secret_wo), and
 // stores the answer in state.
-func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, config tfsdk.Config, state *tfsdk.State, diags *diag.Diagnostics) {
+func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, config tfsdk.Config, state *tfsdk.State, private privateSetter, diags *diag.Diagnostics) {
 	var m serverModel
 	diags.Append(plan.Get(ctx, &m)...)
 	if diags.HasError() {
@@ -161,7 +168,16 @@ func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, c
 	if diags.HasError() {
 		return
 	}
-	diags.Append(r.discover(ctx, &m, creds)...)
+	var configured types.String
+	diags.Append(config.GetAttribute(ctx, path.Root("ca_certificates_pem"), &configured)...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(r.discover(ctx, &m, creds, configured.ValueString() != "")...)
+	if diags.HasError() {
+		return
+	}
+	diags.Append(private.SetKey(ctx, privateCAFromConfig, caFromConfig(configured.ValueString() != ""))...)
 	if diags.HasError() {
 		return
 	}
@@ -183,8 +199,12 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		tflog.Debug(ctx, "cmpv2_server: credentials.secret_wo is not available to a refresh; the state keeps the last answer")
 		return
 	}
+	flag, d := req.Private.GetKey(ctx, privateCAFromConfig)
+	if resp.Diagnostics.Append(d...); resp.Diagnostics.HasError() {
+		return
+	}
 	fresh := state
-	diags := r.discover(ctx, &fresh, state.Credentials)
+	diags := r.discover(ctx, &fresh, state.Credentials, string(flag) == string(caFromConfig(true)))
 	if diags.HasError() {
 		for _, d := range diags {
 			resp.Diagnostics.AddWarning(d.Summary()+" (refresh; the state keeps the last answer)", d.Detail())
@@ -197,7 +217,21 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 
 // Update asks the server again with the new settings.
 func (r *serverResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+	r.discoverPlanned(ctx, req.Plan, req.Config, &resp.State, resp.Private, &resp.Diagnostics)
+}
+
+// privateCAFromConfig is the private state key that records whether
+// ca_certificates_pem came from the configuration, which Read does not
+// see: a refresh then keeps it instead of replacing it with the server's
+// answer.
+const privateCAFromConfig = "ca_certificates_from_config"
+
+// caFromConfig is the value of privateCAFromConfig.
+func caFromConfig(configured bool) []byte {
+	if configured {
+		return []byte(`true`)
+	}
+	return []byte(`false`)
 }
 
 // Delete only forgets: the CA keeps no record of a client registering it.

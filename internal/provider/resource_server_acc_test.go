@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -221,4 +224,89 @@ func (c stateHoldsNo) CheckState(_ context.Context, req statecheck.CheckStateReq
 			return
 		}
 	}
+}
+
+// TestAccServerGenmRefused: a CA that answers no genm (as Vault Enterprise
+// and MTG CLM) still gets its cmpv2_server, after one refused genm, with
+// empty ca_certificates_pem; then ca_certificates_pem from the
+// configuration is what it reports (and a refresh keeps it), and it is
+// checked against trusted_ca_pem.
+func TestAccServerGenmRefused(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	proxy := faultproxy.New(e.ca)
+	proxy.Set(faultproxy.Rule{On: "genm", Fault: faultproxy.HTTPStatus(http.StatusNotImplemented, "", true)})
+	srv := httptest.NewServer(proxy)
+	t.Cleanup(srv.Close)
+	url := srv.URL + "/.well-known/cmp"
+	other, _ := testCertificate(t, "Some Other Root")
+	server := func(caCerts string) string {
+		c := fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url             = %q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+  credentials = { reference = %q, secret = %q }
+`, url, e.caPEM, e.reference, e.secret)
+		if caCerts != "" {
+			c += "  ca_certificates_pem = <<EOT\n" + caCerts + "EOT\n"
+		}
+		return c + "}\n"
+	}
+	noGenmReachedCA := func(*terraform.State) error {
+		for _, op := range e.ops(0) {
+			if strings.HasPrefix(op, "genm") {
+				return fmt.Errorf("a genm reached the CA: %v", e.ops(0))
+			}
+		}
+		if proxy.Applied() == 0 {
+			return fmt.Errorf("no genm was refused")
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: server(""),
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "ca_certificates_pem", ""),
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "endpoint.url", url),
+					func(*terraform.State) error { return e.sawSince(0, nil) },
+				),
+			},
+			{
+				Config: server(e.caPEM) + `
+resource "cmpv2_certificate" "test" {
+  server     = cmpv2_server.ca.endpoint
+  subject    = { common_name = "a.example" }
+  enrollment = { reference = "` + e.reference + `", secret = "` + e.secret + `" }
+}`,
+				ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "ca_certificates_pem", e.caPEM),
+					checkIssued(t, e, "ir", "a.example"),
+				),
+			},
+			{
+				RefreshState: true,
+				Check:        resource.TestCheckResourceAttr("cmpv2_server.ca", "ca_certificates_pem", e.caPEM),
+			},
+			{
+				Config:      server(other),
+				ExpectError: regexp.MustCompile(`(?s)trusted_ca_pem is not this CA's.*ca_certificates_pem in the configuration`),
+			},
+			{
+				// Back to the working configuration, so that destroy runs.
+				Config: server(e.caPEM) + `
+resource "cmpv2_certificate" "test" {
+  server     = cmpv2_server.ca.endpoint
+  subject    = { common_name = "a.example" }
+  enrollment = { reference = "` + e.reference + `", secret = "` + e.secret + `" }
+}`,
+				Check: noGenmReachedCA,
+			},
+		},
+	})
 }

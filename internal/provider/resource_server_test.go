@@ -2,10 +2,14 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -73,5 +77,37 @@ func TestServerCredentials(t *testing.T) {
 				t.Errorf("error attached to %v, want %v", errs[0], tc.wantPath)
 			}
 		})
+	}
+}
+
+// TestGenmRefused: which failures of a genm mean the server answers no
+// general messages (a warning) and which stay errors.
+func TestGenmRefused(t *testing.T) {
+	cmpErr := func(fail cmp.FailureInfo) error {
+		return fmt.Errorf("genm: %w", &cmpclient.Error{Op: "genm", Body: "error", FailInfo: fail})
+	}
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"error message badRequest", cmpErr(cmp.FailBadRequest), true},
+		{"error message badDataFormat", cmpErr(cmp.FailBadDataFormat), true},
+		{"error message without failInfo", cmpErr(0), true},
+		{"HTTP 501", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusNotImplemented}, true},
+		{"HTTP 404", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusNotFound}, true},
+		{"HTTP 400", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusBadRequest}, true},
+		{"wrong secret", cmpErr(cmp.FailBadMessageCheck), false},
+		{"badRequest and badMessageCheck", cmpErr(cmp.FailBadRequest | cmp.FailBadMessageCheck), false},
+		{"HTTP 401", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusUnauthorized}, false},
+		{"HTTP 403", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusForbidden}, false},
+		{"HTTP 500", &cmpclient.Error{Op: "genm", HTTPStatus: http.StatusInternalServerError}, false},
+		{"not a CMP error", errors.New("connection refused"), false},
+		{"nil", nil, false},
+	}
+	for _, tc := range cases {
+		if got := genmRefused(tc.err); got != tc.want {
+			t.Errorf("%s: genmRefused = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

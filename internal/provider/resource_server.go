@@ -134,6 +134,15 @@ func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		return
 	}
 	plan.ID = plan.URL
+	// ca_certificates_pem taken out of the configuration: ask the server
+	// again rather than keep reporting the value it no longer holds.
+	var configured types.String
+	resp.Diagnostics.Append(req.Config.GetAttribute(ctx, path.Root("ca_certificates_pem"), &configured)...)
+	flag, d := req.Private.GetKey(ctx, privateCAFromConfig)
+	resp.Diagnostics.Append(d...)
+	if configured.IsNull() && string(flag) == string(caFromConfig(true)) {
+		plan.CACertificatesPEM = types.StringUnknown()
+	}
 	endpoint, diags := plan.connection().object(ctx)
 	resp.Diagnostics.Append(diags...)
 	plan.Endpoint = endpoint

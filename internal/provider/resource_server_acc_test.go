@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -307,6 +308,58 @@ resource "cmpv2_certificate" "test" {
 }`,
 				Check: noGenmReachedCA,
 			},
+			{
+				// Taken out of the configuration, the value is not kept.
+				Config: server("") + `
+resource "cmpv2_certificate" "test" {
+  server     = cmpv2_server.ca.endpoint
+  subject    = { common_name = "a.example" }
+  enrollment = { reference = "` + e.reference + `", secret = "` + e.secret + `" }
+}`,
+				ConfigPlanChecks: emptyPlanAfterApply,
+				Check:            resource.TestCheckResourceAttr("cmpv2_server.ca", "ca_certificates_pem", ""),
+			},
 		},
+	})
+}
+
+// TestAccServerSignedDiscovery: with a certificate and key as credentials
+// the genm is signature-protected (for a CA that verifies no MAC), again
+// with no provider credentials.
+func TestAccServerSignedDiscovery(t *testing.T) {
+	clearProviderEnv(t)
+	deviceCA, certPEM, keyPEM := testExternalCredential(t)
+	e := startCA(t, devca.Config{Trusted: []*x509.Certificate{deviceCA}})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url             = %q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+  credentials = {
+    certificate_pem = <<EOT
+%sEOT
+    private_key_pem = <<EOT
+%sEOT
+  }
+}`, e.url, e.caPEM, certPEM, keyPEM),
+			ConfigPlanChecks: emptyPlanAfterApply,
+			Check: func(s *terraform.State) error {
+				if got := stateAttr(s, "cmpv2_server.ca", "ca_certificates_pem"); !strings.Contains(got, strings.TrimSpace(e.caPEM)) {
+					return fmt.Errorf("ca_certificates_pem does not hold the CA certificate: %q", got)
+				}
+				e.mu.Lock()
+				defer e.mu.Unlock()
+				for _, ev := range e.events {
+					if ev.Op != "genm" || ev.Status != "accepted" || ev.Protection != "signature" {
+						return fmt.Errorf("the CA saw %+v, want signed genm accepted", ev)
+					}
+				}
+				return nil
+			},
+		}},
 	})
 }

@@ -135,7 +135,10 @@ func TestResolveConnection(t *testing.T) {
 // (CMPV2_USERNAME, CMPV2_PASSWORD), so the password can stay out of the
 // configuration; a server object's basic_auth replaces the provider's as a
 // whole. A user name without a password, or the reverse, is an error at the
-// missing attribute, never completed from another level.
+// missing attribute, never completed from another level, but for one case:
+// a server object's user name without a password takes the provider's
+// password for the same user name (an endpoint whose password was
+// write-only carries none).
 func TestBasicAuthRule(t *testing.T) {
 	ctx := context.Background()
 	obj := func(user, pass string) types.Object {
@@ -195,6 +198,14 @@ func TestBasicAuthRule(t *testing.T) {
 		{name: "server user name is not completed with the provider's password", provider: obj("alice", "pa55"),
 			server:   obj("bob", ""),
 			wantPath: path.Root("server").AtName("basic_auth").AtName("password"), wantDetail: "set server.basic_auth.password."},
+		{name: "server user name takes the provider's password for the same user", provider: obj("alice", "pa55"),
+			server: obj("alice", ""), want: &BasicAuth{Username: "alice", Password: "pa55"}},
+		{name: "server user name takes the environment's password for the same user", provider: noServer,
+			server: obj("alice", ""), env: map[string]string{envUsername: "alice", envPassword: "env-pass"},
+			want: &BasicAuth{Username: "alice", Password: "env-pass"}},
+		{name: "server user name without any provider password", provider: noServer, server: obj("alice", ""),
+			wantPath:   path.Root("server").AtName("basic_auth").AtName("password"),
+			wantDetail: "Or give the provider basic_auth (or " + envUsername + " and " + envPassword + `) for user "alice"`},
 		{name: "server password is not completed from the environment", provider: noServer, server: obj("", "s3cret"),
 			env:      map[string]string{envUsername: "env-user", envPassword: "env-pass"},
 			wantPath: path.Root("server").AtName("basic_auth").AtName("username"), wantDetail: "set server.basic_auth.username."},

@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"maps"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
@@ -59,6 +62,26 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	url := attrs["url"].(schema.StringAttribute)
 	url.Optional, url.Required = false, true
 	attrs["url"] = url
+	// basic_auth.password_wo: a write-only password for this resource's own
+	// messages. Write-only values cannot be computed, so the connection
+	// object (endpoint, cmpv2_certificate.server) has no such attribute and
+	// carries the user name alone.
+	ba := attrs["basic_auth"].(schema.SingleNestedAttribute)
+	ba.Attributes = maps.Clone(ba.Attributes)
+	ba.Attributes["password_wo"] = schema.StringAttribute{
+		Description: "Password, write-only (Terraform >= 1.11): used for this resource's general messages and " +
+			"stored nowhere. `endpoint.basic_auth` then carries the user name without a password, and certificates " +
+			"that use the endpoint take the provider's password for that user name (its `basic_auth` or `" +
+			envUsername + "`/`" + envPassword + "`) at apply time.",
+		Optional:  true,
+		Sensitive: true,
+		WriteOnly: true,
+		Validators: []validator.String{
+			stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("password")),
+			stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("username")),
+		},
+	}
+	attrs["basic_auth"] = ba
 	attrs["id"] = schema.StringAttribute{
 		Description:   "The server's URL.",
 		Computed:      true,
@@ -143,19 +166,56 @@ func (r *serverResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if configured.IsNull() && string(flag) == string(caFromConfig(true)) {
 		plan.CACertificatesPEM = types.StringUnknown()
 	}
-	endpoint, diags := plan.connection().object(ctx)
+	endpoint, diags := plan.endpoint(ctx)
 	resp.Diagnostics.Append(diags...)
 	plan.Endpoint = endpoint
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
-// connection is the server's inputs as a connection object.
-func (m serverModel) connection() connectionModel {
-	return connectionModel{
+// serverBasicAuthModel is cmpv2_server's basic_auth: the connection's
+// and password_wo.
+type serverBasicAuthModel struct {
+	Username   types.String `tfsdk:"username"`
+	Password   types.String `tfsdk:"password"`
+	PasswordWO types.String `tfsdk:"password_wo"`
+}
+
+// connection is the server's inputs as a connection object: the endpoint,
+// which never holds password_wo. passwordWO, when not "", is the
+// configuration's password_wo, put in the password's place for this
+// resource's own messages (the object is then resolved, never stored).
+func (m serverModel) connection(ctx context.Context, passwordWO string) (connectionModel, diag.Diagnostics) {
+	c := connectionModel{
 		URL: m.URL, TrustedCAPEM: m.TrustedCAPEM, ServerCertificatePEM: m.ServerCertificatePEM,
-		Recipient: m.Recipient, TLS: m.TLS, BasicAuth: m.BasicAuth, ImplicitConfirm: m.ImplicitConfirm,
-		MessageTimeout: m.MessageTimeout,
+		Recipient: m.Recipient, TLS: m.TLS, ImplicitConfirm: m.ImplicitConfirm, MessageTimeout: m.MessageTimeout,
+		BasicAuth: types.ObjectNull(basicAuthAttrTypes),
 	}
+	var diags diag.Diagnostics
+	switch {
+	case m.BasicAuth.IsUnknown():
+		c.BasicAuth = types.ObjectUnknown(basicAuthAttrTypes)
+	case !m.BasicAuth.IsNull():
+		var ba serverBasicAuthModel
+		if diags = m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}); diags.HasError() {
+			return c, diags
+		}
+		if passwordWO != "" {
+			ba.Password = types.StringValue(passwordWO)
+		}
+		c.BasicAuth, diags = types.ObjectValueFrom(ctx, basicAuthAttrTypes, basicAuthModel{Username: ba.Username, Password: ba.Password})
+	}
+	return c, diags
+}
+
+// endpoint is the server's endpoint object.
+func (m serverModel) endpoint(ctx context.Context) (types.Object, diag.Diagnostics) {
+	c, diags := m.connection(ctx, "")
+	if diags.HasError() {
+		return types.ObjectNull(connectionAttrTypes), diags
+	}
+	obj, d := c.object(ctx)
+	diags.Append(d...)
+	return obj, diags
 }
 
 // Create asks the server for its CA certificates (server_discovery.go).
@@ -177,12 +237,14 @@ func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, c
 	if diags.HasError() {
 		return
 	}
-	var configured types.String
+	var configured, passwordWO types.String
 	diags.Append(config.GetAttribute(ctx, path.Root("ca_certificates_pem"), &configured)...)
+	diags.Append(config.GetAttribute(ctx, path.Root("basic_auth").AtName("password_wo"), &passwordWO)...)
 	if diags.HasError() {
 		return
 	}
-	diags.Append(r.discover(ctx, &m, creds, configured.ValueString() != "")...)
+	diags.Append(r.discover(ctx, &m, writeOnlyInputs{credentials: creds, password: passwordWO.ValueString()},
+		configured.ValueString() != "")...)
 	if diags.HasError() {
 		return
 	}
@@ -203,9 +265,9 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if writeOnlyCredentials(ctx, state.Credentials) {
+	if missing := r.missingWriteOnly(ctx, state); missing != "" {
 		// Terraform hands write-only values to create and update only.
-		tflog.Debug(ctx, "cmpv2_server: credentials.secret_wo is not available to a refresh; the state keeps the last answer")
+		tflog.Debug(ctx, "cmpv2_server: "+missing+" is not available to a refresh; the state keeps the last answer")
 		return
 	}
 	flag, d := req.Private.GetKey(ctx, privateCAFromConfig)
@@ -213,7 +275,8 @@ func (r *serverResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	fresh := state
-	diags := r.discover(ctx, &fresh, state.Credentials, string(flag) == string(caFromConfig(true)))
+	diags := r.discover(ctx, &fresh, writeOnlyInputs{credentials: state.Credentials},
+		string(flag) == string(caFromConfig(true)))
 	if diags.HasError() {
 		for _, d := range diags {
 			resp.Diagnostics.AddWarning(d.Summary()+" (refresh; the state keeps the last answer)", d.Detail())

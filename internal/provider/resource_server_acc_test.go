@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -361,5 +362,110 @@ resource "cmpv2_server" "ca" {
 				return nil
 			},
 		}},
+	})
+}
+
+// TestAccServerBasicAuthWriteOnly: basic_auth.password_wo authenticates
+// cmpv2_server's own genm and is in no state; the endpoint carries the
+// user name alone, and the certificate's IR, KUR and RR take the password
+// for that user from the environment (CMPV2_USERNAME, CMPV2_PASSWORD) at
+// apply time.
+func TestAccServerBasicAuthWriteOnly(t *testing.T) {
+	clearProviderEnv(t)
+	const user, password = "ee-4711", "basic¤wo-9c8d"
+	e := startCA(t, devca.Config{Username: user, Password: password})
+	server := fmt.Sprintf(`
+resource "cmpv2_server" "ca" {
+  url             = %q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%sEOT
+  credentials = { reference = %q, secret_wo = %q }
+  basic_auth  = { username = %q, password_wo = %q }
+}
+`, e.url, e.caPEM, e.reference, e.secret, user, password)
+	certificate := func(trigger string) string {
+		return fmt.Sprintf(`
+resource "cmpv2_certificate" "test" {
+  server            = cmpv2_server.ca.endpoint
+  subject           = { common_name = "basic.example" }
+  enrollment        = { reference = %q, secret_wo = %q }
+  rotation_triggers = { n = %q }
+}
+`, e.reference, e.secret, trigger)
+	}
+	noSecrets := []statecheck.StateCheck{stateHoldsNo{password, e.secret}}
+	var mark int
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy: func(*terraform.State) error {
+			// Destroy revokes the certificate and the one its KUR replaced,
+			// authenticated with the password from the environment.
+			var rr []string
+			for _, op := range e.ops(mark) {
+				if !strings.HasPrefix(op, "genm") {
+					rr = append(rr, op)
+				}
+			}
+			if !slices.Equal(rr, []string{"rr:accepted", "rr:accepted"}) {
+				return fmt.Errorf("destroy: the CA saw %v, want two accepted rr", e.ops(mark))
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{
+			{
+				// No password anywhere but password_wo: the genm gets through.
+				Config:            server,
+				ConfigPlanChecks:  emptyPlanAfterApply,
+				ConfigStateChecks: noSecrets,
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("cmpv2_server.ca", "endpoint.basic_auth.username", user),
+					resource.TestCheckNoResourceAttr("cmpv2_server.ca", "endpoint.basic_auth.password"),
+					func(s *terraform.State) error {
+						if got := stateAttr(s, "cmpv2_server.ca", "ca_certificates_pem"); !strings.Contains(got, strings.TrimSpace(e.caPEM)) {
+							return fmt.Errorf("ca_certificates_pem does not hold the CA certificate: %q", got)
+						}
+						return e.sawSince(0, []string{"genm:accepted", "genm:accepted", "genm:accepted"})
+					},
+				),
+			},
+			{
+				PreConfig: func() {
+					t.Setenv(envUsername, user)
+					t.Setenv(envPassword, password)
+					mark = e.mark()
+				},
+				Config:            server + certificate("1"),
+				ConfigPlanChecks:  emptyPlanAfterApply,
+				ConfigStateChecks: noSecrets,
+				Check: resource.ComposeTestCheckFunc(
+					checkIssued(t, e, "ir", "basic.example"),
+					resource.TestCheckResourceAttr("cmpv2_certificate.test", "server.basic_auth.username", user),
+					resource.TestCheckNoResourceAttr("cmpv2_certificate.test", "server.basic_auth.password"),
+				),
+			},
+			{
+				PreConfig:         func() { mark = e.mark() },
+				Config:            server + certificate("2"),
+				ConfigPlanChecks:  emptyPlanAfterApply,
+				ConfigStateChecks: noSecrets,
+				Check: resource.ComposeTestCheckFunc(
+					checkIssued(t, e, "kur", "basic.example"),
+					func(s *terraform.State) error {
+						var kur []string
+						for _, op := range e.ops(mark) {
+							if !strings.HasPrefix(op, "genm") {
+								kur = append(kur, op)
+							}
+						}
+						if len(kur) != 2 || kur[0] != "kur:accepted" {
+							return fmt.Errorf("the CA saw %v, want a KUR and its confirmation", e.ops(mark))
+						}
+						mark = e.mark()
+						return e.accountedFor(t, s)
+					},
+				),
+			},
+		},
 	})
 }

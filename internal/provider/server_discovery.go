@@ -30,15 +30,23 @@ const discoveryTimeout = 2 * time.Minute
 // section 4.3.2) and the certificate request template
 // (id-it-certReqTemplate, section 4.3.3) are asked for too; a server that
 // does not offer them gets a warning, not an error.
-func (r *serverResource) discover(ctx context.Context, m *serverModel, credsObj types.Object, configured bool) diag.Diagnostics {
+func (r *serverResource) discover(ctx context.Context, m *serverModel, wo writeOnlyInputs, configured bool) diag.Diagnostics {
 	var diags diag.Diagnostics
-	conn, d := resolveConnection(ctx, path.Empty(), m.connectionObject(ctx, &diags), r.defaults)
+	credsObj := wo.credentials
+	own, d := m.connection(ctx, wo.password)
+	diags.Append(d...)
+	obj, d := own.object(ctx)
+	diags.Append(d...)
+	if diags.HasError() {
+		return diags
+	}
+	conn, d := resolveConnection(ctx, path.Empty(), obj, r.defaults)
 	diags.Append(d...)
 	if diags.HasError() {
 		return diags
 	}
 	m.ID = m.URL
-	endpoint, d := m.connection().object(ctx)
+	endpoint, d := m.endpoint(ctx)
 	diags.Append(d...)
 	m.Endpoint = endpoint
 	// Precedence: ca_certificates_pem from the configuration is what the
@@ -180,12 +188,32 @@ func genmRefused(err error) bool {
 	return true
 }
 
-// connectionObject is the server's inputs as a connection object, for
-// resolveConnection.
-func (m serverModel) connectionObject(ctx context.Context, diags *diag.Diagnostics) types.Object {
-	obj, d := m.connection().object(ctx)
-	diags.Append(d...)
-	return obj
+// writeOnlyInputs are what discover takes from the configuration rather
+// than from plan or state, where write-only values are always null: the
+// credentials object (secret_wo) and basic_auth.password_wo. A refresh
+// has only the state's.
+type writeOnlyInputs struct {
+	credentials types.Object
+	password    string
+}
+
+// missingWriteOnly names the write-only value a refresh of state would
+// need and does not have, or is "": credentials.secret_wo, or
+// basic_auth.password_wo when the provider has no password for that user
+// name.
+func (r *serverResource) missingWriteOnly(ctx context.Context, state serverModel) string {
+	if writeOnlyCredentials(ctx, state.Credentials) {
+		return "credentials.secret_wo"
+	}
+	var ba serverBasicAuthModel
+	if state.BasicAuth.IsNull() || state.BasicAuth.IsUnknown() ||
+		state.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}).HasError() || ba.Password.ValueString() != "" {
+		return ""
+	}
+	if p := r.defaults.connection().BasicAuth; p != nil && p.Username == ba.Username.ValueString() {
+		return ""
+	}
+	return "basic_auth.password_wo"
 }
 
 // writeOnlyCredentials reports whether the credentials object obj, as

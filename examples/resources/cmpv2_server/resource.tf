@@ -15,6 +15,13 @@ resource "cmpv2_server" "ca" {
     reference = "discovery"
     secret_wo = var.cmp_discovery_secret
   }
+  # For a CA behind HTTP basic auth (MTG CLM): the password is write-only, so
+  # endpoint carries the user name alone, and certificates take the password
+  # for that user from the provider block or CMPV2_USERNAME/CMPV2_PASSWORD.
+  # basic_auth = {
+  #   username    = "ee-4711"
+  #   password_wo = var.cmp_basic_auth_password
+  # }
 }
 
 variable "cmp_discovery_secret" {

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -181,7 +182,7 @@ func resolveSettings(ctx context.Context, base Connection, src settingsSource) (
 		}
 		c.Recipient = rdn
 	}
-	if cfg, set := src.tls(ctx, &diags); set {
+	if cfg, set := src.tls(ctx, base.TLS, &diags); set {
 		c.TLS = cfg
 	}
 	if ba, set := src.basicAuth(ctx, base.BasicAuth, &diags); set {
@@ -296,7 +297,7 @@ func (src settingsSource) object(ctx context.Context, p path.Path, obj types.Obj
 
 // tls builds the tls.Config of the `tls` object with cmpclient.TLSConfig;
 // set is false when the object is null.
-func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg *tls.Config, set bool) {
+func (src settingsSource) tls(ctx context.Context, base *tls.Config, diags *diag.Diagnostics) (cfg *tls.Config, set bool) {
 	p := src.root.AtName("tls")
 	var m tlsModel
 	if !src.object(ctx, p, src.m.TLS, &m, diags) {
@@ -317,18 +318,46 @@ func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg
 	if diags.HasError() {
 		return nil, false
 	}
+	// A server object's client certificate without its key takes the
+	// provider's key when the provider's tls holds the same certificate, so
+	// that a key kept out of state (cmpv2_server's client_private_key_wo) is
+	// given at apply time by the provider block; another certificate's key
+	// is never used.
+	var inherited *tls.Certificate
+	if len(opts.ClientKeyPEM) == 0 && src.getenv == nil {
+		if c := sameClientCertificate(base, opts.ClientCertificatePEM); c != nil {
+			inherited, opts.ClientCertificatePEM = c, nil
+		}
+	}
 	cfg, err := cmpclient.TLSConfig(opts)
+	if err == nil && inherited != nil {
+		cfg.Certificates = []tls.Certificate{*inherited}
+	}
 	if err != nil {
 		// The error names the cmpclient option; the path names the attribute.
 		var oerr *cmpclient.TLSOptionError
 		if errors.As(err, &oerr) {
-			diags.AddAttributeError(p.AtName(tlsAttributeOf(oerr.Option)), "Invalid TLS setting", oerr.Err.Error())
+			at := p.AtName(tlsAttributeOf(oerr.Option))
+			diags.AddAttributeError(at, "Invalid TLS setting", at.String()+": "+oerr.Err.Error())
 		} else {
 			diags.AddAttributeError(p, "Invalid TLS settings", err.Error())
 		}
 		return nil, false
 	}
 	return cfg, true
+}
+
+// sameClientCertificate returns the client certificate and key of base
+// when its leaf is the first certificate of certPEM, else nil.
+func sameClientCertificate(base *tls.Config, certPEM []byte) *tls.Certificate {
+	if base == nil || len(base.Certificates) == 0 || len(base.Certificates[0].Certificate) == 0 {
+		return nil
+	}
+	certs, err := parseCertificatesPEM(string(certPEM))
+	if err != nil || len(certs) == 0 || !bytes.Equal(certs[0].Raw, base.Certificates[0].Certificate[0]) {
+		return nil
+	}
+	return &base.Certificates[0]
 }
 
 // basicAuth reads the `basic_auth` object, each part falling back to its
@@ -391,10 +420,12 @@ func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *De
 // willHaveURL is resolveConnection's URL rule at plan time, when a value
 // known only after apply (a cmpv2_server created in the same apply) counts
 // as given: the server object's url when it is not empty, else the
-// provider's. It applies resolveConnection's basic-auth rule (basicAuth)
-// at plan time too, to a basic_auth whose parts are known: a user name
-// without a password fails the plan unless the provider has the password
-// for that user, so a create does not fail on it after planning well.
+// provider's. It applies resolveConnection's basic-auth and TLS rules
+// (basicAuth, tls) at plan time too, to objects whose parts are known: a
+// user name without a password, or a client certificate without its key,
+// fails the plan unless the provider has the password for that user or
+// the key of that certificate, so a create does not fail on it after
+// planning well.
 func willHaveURL(ctx context.Context, obj types.Object, d *Defaults) (bool, diag.Diagnostics) {
 	if obj.IsUnknown() {
 		return true, nil
@@ -410,6 +441,12 @@ func willHaveURL(ctx context.Context, obj types.Object, d *Defaults) (bool, diag
 			!m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}).HasError() &&
 			!ba.Username.IsUnknown() && !ba.Password.IsUnknown() && d != nil {
 			settingsSource{root: path.Root("server"), m: m}.basicAuth(ctx, d.connection().BasicAuth, &diags)
+		}
+		var t tlsModel
+		if !m.TLS.IsNull() && !m.TLS.IsUnknown() && !m.TLS.As(ctx, &t, basetypes.ObjectAsOptions{}).HasError() &&
+			!t.ClientCertificatePEM.IsUnknown() && !t.ClientPrivateKeyPEM.IsUnknown() && !t.CAPEM.IsUnknown() &&
+			!t.ServerName.IsUnknown() && !t.InsecureSkipVerify.IsUnknown() && d != nil {
+			settingsSource{root: path.Root("server"), m: m}.tls(ctx, d.connection().TLS, &diags)
 		}
 		if m.URL.IsUnknown() || m.URL.ValueString() != "" {
 			return true, diags

@@ -316,3 +316,68 @@ func TestWillHaveURL(t *testing.T) {
 		})
 	}
 }
+
+// TestTLSClientKeyRule: a server object's client certificate without its
+// key takes the provider's key for the same certificate (a cmpv2_server
+// endpoint whose key was write-only carries none); another certificate's
+// key is never used, and a certificate left without a key is an error at
+// the key's attribute.
+func TestTLSClientKeyRule(t *testing.T) {
+	ctx := context.Background()
+	certPEM, keyPEM := testCertificate(t, "tls client")
+	otherPEM, _ := testCertificate(t, "other tls client")
+	server := func(tlsObj types.Object) types.Object {
+		vals := map[string]attr.Value{}
+		for name, typ := range connectionAttrTypes {
+			n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals[name] = n
+		}
+		vals["url"] = types.StringValue("https://127.0.0.1:8829/.well-known/cmp")
+		vals["tls"] = tlsObj
+		return types.ObjectValueMust(connectionAttrTypes, vals)
+	}
+	keyPath := path.Root("server").AtName("tls").AtName("client_private_key_pem")
+	cases := []struct {
+		name     string
+		provider types.Object
+		server   types.Object
+		wantKey  bool // the client certificate is presented with a key
+		wantErr  bool // an error at keyPath
+	}{
+		{name: "same certificate takes the provider's key", provider: tlsObject(t, "", certPEM, keyPEM),
+			server: tlsObject(t, "", certPEM, ""), wantKey: true},
+		{name: "own key", provider: types.ObjectNull(tlsAttrTypes), server: tlsObject(t, "", certPEM, keyPEM), wantKey: true},
+		{name: "another certificate does not take the provider's key", provider: tlsObject(t, "", certPEM, keyPEM),
+			server: tlsObject(t, "", otherPEM, ""), wantErr: true},
+		{name: "no provider key", provider: types.ObjectNull(tlsAttrTypes), server: tlsObject(t, "", certPEM, ""),
+			wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nullProviderModel()
+			m.TLS = tc.provider
+			d, diags := resolveDefaults(ctx, m, func(string) string { return "" })
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			c, diags := resolveConnection(ctx, path.Root("server"), server(tc.server), d)
+			if tc.wantErr {
+				for _, e := range diags.Errors() {
+					if at, ok := e.(interface{ Path() path.Path }); ok && at.Path().Equal(keyPath) {
+						return
+					}
+				}
+				t.Fatalf("errors %v: none at %s", diags, keyPath)
+			}
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			if got := c.TLS != nil && len(c.TLS.Certificates) == 1 && c.TLS.Certificates[0].PrivateKey != nil; got != tc.wantKey {
+				t.Errorf("client certificate with key: %v, want %v", got, tc.wantKey)
+			}
+		})
+	}
+}

@@ -82,6 +82,23 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 		},
 	}
 	attrs["basic_auth"] = ba
+	tlsAttr := attrs["tls"].(schema.SingleNestedAttribute)
+	tlsAttr.Attributes = maps.Clone(tlsAttr.Attributes)
+	tlsAttr.Attributes["client_private_key_wo"] = schema.StringAttribute{
+		Description: "PEM private key of `client_certificate_pem`, write-only (Terraform >= 1.11): used for this " +
+			"resource's general messages and stored nowhere. `endpoint.tls` then carries the client certificate " +
+			"without a key, and certificates that use the endpoint take the provider's `tls.client_private_key_pem` " +
+			"when the provider's `tls.client_certificate_pem` is the same certificate, at apply time.",
+		Optional:  true,
+		Sensitive: true,
+		WriteOnly: true,
+		Validators: []validator.String{
+			privateKeyPEMValidator(),
+			stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("client_private_key_pem")),
+			stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_certificate_pem")),
+		},
+	}
+	attrs["tls"] = tlsAttr
 	attrs["id"] = schema.StringAttribute{
 		Description:   "The server's URL.",
 		Computed:      true,
@@ -180,17 +197,41 @@ type serverBasicAuthModel struct {
 	PasswordWO types.String `tfsdk:"password_wo"`
 }
 
+// serverTLSModel is cmpv2_server's tls: the connection's and
+// client_private_key_wo.
+type serverTLSModel struct {
+	tlsModel
+	ClientPrivateKeyWO types.String `tfsdk:"client_private_key_wo"`
+}
+
 // connection is the server's inputs as a connection object: the endpoint,
-// which never holds password_wo. passwordWO, when not "", is the
-// configuration's password_wo, put in the password's place for this
-// resource's own messages (the object is then resolved, never stored).
-func (m serverModel) connection(ctx context.Context, passwordWO string) (connectionModel, diag.Diagnostics) {
+// which never holds a write-only value. wo, when it holds values, is the
+// configuration's password_wo and client_private_key_wo, put in the place
+// of password and client_private_key_pem for this resource's own messages
+// (the object is then resolved, never stored).
+func (m serverModel) connection(ctx context.Context, wo writeOnlyInputs) (connectionModel, diag.Diagnostics) {
 	c := connectionModel{
 		URL: m.URL, TrustedCAPEM: m.TrustedCAPEM, ServerCertificatePEM: m.ServerCertificatePEM,
-		Recipient: m.Recipient, TLS: m.TLS, ImplicitConfirm: m.ImplicitConfirm, MessageTimeout: m.MessageTimeout,
-		BasicAuth: types.ObjectNull(basicAuthAttrTypes),
+		Recipient: m.Recipient, ImplicitConfirm: m.ImplicitConfirm, MessageTimeout: m.MessageTimeout,
+		BasicAuth: types.ObjectNull(basicAuthAttrTypes), TLS: types.ObjectNull(tlsAttrTypes),
 	}
 	var diags diag.Diagnostics
+	switch {
+	case m.TLS.IsUnknown():
+		c.TLS = types.ObjectUnknown(tlsAttrTypes)
+	case !m.TLS.IsNull():
+		var t serverTLSModel
+		if diags = m.TLS.As(ctx, &t, basetypes.ObjectAsOptions{}); diags.HasError() {
+			return c, diags
+		}
+		if wo.clientKey != "" {
+			t.ClientPrivateKeyPEM = types.StringValue(wo.clientKey)
+		}
+		c.TLS, diags = types.ObjectValueFrom(ctx, tlsAttrTypes, t.tlsModel)
+		if diags.HasError() {
+			return c, diags
+		}
+	}
 	switch {
 	case m.BasicAuth.IsUnknown():
 		c.BasicAuth = types.ObjectUnknown(basicAuthAttrTypes)
@@ -199,8 +240,8 @@ func (m serverModel) connection(ctx context.Context, passwordWO string) (connect
 		if diags = m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}); diags.HasError() {
 			return c, diags
 		}
-		if passwordWO != "" {
-			ba.Password = types.StringValue(passwordWO)
+		if wo.password != "" {
+			ba.Password = types.StringValue(wo.password)
 		}
 		c.BasicAuth, diags = types.ObjectValueFrom(ctx, basicAuthAttrTypes, basicAuthModel{Username: ba.Username, Password: ba.Password})
 	}
@@ -209,7 +250,7 @@ func (m serverModel) connection(ctx context.Context, passwordWO string) (connect
 
 // endpoint is the server's endpoint object.
 func (m serverModel) endpoint(ctx context.Context) (types.Object, diag.Diagnostics) {
-	c, diags := m.connection(ctx, "")
+	c, diags := m.connection(ctx, writeOnlyInputs{})
 	if diags.HasError() {
 		return types.ObjectNull(connectionAttrTypes), diags
 	}
@@ -237,14 +278,15 @@ func (r *serverResource) discoverPlanned(ctx context.Context, plan tfsdk.Plan, c
 	if diags.HasError() {
 		return
 	}
-	var configured, passwordWO types.String
+	var configured, passwordWO, keyWO types.String
 	diags.Append(config.GetAttribute(ctx, path.Root("ca_certificates_pem"), &configured)...)
 	diags.Append(config.GetAttribute(ctx, path.Root("basic_auth").AtName("password_wo"), &passwordWO)...)
+	diags.Append(config.GetAttribute(ctx, path.Root("tls").AtName("client_private_key_wo"), &keyWO)...)
 	if diags.HasError() {
 		return
 	}
-	diags.Append(r.discover(ctx, &m, writeOnlyInputs{credentials: creds, password: passwordWO.ValueString()},
-		configured.ValueString() != "")...)
+	wo := writeOnlyInputs{credentials: creds, password: passwordWO.ValueString(), clientKey: keyWO.ValueString()}
+	diags.Append(r.discover(ctx, &m, wo, configured.ValueString() != "")...)
 	if diags.HasError() {
 		return
 	}

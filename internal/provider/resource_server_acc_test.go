@@ -469,3 +469,58 @@ resource "cmpv2_certificate" "test" {
 		},
 	})
 }
+
+// TestAccServerTLSKeyWriteOnly: tls.client_private_key_wo is in no state;
+// the endpoint carries the client certificate alone and the certificate
+// that uses it takes the provider's key for that certificate at apply
+// time. (The in-process CA speaks plain HTTP, so this shows the state and
+// the resolution, not a TLS handshake.)
+func TestAccServerTLSKeyWriteOnly(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	certPEM, keyPEM := testCertificate(t, "tls client")
+	keyLines := strings.Split(strings.TrimSpace(keyPEM), "\n")
+	keyLine := keyLines[len(keyLines)/2]
+	config := fmt.Sprintf(`
+provider "cmpv2" {
+  tls = {
+    client_certificate_pem = <<EOT
+%[1]sEOT
+    client_private_key_pem = <<EOT
+%[2]sEOT
+  }
+}
+resource "cmpv2_server" "ca" {
+  url             = %[3]q
+  message_timeout = "5s"
+  trusted_ca_pem  = <<EOT
+%[4]sEOT
+  credentials = { reference = %[5]q, secret_wo = %[6]q }
+  tls = {
+    client_certificate_pem = <<EOT
+%[1]sEOT
+    client_private_key_wo = <<EOT
+%[2]sEOT
+  }
+}
+resource "cmpv2_certificate" "test" {
+  server     = cmpv2_server.ca.endpoint
+  subject    = { common_name = "tls.example" }
+  enrollment = { reference = %[5]q, secret_wo = %[6]q }
+}
+`, certPEM, keyPEM, e.url, e.caPEM, e.reference, e.secret)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:            config,
+			ConfigPlanChecks:  emptyPlanAfterApply,
+			ConfigStateChecks: []statecheck.StateCheck{stateHoldsNo{keyLine, e.secret}},
+			Check: resource.ComposeTestCheckFunc(
+				checkIssued(t, e, "ir", "tls.example"),
+				resource.TestCheckResourceAttr("cmpv2_certificate.test", "server.tls.client_certificate_pem", certPEM),
+				resource.TestCheckNoResourceAttr("cmpv2_certificate.test", "server.tls.client_private_key_pem"),
+				resource.TestCheckNoResourceAttr("cmpv2_server.ca", "tls.client_private_key_wo"),
+			),
+		}},
+	})
+}

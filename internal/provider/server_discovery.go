@@ -33,7 +33,7 @@ const discoveryTimeout = 2 * time.Minute
 func (r *serverResource) discover(ctx context.Context, m *serverModel, wo writeOnlyInputs, configured bool) diag.Diagnostics {
 	var diags diag.Diagnostics
 	credsObj := wo.credentials
-	own, d := m.connection(ctx, wo.password)
+	own, d := m.connection(ctx, wo)
 	diags.Append(d...)
 	obj, d := own.object(ctx)
 	diags.Append(d...)
@@ -190,20 +190,28 @@ func genmRefused(err error) bool {
 
 // writeOnlyInputs are what discover takes from the configuration rather
 // than from plan or state, where write-only values are always null: the
-// credentials object (secret_wo) and basic_auth.password_wo. A refresh
-// has only the state's.
+// credentials object (secret_wo), basic_auth.password_wo and
+// tls.client_private_key_wo. A refresh has only the state's.
 type writeOnlyInputs struct {
 	credentials types.Object
-	password    string
+	password    string // basic_auth.password_wo
+	clientKey   string // tls.client_private_key_wo
 }
 
 // missingWriteOnly names the write-only value a refresh of state would
-// need and does not have, or is "": credentials.secret_wo, or
-// basic_auth.password_wo when the provider has no password for that user
-// name.
+// need and does not have, or is "": credentials.secret_wo,
+// tls.client_private_key_wo when the provider has no key for that client
+// certificate, or basic_auth.password_wo when the provider has no password
+// for that user name.
 func (r *serverResource) missingWriteOnly(ctx context.Context, state serverModel) string {
 	if writeOnlyCredentials(ctx, state.Credentials) {
 		return "credentials.secret_wo"
+	}
+	var t serverTLSModel
+	if !state.TLS.IsNull() && !state.TLS.IsUnknown() && !state.TLS.As(ctx, &t, basetypes.ObjectAsOptions{}).HasError() &&
+		t.ClientCertificatePEM.ValueString() != "" && t.ClientPrivateKeyPEM.ValueString() == "" &&
+		sameClientCertificate(r.defaults.connection().TLS, []byte(t.ClientCertificatePEM.ValueString())) == nil {
+		return "tls.client_private_key_wo"
 	}
 	var ba serverBasicAuthModel
 	if state.BasicAuth.IsNull() || state.BasicAuth.IsUnknown() ||

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -151,16 +152,7 @@ func TestBasicAuthRule(t *testing.T) {
 		return types.ObjectValueMust(basicAuthAttrTypes, map[string]attr.Value{"username": str(user), "password": str(pass)})
 	}
 	server := func(ba types.Object) types.Object {
-		vals := map[string]attr.Value{}
-		for name, typ := range connectionAttrTypes {
-			n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals[name] = n
-		}
-		vals["basic_auth"] = ba
-		return types.ObjectValueMust(connectionAttrTypes, vals)
+		return connectionObjectWith(t, map[string]attr.Value{"basic_auth": ba})
 	}
 	noServer := types.ObjectNull(basicAuthAttrTypes)
 	cases := []struct {
@@ -327,17 +319,8 @@ func TestTLSClientKeyRule(t *testing.T) {
 	certPEM, keyPEM := testCertificate(t, "tls client")
 	otherPEM, _ := testCertificate(t, "other tls client")
 	server := func(tlsObj types.Object) types.Object {
-		vals := map[string]attr.Value{}
-		for name, typ := range connectionAttrTypes {
-			n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals[name] = n
-		}
-		vals["url"] = types.StringValue("https://127.0.0.1:8829/.well-known/cmp")
-		vals["tls"] = tlsObj
-		return types.ObjectValueMust(connectionAttrTypes, vals)
+		return connectionObjectWith(t, map[string]attr.Value{
+			"url": types.StringValue("https://127.0.0.1:8829/.well-known/cmp"), "tls": tlsObj})
 	}
 	keyPath := path.Root("server").AtName("tls").AtName("client_private_key_pem")
 	cases := []struct {
@@ -380,4 +363,21 @@ func TestTLSClientKeyRule(t *testing.T) {
 			}
 		})
 	}
+}
+
+// connectionObjectWith is a connection object with the values set and
+// every other attribute null.
+func connectionObjectWith(t *testing.T, set map[string]attr.Value) types.Object {
+	t.Helper()
+	ctx := context.Background()
+	vals := map[string]attr.Value{}
+	for name, typ := range connectionAttrTypes {
+		n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals[name] = n
+	}
+	maps.Copy(vals, set)
+	return types.ObjectValueMust(connectionAttrTypes, vals)
 }

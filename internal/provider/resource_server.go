@@ -5,6 +5,7 @@ import (
 	"maps"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -216,36 +217,40 @@ func (m serverModel) connection(ctx context.Context, wo writeOnlyInputs) (connec
 		BasicAuth: types.ObjectNull(basicAuthAttrTypes), TLS: types.ObjectNull(tlsAttrTypes),
 	}
 	var diags diag.Diagnostics
-	switch {
-	case m.TLS.IsUnknown():
-		c.TLS = types.ObjectUnknown(tlsAttrTypes)
-	case !m.TLS.IsNull():
-		var t serverTLSModel
-		if diags = m.TLS.As(ctx, &t, basetypes.ObjectAsOptions{}); diags.HasError() {
-			return c, diags
-		}
+	c.TLS = withoutWriteOnly(ctx, m.TLS, tlsAttrTypes, &diags, func(t *serverTLSModel) any {
 		if wo.clientKey != "" {
 			t.ClientPrivateKeyPEM = types.StringValue(wo.clientKey)
 		}
-		c.TLS, diags = types.ObjectValueFrom(ctx, tlsAttrTypes, t.tlsModel)
-		if diags.HasError() {
-			return c, diags
-		}
-	}
-	switch {
-	case m.BasicAuth.IsUnknown():
-		c.BasicAuth = types.ObjectUnknown(basicAuthAttrTypes)
-	case !m.BasicAuth.IsNull():
-		var ba serverBasicAuthModel
-		if diags = m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}); diags.HasError() {
-			return c, diags
-		}
+		return t.tlsModel
+	})
+	c.BasicAuth = withoutWriteOnly(ctx, m.BasicAuth, basicAuthAttrTypes, &diags, func(ba *serverBasicAuthModel) any {
 		if wo.password != "" {
 			ba.Password = types.StringValue(wo.password)
 		}
-		c.BasicAuth, diags = types.ObjectValueFrom(ctx, basicAuthAttrTypes, basicAuthModel{Username: ba.Username, Password: ba.Password})
-	}
+		return basicAuthModel{Username: ba.Username, Password: ba.Password}
+	})
 	return c, diags
+}
+
+// withoutWriteOnly converts obj, one of cmpv2_server's objects that hold
+// a write-only attribute (read as W), to the connection's object of
+// attrTypes, which has none: narrow returns the connection's model.
+func withoutWriteOnly[W any](ctx context.Context, obj types.Object, attrTypes map[string]attr.Type,
+	diags *diag.Diagnostics, narrow func(*W) any) types.Object {
+	switch {
+	case obj.IsUnknown():
+		return types.ObjectUnknown(attrTypes)
+	case obj.IsNull():
+		return types.ObjectNull(attrTypes)
+	}
+	var w W
+	d := obj.As(ctx, &w, basetypes.ObjectAsOptions{})
+	if diags.Append(d...); d.HasError() {
+		return types.ObjectNull(attrTypes)
+	}
+	v, d := types.ObjectValueFrom(ctx, attrTypes, narrow(&w))
+	diags.Append(d...)
+	return v
 }
 
 // endpoint is the server's endpoint object.

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -94,9 +95,11 @@ func connectionAttributes(computed bool) map[string]schema.Attribute {
 			Optional: optional,
 			Computed: computed,
 			Attributes: map[string]schema.Attribute{
-				"username": str("User name.", false,
-					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("password"))),
-				"password": str("Password.", true,
+				"username": str("User name. Without `password`, the provider's basic auth password (its "+
+					"`basic_auth.password` or `"+envPassword+"`) is used when the provider's user name is the same: "+
+					"a `cmpv2_server` endpoint whose password was given as `password_wo` carries the user name only.", false),
+				"password": str("Password; stored in the state of every resource that holds this object. Leave it "+
+					"unset to take the provider's password for the same user name at apply time.", true,
 					stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("username"))),
 			},
 		},
@@ -179,10 +182,10 @@ func resolveSettings(ctx context.Context, base Connection, src settingsSource) (
 		}
 		c.Recipient = rdn
 	}
-	if cfg, set := src.tls(ctx, &diags); set {
+	if cfg, set := src.tls(ctx, base.TLS, &diags); set {
 		c.TLS = cfg
 	}
-	if ba, set := src.basicAuth(ctx, &diags); set {
+	if ba, set := src.basicAuth(ctx, base.BasicAuth, &diags); set {
 		c.BasicAuth = ba
 	}
 	if b, set := src.boolean(at("implicit_confirm"), m.ImplicitConfirm, envImplicitConfirm, &diags); set {
@@ -294,7 +297,7 @@ func (src settingsSource) object(ctx context.Context, p path.Path, obj types.Obj
 
 // tls builds the tls.Config of the `tls` object with cmpclient.TLSConfig;
 // set is false when the object is null.
-func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg *tls.Config, set bool) {
+func (src settingsSource) tls(ctx context.Context, base *tls.Config, diags *diag.Diagnostics) (cfg *tls.Config, set bool) {
 	p := src.root.AtName("tls")
 	var m tlsModel
 	if !src.object(ctx, p, src.m.TLS, &m, diags) {
@@ -315,12 +318,27 @@ func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg
 	if diags.HasError() {
 		return nil, false
 	}
+	// A server object's client certificate without its key takes the
+	// provider's key when the provider's tls holds the same certificate, so
+	// that a key kept out of state (cmpv2_server's client_private_key_wo) is
+	// given at apply time by the provider block; another certificate's key
+	// is never used.
+	var inherited *tls.Certificate
+	if len(opts.ClientKeyPEM) == 0 && src.getenv == nil {
+		if c := sameClientCertificate(base, opts.ClientCertificatePEM); c != nil {
+			inherited, opts.ClientCertificatePEM = c, nil
+		}
+	}
 	cfg, err := cmpclient.TLSConfig(opts)
+	if err == nil && inherited != nil {
+		cfg.Certificates = []tls.Certificate{*inherited}
+	}
 	if err != nil {
 		// The error names the cmpclient option; the path names the attribute.
 		var oerr *cmpclient.TLSOptionError
 		if errors.As(err, &oerr) {
-			diags.AddAttributeError(p.AtName(tlsAttributeOf(oerr.Option)), "Invalid TLS setting", oerr.Err.Error())
+			at := p.AtName(tlsAttributeOf(oerr.Option))
+			diags.AddAttributeError(at, "Invalid TLS setting", at.String()+": "+oerr.Err.Error())
 		} else {
 			diags.AddAttributeError(p, "Invalid TLS settings", err.Error())
 		}
@@ -329,11 +347,28 @@ func (src settingsSource) tls(ctx context.Context, diags *diag.Diagnostics) (cfg
 	return cfg, true
 }
 
+// sameClientCertificate returns the client certificate and key of base
+// when its leaf is the first certificate of certPEM, else nil.
+func sameClientCertificate(base *tls.Config, certPEM []byte) *tls.Certificate {
+	if base == nil || len(base.Certificates) == 0 || len(base.Certificates[0].Certificate) == 0 {
+		return nil
+	}
+	certs, err := parseCertificatesPEM(string(certPEM))
+	if err != nil || len(certs) == 0 || !bytes.Equal(certs[0].Raw, base.Certificates[0].Certificate[0]) {
+		return nil
+	}
+	return &base.Certificates[0]
+}
+
 // basicAuth reads the `basic_auth` object, each part falling back to its
 // environment variable in the provider block. A user name and a password
-// go together: one without the other is an error, never completed from
-// another place. set is false when neither is given.
-func (src settingsSource) basicAuth(ctx context.Context, diags *diag.Diagnostics) (ba *BasicAuth, set bool) {
+// go together: one without the other is an error, with one exception. A
+// server object's user name without a password takes the password of base
+// (the provider's basic auth) when base is for the same user name, so that
+// a password kept out of state (cmpv2_server's password_wo) is given at
+// apply time by the provider block or CMPV2_PASSWORD; another user's
+// password is never used. set is false when neither is given.
+func (src settingsSource) basicAuth(ctx context.Context, base *BasicAuth, diags *diag.Diagnostics) (ba *BasicAuth, set bool) {
 	p := src.root.AtName("basic_auth")
 	var m basicAuthModel // null when the object is: the environment alone
 	if src.object(ctx, p, src.m.BasicAuth, &m, diags); src.m.BasicAuth.IsUnknown() {
@@ -348,9 +383,15 @@ func (src settingsSource) basicAuth(ctx context.Context, diags *diag.Diagnostics
 		diags.AddAttributeError(p.AtName("username"), "Missing basic auth user name",
 			"A password is set but no user name: set "+p.AtName("username").String()+src.orEnv(envUsername)+".")
 		return nil, false
+	case pass == "" && src.getenv == nil && base != nil && base.Username == user:
+		return &BasicAuth{Username: user, Password: base.Password}, true
 	case pass == "":
-		diags.AddAttributeError(p.AtName("password"), "Missing basic auth password",
-			"A user name is set but no password: set "+p.AtName("password").String()+src.orEnv(envPassword)+".")
+		detail := "A user name is set but no password: set " + p.AtName("password").String() + src.orEnv(envPassword) + "."
+		if src.getenv == nil {
+			detail += " Or give the provider basic_auth (or " + envUsername + " and " + envPassword + ") for user " +
+				strconv.Quote(user) + ": its password completes a user name without one at apply time."
+		}
+		diags.AddAttributeError(p.AtName("password"), "Missing basic auth password", detail)
 		return nil, false
 	}
 	return &BasicAuth{Username: user, Password: pass}, true
@@ -379,7 +420,12 @@ func resolveConnection(ctx context.Context, p path.Path, obj types.Object, d *De
 // willHaveURL is resolveConnection's URL rule at plan time, when a value
 // known only after apply (a cmpv2_server created in the same apply) counts
 // as given: the server object's url when it is not empty, else the
-// provider's.
+// provider's. It applies resolveConnection's basic-auth and TLS rules
+// (basicAuth, tls) at plan time too, to objects whose parts are known: a
+// user name without a password, or a client certificate without its key,
+// fails the plan unless the provider has the password for that user or
+// the key of that certificate, so a create does not fail on it after
+// planning well.
 func willHaveURL(ctx context.Context, obj types.Object, d *Defaults) (bool, diag.Diagnostics) {
 	if obj.IsUnknown() {
 		return true, nil
@@ -389,9 +435,23 @@ func willHaveURL(ctx context.Context, obj types.Object, d *Defaults) (bool, diag
 		if diags := obj.As(ctx, &m, basetypes.ObjectAsOptions{}); diags.HasError() {
 			return false, diags
 		}
-		if m.URL.IsUnknown() || m.URL.ValueString() != "" {
-			return true, nil
+		var diags diag.Diagnostics
+		var ba basicAuthModel
+		if !m.BasicAuth.IsNull() && !m.BasicAuth.IsUnknown() &&
+			!m.BasicAuth.As(ctx, &ba, basetypes.ObjectAsOptions{}).HasError() &&
+			!ba.Username.IsUnknown() && !ba.Password.IsUnknown() && d != nil {
+			settingsSource{root: path.Root("server"), m: m}.basicAuth(ctx, d.connection().BasicAuth, &diags)
 		}
+		var t tlsModel
+		if !m.TLS.IsNull() && !m.TLS.IsUnknown() && !m.TLS.As(ctx, &t, basetypes.ObjectAsOptions{}).HasError() &&
+			!t.ClientCertificatePEM.IsUnknown() && !t.ClientPrivateKeyPEM.IsUnknown() && !t.CAPEM.IsUnknown() &&
+			!t.ServerName.IsUnknown() && !t.InsecureSkipVerify.IsUnknown() && d != nil {
+			settingsSource{root: path.Root("server"), m: m}.tls(ctx, d.connection().TLS, &diags)
+		}
+		if m.URL.IsUnknown() || m.URL.ValueString() != "" {
+			return true, diags
+		}
+		return d.connection().URL != "", diags
 	}
 	return d.connection().URL != "", nil
 }

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,10 @@ func TestResolveConnection(t *testing.T) {
 // (CMPV2_USERNAME, CMPV2_PASSWORD), so the password can stay out of the
 // configuration; a server object's basic_auth replaces the provider's as a
 // whole. A user name without a password, or the reverse, is an error at the
-// missing attribute, never completed from another level.
+// missing attribute, never completed from another level, but for one case:
+// a server object's user name without a password takes the provider's
+// password for the same user name (an endpoint whose password was
+// write-only carries none).
 func TestBasicAuthRule(t *testing.T) {
 	ctx := context.Background()
 	obj := func(user, pass string) types.Object {
@@ -148,16 +152,7 @@ func TestBasicAuthRule(t *testing.T) {
 		return types.ObjectValueMust(basicAuthAttrTypes, map[string]attr.Value{"username": str(user), "password": str(pass)})
 	}
 	server := func(ba types.Object) types.Object {
-		vals := map[string]attr.Value{}
-		for name, typ := range connectionAttrTypes {
-			n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			vals[name] = n
-		}
-		vals["basic_auth"] = ba
-		return types.ObjectValueMust(connectionAttrTypes, vals)
+		return connectionObjectWith(t, map[string]attr.Value{"basic_auth": ba})
 	}
 	noServer := types.ObjectNull(basicAuthAttrTypes)
 	cases := []struct {
@@ -195,6 +190,14 @@ func TestBasicAuthRule(t *testing.T) {
 		{name: "server user name is not completed with the provider's password", provider: obj("alice", "pa55"),
 			server:   obj("bob", ""),
 			wantPath: path.Root("server").AtName("basic_auth").AtName("password"), wantDetail: "set server.basic_auth.password."},
+		{name: "server user name takes the provider's password for the same user", provider: obj("alice", "pa55"),
+			server: obj("alice", ""), want: &BasicAuth{Username: "alice", Password: "pa55"}},
+		{name: "server user name takes the environment's password for the same user", provider: noServer,
+			server: obj("alice", ""), env: map[string]string{envUsername: "alice", envPassword: "env-pass"},
+			want: &BasicAuth{Username: "alice", Password: "env-pass"}},
+		{name: "server user name without any provider password", provider: noServer, server: obj("alice", ""),
+			wantPath:   path.Root("server").AtName("basic_auth").AtName("password"),
+			wantDetail: "Or give the provider basic_auth (or " + envUsername + " and " + envPassword + `) for user "alice"`},
 		{name: "server password is not completed from the environment", provider: noServer, server: obj("", "s3cret"),
 			env:      map[string]string{envUsername: "env-user", envPassword: "env-pass"},
 			wantPath: path.Root("server").AtName("basic_auth").AtName("username"), wantDetail: "set server.basic_auth.username."},
@@ -304,4 +307,77 @@ func TestWillHaveURL(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTLSClientKeyRule: a server object's client certificate without its
+// key takes the provider's key for the same certificate (a cmpv2_server
+// endpoint whose key was write-only carries none); another certificate's
+// key is never used, and a certificate left without a key is an error at
+// the key's attribute.
+func TestTLSClientKeyRule(t *testing.T) {
+	ctx := context.Background()
+	certPEM, keyPEM := testCertificate(t, "tls client")
+	otherPEM, _ := testCertificate(t, "other tls client")
+	server := func(tlsObj types.Object) types.Object {
+		return connectionObjectWith(t, map[string]attr.Value{
+			"url": types.StringValue("https://127.0.0.1:8829/.well-known/cmp"), "tls": tlsObj})
+	}
+	keyPath := path.Root("server").AtName("tls").AtName("client_private_key_pem")
+	cases := []struct {
+		name     string
+		provider types.Object
+		server   types.Object
+		wantKey  bool // the client certificate is presented with a key
+		wantErr  bool // an error at keyPath
+	}{
+		{name: "same certificate takes the provider's key", provider: tlsObject(t, "", certPEM, keyPEM),
+			server: tlsObject(t, "", certPEM, ""), wantKey: true},
+		{name: "own key", provider: types.ObjectNull(tlsAttrTypes), server: tlsObject(t, "", certPEM, keyPEM), wantKey: true},
+		{name: "another certificate does not take the provider's key", provider: tlsObject(t, "", certPEM, keyPEM),
+			server: tlsObject(t, "", otherPEM, ""), wantErr: true},
+		{name: "no provider key", provider: types.ObjectNull(tlsAttrTypes), server: tlsObject(t, "", certPEM, ""),
+			wantErr: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nullProviderModel()
+			m.TLS = tc.provider
+			d, diags := resolveDefaults(ctx, m, func(string) string { return "" })
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			c, diags := resolveConnection(ctx, path.Root("server"), server(tc.server), d)
+			if tc.wantErr {
+				for _, e := range diags.Errors() {
+					if at, ok := e.(interface{ Path() path.Path }); ok && at.Path().Equal(keyPath) {
+						return
+					}
+				}
+				t.Fatalf("errors %v: none at %s", diags, keyPath)
+			}
+			if diags.HasError() {
+				t.Fatal(diags)
+			}
+			if got := c.TLS != nil && len(c.TLS.Certificates) == 1 && c.TLS.Certificates[0].PrivateKey != nil; got != tc.wantKey {
+				t.Errorf("client certificate with key: %v, want %v", got, tc.wantKey)
+			}
+		})
+	}
+}
+
+// connectionObjectWith is a connection object with the values set and
+// every other attribute null.
+func connectionObjectWith(t *testing.T, set map[string]attr.Value) types.Object {
+	t.Helper()
+	ctx := context.Background()
+	vals := map[string]attr.Value{}
+	for name, typ := range connectionAttrTypes {
+		n, err := typ.ValueFromTerraform(ctx, tftypes.NewValue(typ.TerraformType(ctx), nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals[name] = n
+	}
+	maps.Copy(vals, set)
+	return types.ObjectValueMust(connectionAttrTypes, vals)
 }

@@ -95,8 +95,12 @@ func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 
 func providerBasicAuthAttribute() schema.Attribute {
 	return schema.SingleNestedAttribute{
-		Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP.",
-		Optional:    true,
+		Description: "HTTP basic authentication, which some CAs (for example MTG CLM) require in front of CMP. " +
+			"The provider block is never stored in state, so its password needs no write-only variant. Its password " +
+			"also completes, at apply time, a `basic_auth` of `cmpv2_server` or `cmpv2_certificate.server` that names " +
+			"the same user name without a password: a `cmpv2_server` endpoint whose password was given as " +
+			"`password_wo` carries the user name alone, and the certificates' IR, CR, KUR and RR authenticate so.",
+		Optional: true,
 		Attributes: map[string]schema.Attribute{
 			"username": schema.StringAttribute{
 				Description: "User name. Environment: `" + envUsername + "`.",

@@ -33,15 +33,18 @@ var tlsFields = map[string]tlsField{
 		validators: func() []validator.String { return []validator.String{certificatesPEMValidator()} },
 	},
 	"client_certificate_pem": {
-		desc:   "PEM client certificate (and its chain) for mutual TLS.",
-		option: "ClientCertificatePEM",
-		validators: func() []validator.String {
-			return []validator.String{certificatesPEMValidator(),
-				stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("client_private_key_pem"))}
-		},
+		desc: "PEM client certificate (and its chain) for mutual TLS.",
+		// Without client_private_key_pem, a connection takes the provider's
+		// key for the same certificate (resolveSettings); the resolver
+		// reports a certificate left without a key.
+		option:     "ClientCertificatePEM",
+		validators: func() []validator.String { return []validator.String{certificatesPEMValidator()} },
 	},
 	"client_private_key_pem": {
-		desc:      "PEM private key of `client_certificate_pem`.",
+		desc: "PEM private key of `client_certificate_pem`. In `cmpv2_server` and `cmpv2_certificate.server` it is " +
+			"stored in state: leave it unset there to take, at apply time, the provider's `tls.client_private_key_pem` " +
+			"when the provider's `tls.client_certificate_pem` is the same certificate (`cmpv2_server` takes " +
+			"`client_private_key_wo` for its own messages).",
 		sensitive: true,
 		option:    "ClientKeyPEM",
 		validators: func() []validator.String {

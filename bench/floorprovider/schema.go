@@ -87,6 +87,9 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"revoke_on_destroy": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 			},
+			"revoke_superseded": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+			},
 			"revocation_reason": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("unspecified"),
 			},

@@ -82,6 +82,7 @@ func importedModel(ctx context.Context, pemText string, now time.Time) (*certifi
 		m.ECDSACurve = types.StringValue(spec.Curve)
 	}
 	m.RevokeOnDestroy = types.BoolValue(true)
+	m.RevokeSuperseded = types.BoolValue(true)
 	m.RevocationReason = types.StringValue(defaultRevocationReason)
 
 	var diags diag.Diagnostics

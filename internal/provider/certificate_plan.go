@@ -115,7 +115,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
 			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
-				operationName(u.Op), strings.Join(u.Why, "; "), supersededNote(state)))
+				operationName(u.Op), strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -319,9 +319,20 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 
 // supersededNote tells, in a planned CR or KUR, which certificate the
 // apply revokes: the one previous_certificate_pem holds leaves the state.
-func supersededNote(state certificateModel) string {
+// With revoke_superseded = false (revoke false) it says that none is
+// revoked and replaced certificates stay valid until they expire.
+func supersededNote(state certificateModel, revoke bool) string {
 	prev, err := parseCertificatePEM(state.PreviousCertificatePEM.ValueString())
-	if state.PreviousCertificatePEM.ValueString() == "" || err != nil {
+	held := state.PreviousCertificatePEM.ValueString() != "" && err == nil
+	switch {
+	case !revoke && held:
+		return fmt.Sprintf(" With revoke_superseded = false no certificate is revoked: the one "+
+			"previous_certificate_pem holds now (serial %s) leaves the state and stays valid until it expires "+
+			"(%s), and so will the current one once replaced.", prev.SerialNumber, formatTime(prev.NotAfter))
+	case !revoke:
+		return " With revoke_superseded = false no certificate is revoked: the current one, once replaced, " +
+			"stays valid until it expires."
+	case !held:
 		return ""
 	}
 	return fmt.Sprintf(" The certificate previous_certificate_pem holds now (serial %s) leaves the state and is "+

@@ -24,7 +24,7 @@ import (
 //
 // The certificate a CR or KUR replaced (previous_certificate_pem) is
 // revoked too, as superseded, best effort: the resource that owned both
-// is gone.
+// is gone; not with revoke_superseded = false.
 func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state certificateModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -53,7 +53,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 				cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339)))
 	}
 	var prev *x509.Certificate
-	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
+	if s := state.PreviousCertificatePEM.ValueString(); s != "" && revokesSuperseded(state) {
 		if p, err := parseCertificatePEM(s); err == nil && now.Before(p.NotAfter) {
 			prev = p // replaced by the last CR or KUR, and still valid
 		}
@@ -152,6 +152,13 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err)))
 	}
 	return diags
+}
+
+// revokesSuperseded reports whether m revokes the certificates its CR and
+// KUR replace (revoke_superseded). A state written before the attribute
+// existed holds it null, and revoked them.
+func revokesSuperseded(m certificateModel) bool {
+	return m.RevokeSuperseded.IsNull() || m.RevokeSuperseded.ValueBool()
 }
 
 // revokeWith revokes target with an RR signed by target itself (RFC 9483

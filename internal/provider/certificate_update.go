@@ -122,9 +122,11 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
-	// without being in the state.
-	prevKey, _ := previousKey(ctx, req.Private)
-	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, r.clock.now(), prevKey, curKey)...)
+	// without being in the state, unless revoke_superseded is false.
+	if revokesSuperseded(plan) {
+		prevKey, _ := previousKey(ctx, req.Private)
+		resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, r.clock.now(), prevKey, curKey)...)
+	}
 	previous := state.PrivateKeyPEM.ValueString()
 	if previous == keyPEM {
 		previous = "" // same key: the current one signs the previous certificate's RR

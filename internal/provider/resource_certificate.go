@@ -57,6 +57,7 @@ type certificateModel struct {
 	RenewAfterIssue     types.String   `tfsdk:"renew_after_issue"`
 	RotationTriggers    types.Map      `tfsdk:"rotation_triggers"`
 	RevokeOnDestroy     types.Bool     `tfsdk:"revoke_on_destroy"`
+	RevokeSuperseded    types.Bool     `tfsdk:"revoke_superseded"`
 	RevocationReason    types.String   `tfsdk:"revocation_reason"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
@@ -243,6 +244,16 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:    true,
 				Default:     booldefault.StaticBool(true),
 			},
+			"revoke_superseded": schema.BoolAttribute{
+				Description: "Revoke (RR, reason superseded) the certificate a CR or KUR replaced when it leaves " +
+					"the state: at the next CR or KUR, and on destroy (with `revoke_on_destroy`) the one " +
+					"`previous_certificate_pem` holds. Default `true`. Set `false` for a CA that offers no " +
+					"revocation (it then never sees an RR for a replaced certificate): replaced certificates " +
+					"then stay valid until they expire. A change is a state-only update.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
 			"revocation_reason": schema.StringAttribute{
 				Description: "RFC 5280 CRLReason sent with the revocation, in snake_case: " +
 					quotedList(sortedNames(revocationReasons)) + ". Default `" + defaultRevocationReason + "`.",
@@ -274,7 +285,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"public_key_pem":     computed("Public key of the certificate, PEM (SubjectPublicKeyInfo)."),
 			"fingerprint_sha256": computed("SHA-256 fingerprint of the certificate's DER, lower-case hex."),
 			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments. " +
-				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid."),
+				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
+				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),
 			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
 				"`cr` (a change of subject or extensions) or `kur` (renewal, rotation, a new key); null for an imported certificate."),
 			"ready_for_renewal": schema.BoolAttribute{

@@ -93,6 +93,9 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"revocation_reason": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("unspecified"),
 			},
+			"update_protection": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("signature"),
+			},
 
 			"id":                       schema.StringAttribute{Computed: true, PlanModifiers: keepState},
 			"certificate_pem":          computedString(),

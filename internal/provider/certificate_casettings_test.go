@@ -1,13 +1,18 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -106,6 +111,153 @@ func TestSupersededNote(t *testing.T) {
 			}
 			if !tc.revoke && !strings.Contains(got, "revoke_superseded = false") {
 				t.Errorf("supersededNote = %q does not name revoke_superseded", got)
+			}
+		})
+	}
+}
+
+// TestAccCertificateUpdateProtectionMAC: with update_protection = "mac" a
+// CR is protected by the enrollment's reference and secret. A plan without
+// the secret (secret_wo is never stored) fails naming update_protection
+// and sends nothing; with it the CR reaches the CA MAC-protected. The
+// development CA refuses MAC-protected cr, kur and rr (RFC 9483 sections
+// 4.1.2, 4.1.3 and 4.2 sign them), so the apply fails with its refusal and
+// the state keeps the certificate. A destroy that would send a
+// MAC-protected RR without a stored secret fails at plan, naming the
+// setting; with revoke_on_destroy = false it sends nothing.
+func TestAccCertificateUpdateProtectionMAC(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	cfg := func(dns string, revokeOnDestroy bool) string {
+		return e.providerBlock(false) + fmt.Sprintf(`
+variable "enrollment_secret" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+  default   = null
+}
+resource "cmpv2_certificate" "test" {
+  subject           = { common_name = "mac-update.example" }
+  dns_names         = [%q]
+  enrollment        = { reference = %q, secret_wo = var.enrollment_secret }
+  update_protection = "mac"
+  revoke_on_destroy = %t
+}`, dns, e.reference, revokeOnDestroy)
+	}
+	withSecret := config.Variables{"enrollment_secret": config.StringVariable(e.secret)}
+	var mark int
+	setMark := func() { mark = e.mark() }
+	var serial string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				PreConfig: setMark, Config: cfg("a.mac-update.example", true), ConfigVariables: withSecret,
+				Check: resource.ComposeTestCheckFunc(func(s *terraform.State) error {
+					serial = stateAttr(s, certAddr, "serial_number")
+					return e.sawSince(mark, sentIR)
+				}),
+			},
+			// No secret for the CR: refused at plan, nothing sent.
+			{
+				PreConfig:   setMark,
+				Config:      cfg("b.mac-update.example", true),
+				ExpectError: regexp.MustCompile(`(?s)update_protection = "mac".*secret_wo`),
+			},
+			// With the secret the CR is sent MAC-protected; this CA refuses it.
+			{
+				PreConfig: func() {
+					if got := e.ops(mark); len(got) != 0 {
+						t.Errorf("a plan refused for its missing secret sent %v", got)
+					}
+					setMark()
+				},
+				Config: cfg("b.mac-update.example", true), ConfigVariables: withSecret,
+				ExpectError: regexp.MustCompile(`(?s)certification request \(CR\) failed.*keeps the current certificate`),
+			},
+			{
+				PreConfig: func() {
+					e.mu.Lock()
+					defer e.mu.Unlock()
+					var got []string
+					for _, ev := range e.events[mark:] {
+						got = append(got, ev.Op+":"+ev.Protection)
+					}
+					if !slices.Equal(got, []string{"cr:mac"}) {
+						t.Errorf("the CA saw %v, want one MAC-protected cr", got)
+					}
+				},
+				RefreshState:       true,
+				ExpectNonEmptyPlan: true, // the configuration still asks for the CR
+				Check: func(s *terraform.State) error {
+					if got := stateAttr(s, certAddr, "serial_number"); got != serial {
+						return fmt.Errorf("serial %s after the refused CR, want %s", got, serial)
+					}
+					return nil
+				},
+			},
+			// Destroy would send a MAC-protected RR, and a destroy has no
+			// secret_wo: refused at plan.
+			{
+				Config:      cfg("a.mac-update.example", true),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`(?s)update_protection = "mac".*revoke_on_destroy = false`),
+			},
+			{PreConfig: setMark, Config: cfg("a.mac-update.example", false)},
+		},
+		CheckDestroy: func(*terraform.State) error { return e.sawSince(mark, nil) },
+	})
+}
+
+// TestUpdateCredentials: update_protection = "signature" (or unset, in a
+// state written before it existed) signs CR, KUR and RR with the
+// certificate; "mac" takes the IR's reference and secret through the IR
+// credential rule, and an error names update_protection when no secret
+// will be there or the enrollment holds a certificate instead.
+func TestUpdateCredentials(t *testing.T) {
+	_, certPEM, keyPEM := testExternalCredential(t)
+	null, str := types.StringNull(), types.StringValue
+	obj := func(ref, secret, secretWO, cert, key types.String) types.Object {
+		return types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": ref, "secret": secret,
+			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key})
+	}
+	noEnrollment := types.ObjectNull(enrollmentAttrTypes)
+	providerCreds := &Defaults{Reference: "provider-ref", Secret: "provider-secret"}
+	cases := []struct {
+		name       string
+		protection types.String
+		enrollment types.Object
+		defaults   *Defaults
+		wantCreds  string // "mac:<reference>" or "" for nil
+		wantErr    string // part of the error detail; "" for none
+	}{
+		{"unset: signature", null, obj(str("r"), str("s"), null, null, null), providerCreds, "", ""},
+		{"signature", str("signature"), obj(str("r"), str("s"), null, null, null), providerCreds, "", ""},
+		{"mac, enrollment secret", str("mac"), obj(str("r"), str("s"), null, null, null), nil, "mac:r", ""},
+		{"mac, write-only secret given again", str("mac"), obj(str("r"), null, str("s"), null, null), nil, "mac:r", ""},
+		{"mac, provider's secret", str("mac"), noEnrollment, providerCreds, "mac:provider-ref", ""},
+		{"mac, write-only secret not given", str("mac"), obj(str("r"), null, null, null, null), providerCreds, "",
+			`update_protection = "mac"`},
+		{"mac, no secret anywhere", str("mac"), noEnrollment, &Defaults{}, "", `update_protection = "mac"`},
+		{"mac, enrollment certificate", str("mac"), obj(null, null, null, str(certPEM), str(keyPEM)), providerCreds, "",
+			"enrollment holds certificate_pem"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := certificateModel{UpdateProtection: tc.protection}
+			creds, diags := updateCredentials(context.Background(), m, tc.enrollment, tc.defaults, "CR")
+			var got string
+			if c, ok := creds.(cmpclient.MACCredentials); ok {
+				got = "mac:" + c.Reference
+			} else if creds != nil {
+				got = "other"
+			}
+			if got != tc.wantCreds {
+				t.Errorf("credentials %q, want %q", got, tc.wantCreds)
+			}
+			text := diagText(diags.Errors())
+			if (tc.wantErr == "") != !diags.HasError() || !strings.Contains(text, tc.wantErr) {
+				t.Errorf("errors %q, want one holding %q", text, tc.wantErr)
 			}
 		})
 	}

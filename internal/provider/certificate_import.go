@@ -83,6 +83,7 @@ func importedModel(ctx context.Context, pemText string, now time.Time) (*certifi
 	}
 	m.RevokeOnDestroy = types.BoolValue(true)
 	m.RevokeSuperseded = types.BoolValue(true)
+	m.UpdateProtection = types.StringValue(updateProtectionSignature)
 	m.RevocationReason = types.StringValue(defaultRevocationReason)
 
 	var diags diag.Diagnostics

@@ -23,6 +23,7 @@ import (
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		r.checkTrustForDestroy(ctx, req, resp)
+		r.checkCredentialsForDestroy(ctx, req, resp)
 		return
 	}
 	// Most plans change nothing: answer those without the whole model
@@ -104,6 +105,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		if r.checkTrustForUpdate(ctx, plan, state, operationName(u.Op), &resp.Diagnostics); resp.Diagnostics.HasError() {
 			return
 		}
+		if _, diags := updateCredentials(ctx, plan, config.Enrollment, r.defaults, operationName(u.Op)); diags.HasError() {
+			resp.Diagnostics.Append(diags...)
+			return
+		}
 		markIssuedUnknown(&plan, u.NewKey && generatedKey)
 		plan.PublicKeyPEM = userPublicKey
 		if !u.NewKey {
@@ -113,9 +118,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		// names it (cmpclient.Enrollment.Operation).
 		plan.LastOperation = types.StringValue(string(u.Op))
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
-			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
+			fmt.Sprintf("Applying sends a %s %s, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
-				operationName(u.Op), strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
+				operationName(u.Op), protectionNote(plan), strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

@@ -69,6 +69,8 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
 	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state)
+	creds, credDiags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR)")
+	diags.Append(credDiags...)
 	if expired && diags.HasError() {
 		// The expired certificate goes whatever happens; the previous one
 		// is named, since it stays valid.
@@ -89,7 +91,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	// one where a CR kept it; an expired current certificate signs nothing.
 	if prev != nil {
 		prevKey, _ := previousKey(ctx, req.Private)
-		if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
+		if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
 			resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
 				fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
 					"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
@@ -99,7 +101,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	if expired {
 		return
 	}
-	err = newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason)
+	err = newCMPClient(ctx, conn, creds).Revoke(ctx, cert, requestKey(creds, key), reason)
 	var unverified *cmpclient.UnverifiedResponseError
 	switch {
 	case errors.As(err, &unverified):
@@ -125,11 +127,13 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 // previous, so the old previous leaves the state and would otherwise stay
 // live at the CA, owned by nobody. Its RR is signed with its own key
 // (RFC 9483 section 4.2): the recorded previous key when a KUR or a CR with
-// a new key made the current certificate, else the current key. A
+// a new key made the current certificate, else the current key; or it is
+// protected by creds (update_protection = "mac"). A
 // certificate expired at now needs no revocation. Best effort: a failure is a
 // warning naming the serial, since the new certificate is already issued
 // and in the state.
-func revokeSuperseded(ctx context.Context, conn *Connection, state certificateModel, now time.Time, keys ...crypto.Signer) diag.Diagnostics {
+func revokeSuperseded(ctx context.Context, conn *Connection, creds cmpclient.Credentials, state certificateModel, now time.Time,
+	keys ...crypto.Signer) diag.Diagnostics {
 	var diags diag.Diagnostics
 	s := state.PreviousCertificatePEM.ValueString()
 	if s == "" {
@@ -144,7 +148,7 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 	if !now.Before(prev.NotAfter) {
 		return diags // expired: no longer live
 	}
-	if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
+	if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
 		diags.AddWarning("cmpv2_certificate: replaced certificate not known to be revoked",
 			fmt.Sprintf("This update replaced previous_certificate_pem, and the certificate it held (serial %s, "+
 				"issuer %s) left the state, but it %s; it stays valid until %s unless revoked. Ask the CA's operator "+
@@ -162,9 +166,13 @@ func revokesSuperseded(m certificateModel) bool {
 }
 
 // revokeWith revokes target with an RR signed by target itself (RFC 9483
-// section 4.2), with whichever of keys belongs to it.
-func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate, reason cmpclient.Reason,
-	keys ...crypto.Signer) error {
+// section 4.2), with whichever of keys belongs to it, or protected by creds
+// when set (update_protection = "mac").
+func revokeWith(ctx context.Context, conn *Connection, creds cmpclient.Credentials, target *x509.Certificate,
+	reason cmpclient.Reason, keys ...crypto.Signer) error {
+	if creds != nil {
+		return newCMPClient(ctx, conn, creds).Revoke(ctx, target, nil, reason)
+	}
 	for _, key := range keys {
 		if pemkey.BelongsTo(key, target) {
 			return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)

@@ -59,6 +59,7 @@ type certificateModel struct {
 	RevokeOnDestroy     types.Bool     `tfsdk:"revoke_on_destroy"`
 	RevokeSuperseded    types.Bool     `tfsdk:"revoke_superseded"`
 	RevocationReason    types.String   `tfsdk:"revocation_reason"`
+	UpdateProtection    types.String   `tfsdk:"update_protection"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
 	// Computed (fixed names).
@@ -126,8 +127,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Description: "Credentials for the initialization request (IR) only: `reference` with `secret` or " +
 					"`secret_wo` (MAC protection), or `certificate_pem` with `private_key_pem` of an externally issued " +
 					"certificate (signature protection). Unset, the provider's `reference` and `secret` protect the IR; a secret set here without `reference` goes with the provider's `reference` (`CMPV2_REFERENCE`). " +
-					"Later requests are signed with the certificate this resource holds, so changing these is a " +
-					"state-only update.",
+					"Later requests are signed with the certificate this resource holds (unless `update_protection = " +
+					"\"mac\"`), so changing these is a state-only update.",
 				Optional:   true,
 				Attributes: enrollmentAttributes(),
 			},
@@ -261,6 +262,19 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:   true,
 				Default:    stringdefault.StaticString(defaultRevocationReason),
 				Validators: []validator.String{stringvalidator.OneOf(sortedNames(revocationReasons)...)},
+			},
+			"update_protection": schema.StringAttribute{
+				Description: "How a CR, KUR or RR is protected: `signature` (default), signed with the certificate " +
+					"it is about (RFC 9483 sections 4.1.2, 4.1.3, 4.2), or `mac`, with the enrollment's `reference` and " +
+					"`secret` (else the provider's), as the IR, for CAs and RAs that want MAC-protected updates " +
+					"(RFC 9483 section 4.1.5). With `mac`, `enrollment.secret_wo` (never stored) must be given again " +
+					"in the configuration of every apply that sends a CR or KUR, and the RR of a destroy (which has " +
+					"no configuration) needs `enrollment.secret` or the provider's secret; a plan without them fails " +
+					"and names this setting. A change is a state-only update.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(updateProtectionSignature),
+				Validators: []validator.String{stringvalidator.OneOf(updateProtectionSignature, updateProtectionMAC)},
 			},
 
 			"id": schema.StringAttribute{

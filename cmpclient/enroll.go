@@ -165,7 +165,17 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 		ips:        req.IPAddresses,
 		uris:       req.URIs,
 	}
-	return t.certRequest(ctx, cmp.Body{Type: bt, CertReq: []cmp.CertReqMsg{msg}}, replyType[bt], want)
+	var generalInfo []cmp.InfoTypeAndValue
+	if req.Profile != "" {
+		// RFC 9483 section 4.1.1: certProfile in generalInfo, one name for
+		// the one CertReqMsg.
+		itav, err := cmp.CertProfileITAV(req.Profile)
+		if err != nil {
+			return nil, t.wrap(err)
+		}
+		generalInfo = append(generalInfo, itav)
+	}
+	return t.certRequest(ctx, cmp.Body{Type: bt, CertReq: []cmp.CertReqMsg{msg}}, replyType[bt], want, generalInfo...)
 }
 
 // replyType is the response body type of each request (RFC 9810 section 5.1.2).

@@ -102,3 +102,55 @@ func TestUpdateProtection(t *testing.T) {
 		}
 	})
 }
+
+// TestCertProfileSent: a CertRequest's Profile goes into the generalInfo of
+// its ir, cr and kur as id-it-certProfile with that one name (RFC 9483
+// section 4.1.1), beside implicitConfirm when asked; without one there is
+// none. (The test responder does not grant implicit confirmation, so every
+// enrollment ends with a certConf, which carries no profile.)
+func TestCertProfileSent(t *testing.T) {
+	pki := newTestPKI(t)
+	r := &responder{pki: pki}
+	c := startResponder(t, r)
+	c.ImplicitConfirm = true
+	first := certRequest(t, "profiled")
+	first.Profile = "tls-server"
+	ir, err := c.Enroll(testContext(t), first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := certRequest(t, "profiled")
+	second.Profile = "tls-client"
+	cr, err := c.Certify(testContext(t), second, ir.Certificate, first.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateKey(testContext(t), &CertRequest{Key: newKey(t), Profile: "tls-server"}, cr.Certificate, second.Key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Enroll(testContext(t), certRequest(t, "unprofiled")); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range r.requests() {
+		if m.Body.Type == cmp.BodyCertConf {
+			continue
+		}
+		profile := "-"
+		if itav := cmp.FindITAV(m.Header.GeneralInfo, cmp.OIDCertProfile); itav != nil {
+			names, err := cmp.ParseCertProfile(itav.Value)
+			if err != nil {
+				t.Fatalf("%s certProfile: %v", m.Body.Type, err)
+			}
+			profile = strings.Join(names, ",")
+		}
+		if !m.Header.ImplicitConfirm() {
+			t.Errorf("%s without implicitConfirm", m.Body.Type)
+		}
+		got = append(got, m.Body.Type.String()+":"+profile)
+	}
+	want := []string{"ir:tls-server", "cr:tls-client", "kur:tls-server", "ir:-"}
+	if !slices.Equal(got, want) {
+		t.Errorf("requests %v, want %v", got, want)
+	}
+}

@@ -81,6 +81,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"private_key_pem": schema.StringAttribute{
 				Optional: true, Computed: true, Sensitive: true, PlanModifiers: keepState,
 			},
+			"certificate_profile": optString(false),
 			"renew_before_expiry": optString(false),
 			"renew_after_issue":   optString(false),
 			"rotation_triggers":   schema.MapAttribute{Optional: true, ElementType: types.StringType},

@@ -33,6 +33,7 @@ var (
 	OIDRootCAKeyUpdate  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 4, 18}
 	OIDCertReqTemplate  = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 4, 19}
 	OIDRootCACert       = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 4, 20}
+	OIDCertProfile      = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 4, 21}
 )
 
 // readITAVs decodes the contents of a SEQUENCE OF InfoTypeAndValue.

@@ -32,7 +32,8 @@ type Event struct {
 	FailInfo []string `json:"fail_info,omitempty"`
 	// StatusString is the reason given to the client for a refusal.
 	StatusString string `json:"status_string,omitempty"`
-	// Profile is the <profile> of a /.well-known/cmp/p/<profile> request.
+	// Profile is the <profile> of a /.well-known/cmp/p/<profile> request,
+	// else the certProfile in the request's generalInfo.
 	Profile string `json:"profile,omitempty"`
 	// Protection is how the request was protected: "mac", "signature" or "none".
 	Protection string `json:"protection,omitempty"`

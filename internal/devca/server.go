@@ -168,7 +168,9 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, ev := ca.handleSafely(der, profile)
-	ev.Profile = profile
+	if profile != "" || ev.Profile == "" {
+		ev.Profile = profile
+	}
 	ca.emit(ev)
 	if ca.cfg.hasFault(FaultSlow) {
 		select {
@@ -243,6 +245,7 @@ func (ca *CA) handle(der []byte) ([]byte, Event) {
 		Op:            opName(msg.Body.Type),
 		TransactionID: hex.EncodeToString(msg.Header.TransactionID),
 		Protection:    protectionNone,
+		Profile:       requestedProfile(msg.Header),
 	}
 	if msg.Header.ProtectionAlg != nil {
 		ev.Protection = protectionSignature

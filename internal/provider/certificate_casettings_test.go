@@ -262,3 +262,50 @@ func TestUpdateCredentials(t *testing.T) {
 		})
 	}
 }
+
+// TestAccCertificateProfile: certificate_profile goes into the IR and,
+// changed, sends a CR carrying the new one; the development CA logs each
+// request's certProfile in its event's profile field. Without it the
+// requests carry none.
+func TestAccCertificateProfile(t *testing.T) {
+	const cn = "profiled.example"
+	f := newWindowRun(t, devca.Config{}, cn)
+	body := func(profile string) string {
+		b := fmt.Sprintf("subject = { common_name = %q }", cn)
+		if profile != "" {
+			b += fmt.Sprintf("\ncertificate_profile = %q", profile)
+		}
+		return b
+	}
+	// profiles checks the profile of each ir, cr and kur since the mark.
+	profiles := func(want ...string) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			f.e.mu.Lock()
+			defer f.e.mu.Unlock()
+			var got []string
+			for _, ev := range f.e.events[f.mark:] {
+				if slices.Contains([]string{"ir", "cr", "kur"}, ev.Op) {
+					got = append(got, ev.Op+":"+ev.Profile)
+				}
+			}
+			if !slices.Equal(got, want) {
+				return fmt.Errorf("the CA saw profiles %v, want %v", got, want)
+			}
+			return nil
+		}
+	}
+	withProfiles := func(s resource.TestStep, want ...string) resource.TestStep {
+		s.Check = resource.ComposeTestCheckFunc(s.Check, profiles(want...))
+		return s
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps: []resource.TestStep{
+			withProfiles(f.step(0, body("tls-server"), sentIR), "ir:tls-server"),
+			withProfiles(crKeepsKey(f.step(0, body("tls-client"), sentCR)), "cr:tls-client"),
+			// The second CR revokes the IR's certificate (previous_certificate_pem).
+			withProfiles(crKeepsKey(f.step(0, body(""), sentCR, sentRR)), "cr:"),
+		},
+		CheckDestroy: f.allRevoked(3),
+	})
+}

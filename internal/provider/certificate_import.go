@@ -191,6 +191,7 @@ func nullCertificateModel() *certificateModel {
 func priorForImport(prior *certificateIntent, planned certificateIntent, state certificateModel, pending bool) {
 	if pending {
 		prior.ValidityHours = planned.ValidityHours
+		prior.Profile = planned.Profile // the profile it was issued under is not known
 		if state.RotationTriggers.IsNull() {
 			prior.RotationTriggers = planned.RotationTriggers
 		}

@@ -245,12 +245,13 @@ func renewalSettingsOf(m certificateModel) (s renewalSettings, known bool) {
 func intentOf(ctx context.Context, m certificateModel, keyPEM types.String) (certificateIntent, bool) {
 	c := certificateIntent{
 		ValidityHours: m.ValidityPeriodHours.ValueInt64(),
+		Profile:       m.CertificateProfile.ValueString(),
 		KeyPEM:        keyPEM.ValueString(),
 		KeySpec: keySpec{Algorithm: m.KeyAlgorithm.ValueString(), RSABits: int(m.RSABits.ValueInt64()),
 			Curve: m.ECDSACurve.ValueString()},
 	}
 	known := !keyPEM.IsUnknown() && !m.KeyAlgorithm.IsUnknown() && !m.RSABits.IsUnknown() && !m.ECDSACurve.IsUnknown() &&
-		!m.ValidityPeriodHours.IsUnknown()
+		!m.ValidityPeriodHours.IsUnknown() && !m.CertificateProfile.IsUnknown()
 	switch {
 	case m.Subject.IsUnknown():
 		known = false

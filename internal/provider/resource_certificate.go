@@ -49,6 +49,7 @@ type certificateModel struct {
 	KeyUsages           types.Set      `tfsdk:"key_usages"`
 	ExtendedKeyUsages   types.Set      `tfsdk:"extended_key_usages"`
 	ValidityPeriodHours types.Int64    `tfsdk:"validity_period_hours"`
+	CertificateProfile  types.String   `tfsdk:"certificate_profile"`
 	KeyAlgorithm        types.String   `tfsdk:"key_algorithm"`
 	RSABits             types.Int64    `tfsdk:"rsa_bits"`
 	ECDSACurve          types.String   `tfsdk:"ecdsa_curve"`
@@ -182,6 +183,13 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"sends a CR.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"certificate_profile": schema.StringAttribute{
+				Description: "Certificate profile to issue under, sent as the certProfile (id-it-certProfile, RFC 9483 " +
+					"section 4.1.1) in the generalInfo of every IR, CR and KUR, for CAs that choose the profile by " +
+					"request rather than by URL path. A change sends a CR.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"key_algorithm": schema.StringAttribute{
 				Description: "Algorithm of the generated key: `RSA`, `ECDSA` or `ED25519`. Default `ECDSA`. " +

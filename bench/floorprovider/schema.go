@@ -46,6 +46,8 @@ func certificateSchema(ctx context.Context) schema.Schema {
 					"secret_wo":       schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
 					"certificate_pem": optString(false),
 					"private_key_pem": optString(true),
+					"mac_algorithm":   optString(false),
+					"secret_encoding": optString(false),
 				},
 			},
 			"subject": schema.SingleNestedAttribute{

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -219,7 +221,8 @@ func TestUpdateCredentials(t *testing.T) {
 	null, str := types.StringNull(), types.StringValue
 	obj := func(ref, secret, secretWO, cert, key types.String) types.Object {
 		return types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": ref, "secret": secret,
-			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key})
+			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key, "mac_algorithm": null,
+			"secret_encoding": null})
 	}
 	noEnrollment := types.ObjectNull(enrollmentAttrTypes)
 	providerCreds := &Defaults{Reference: "provider-ref", Secret: "provider-secret"}
@@ -308,4 +311,102 @@ func TestAccCertificateProfile(t *testing.T) {
 		},
 		CheckDestroy: f.allRevoked(3),
 	})
+}
+
+// TestIRCredentialsMACAlgorithmAndHexSecret: enrollment.mac_algorithm
+// chooses the MAC of the enrollment's secret and of the provider's;
+// secret_encoding = "hex" decodes secret or secret_wo, and a secret that is
+// not hex is an error on that attribute, whatever the plan, that does not
+// quote it.
+func TestIRCredentialsMACAlgorithmAndHexSecret(t *testing.T) {
+	null, str := types.StringNull(), types.StringValue
+	obj := func(secret, secretWO, alg, encoding types.String) types.Object {
+		return types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": str("r"), "secret": secret,
+			"secret_wo": secretWO, "certificate_pem": null, "private_key_pem": null, "mac_algorithm": alg,
+			"secret_encoding": encoding})
+	}
+	providerOnly := types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": null, "secret": null,
+		"secret_wo": null, "certificate_pem": null, "private_key_pem": null, "mac_algorithm": str("pbmac1"),
+		"secret_encoding": null})
+	const ir = "An IR is sent."
+	cases := []struct {
+		name       string
+		enrollment types.Object
+		sendsIR    string
+		wantAlg    cmpclient.MACAlgorithm
+		wantSecret string // the secret's bytes, hex
+		wantErrAt  string // attribute of the error; "" for none
+	}{
+		{"defaults: PBM with HMAC-SHA256, text", obj(str("s3"), null, null, null), ir, cmpclient.PBMHMACSHA256, "7333", ""},
+		{"pbm-hmac-sha1", obj(str("s3"), null, str("pbm-hmac-sha1"), null), ir, cmpclient.PBMHMACSHA1, "7333", ""},
+		{"pbmac1, explicit text", obj(str("s3"), null, str("pbmac1"), str("text")), ir, cmpclient.PBMAC1, "7333", ""},
+		{"hex secret", obj(str("00FF10"), null, null, str("hex")), ir, cmpclient.PBMHMACSHA256, "00ff10", ""},
+		{"hex secret_wo", obj(null, str("0a0b"), str("pbmac1"), str("hex")), ir, cmpclient.PBMAC1, "0a0b", ""},
+		{"provider's secret under the enrollment's MAC", providerOnly, ir, cmpclient.PBMAC1, "70732d736563726574", ""},
+		{"odd hex digits", obj(str("abc"), null, null, str("hex")), ir, 0, "", "secret"},
+		{"not hex, no IR", obj(str("not-hex-zz"), null, null, str("hex")), "", 0, "", "secret"},
+		{"secret_wo not hex", obj(null, str("zz"), null, str("hex")), ir, 0, "", "secret_wo"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			defaults := &Defaults{Reference: "provider-ref", Secret: "ps-secret"}
+			creds, _, diags := irCredentials(context.Background(), tc.enrollment, defaults, tc.sendsIR)
+			if tc.wantErrAt != "" {
+				errs := diags.Errors()
+				if len(errs) != 1 || creds != nil {
+					t.Fatalf("errors %v, credentials %v: want one error and none", diags, creds != nil)
+				}
+				at, ok := errs[0].(interface{ Path() path.Path })
+				if !ok || !at.Path().Equal(path.Root("enrollment").AtName(tc.wantErrAt)) {
+					t.Errorf("error %v, want it on enrollment.%s", errs[0], tc.wantErrAt)
+				}
+				if text := diagText(errs); strings.Contains(text, "not-hex-zz") || strings.Contains(text, "abc") {
+					t.Errorf("the error quotes the secret: %s", text)
+				}
+				return
+			}
+			if diags.HasError() {
+				t.Fatalf("errors %v", diags)
+			}
+			mac, ok := creds.(cmpclient.MACCredentials)
+			if !ok {
+				t.Fatalf("credentials %T, want MAC", creds)
+			}
+			if mac.Algorithm != tc.wantAlg || hex.EncodeToString(mac.Secret) != tc.wantSecret {
+				t.Errorf("algorithm %d secret %x, want %d %s", mac.Algorithm, mac.Secret, tc.wantAlg, tc.wantSecret)
+			}
+		})
+	}
+}
+
+// TestAccCertificateMACAlgorithmAndHexSecret: the development CA accepts an
+// IR under each enrollment.mac_algorithm, with the secret given as text or
+// as hex (secret_encoding = "hex").
+func TestAccCertificateMACAlgorithmAndHexSecret(t *testing.T) {
+	cases := []struct{ algorithm, encoding string }{
+		{"pbm-hmac-sha1", "text"},
+		{"pbm-hmac-sha256", "hex"},
+		{"pbmac1", "hex"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.algorithm+" "+tc.encoding, func(t *testing.T) {
+			const cn = "mac-choice.example"
+			f := newWindowRun(t, devca.Config{}, cn)
+			secret := f.e.secret
+			if tc.encoding == "hex" {
+				secret = strings.ToUpper(hex.EncodeToString([]byte(secret)))
+			}
+			body := fmt.Sprintf("subject = { common_name = %q }\nenrollment = { reference = %q, secret = %q, "+
+				"mac_algorithm = %q, secret_encoding = %q }", cn, f.e.reference, secret, tc.algorithm, tc.encoding)
+			cfg := f.e.providerBlock(false) + "resource \"cmpv2_certificate\" \"test\" {\n" + body + "\n}\n"
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+				Steps: []resource.TestStep{{
+					PreConfig: func() { f.mark = f.e.mark() }, Config: cfg, ConfigPlanChecks: emptyPlanAfterApply,
+					Check: f.saw(sentIR),
+				}},
+				CheckDestroy: f.allRevoked(1),
+			})
+		})
+	}
 }

@@ -2,7 +2,9 @@ package provider
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
@@ -13,6 +15,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// The values of enrollment.secret_encoding.
+const (
+	secretEncodingText = "text"
+	secretEncodingHex  = "hex"
 )
 
 // irForCreate is why a create needs IR credentials, for irCredentials.
@@ -102,28 +110,66 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 				sendsIR+" enrollment.reference needs enrollment.secret_wo or enrollment.secret.")
 		}
 	case mac:
-		if sendsIR == "" || e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() {
+		if e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() || e.SecretEncoding.IsUnknown() {
 			return nil, "", diags
 		}
 		s, from := e.Secret.ValueString(), "enrollment.secret"
 		if s == "" {
 			s, from = e.SecretWO.ValueString(), "enrollment.secret_wo"
 		}
+		// A secret that does not decode is wrong whatever the plan.
+		secret, ok := decodeSecret(s, e.SecretEncoding.ValueString(), p.AtName(strings.TrimPrefix(from, "enrollment.")), &diags)
+		if sendsIR == "" || !ok {
+			return nil, "", diags
+		}
 		ref := e.Reference.ValueString()
 		if ref == "" {
 			ref = defaults.Reference
 			from += " with the provider's reference (or " + envReference + ")"
 		}
-		return cmpclient.MACCredentials{Reference: ref, Secret: []byte(s)}, fmt.Sprintf("%s (reference %q)", from, ref), diags
+		return macCredentials(ref, secret, e.MACAlgorithm), fmt.Sprintf("%s (reference %q)", from, ref), diags
 	case sendsIR == "":
 		// No enrollment credentials and no IR: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
-		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)},
+		return macCredentials(defaults.Reference, []byte(defaults.Secret), e.MACAlgorithm),
 			fmt.Sprintf("the provider's secret (or %s, reference %q)", envSecret, defaults.Reference), diags
 	default:
 		diags.AddAttributeError(p, "No credentials for the initialization request", sendsIR+" "+irCredentialsRemedy)
 	}
 	return nil, "", diags
+}
+
+// The values of enrollment.mac_algorithm (RFC 9481 section 6.1), and the
+// cmpclient algorithm of each; unset is the first.
+var macAlgorithms = map[string]cmpclient.MACAlgorithm{
+	"pbm-hmac-sha256": cmpclient.PBMHMACSHA256,
+	"pbm-hmac-sha1":   cmpclient.PBMHMACSHA1,
+	"pbmac1":          cmpclient.PBMAC1,
+}
+
+// macCredentials are the MAC credentials of reference and secret under
+// algorithm (enrollment.mac_algorithm; null: PasswordBasedMac with
+// HMAC-SHA256).
+func macCredentials(reference string, secret []byte, algorithm types.String) cmpclient.MACCredentials {
+	return cmpclient.MACCredentials{Reference: reference, Secret: secret, Algorithm: macAlgorithms[algorithm.ValueString()]}
+}
+
+// decodeSecret decodes a pre-shared secret given in encoding
+// (enrollment.secret_encoding: "text", the default, takes its UTF-8 bytes;
+// "hex" decodes it, for CAs that issue binary keys). An error is attached
+// to at and never quotes the secret.
+func decodeSecret(s, encoding string, at path.Path, diags *diag.Diagnostics) ([]byte, bool) {
+	if encoding != secretEncodingHex {
+		return []byte(s), true
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		diags.AddAttributeError(at, "Secret is not hex",
+			"enrollment.secret_encoding is \"hex\", so the secret must be an even number of hex digits "+
+				"(0-9, a-f), at least two.")
+		return nil, false
+	}
+	return b, true
 }
 
 // signatureCredentials reads an external certificate and its key from e
@@ -185,6 +231,20 @@ func enrollmentAttributes() map[string]schema.Attribute {
 			Optional:  true,
 			Sensitive: true,
 			WriteOnly: true,
+		},
+		"mac_algorithm": schema.StringAttribute{
+			Description: "MAC that protects requests with the secret (RFC 9481 section 6.1): `pbm-hmac-sha256` " +
+				"(default: PasswordBasedMac, OID 1.2.840.113533.7.66.13, with HMAC-SHA256), `pbm-hmac-sha1` (the " +
+				"same with HMAC-SHA1, as OpenSSL 3.0 sends by default) or `pbmac1` (PBMAC1 with PBKDF2 and " +
+				"HMAC-SHA256). It applies to the provider's secret too when this object sets none.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(sortedNames(macAlgorithms)...)},
+		},
+		"secret_encoding": schema.StringAttribute{
+			Description: "How `secret` or `secret_wo` is written: `text` (default, its UTF-8 bytes) or `hex` " +
+				"(decoded, for CAs that issue binary pre-shared keys).",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(secretEncodingText, secretEncodingHex)},
 		},
 		"certificate_pem": schema.StringAttribute{
 			Description: "Externally issued certificate (for example a manufacturer device certificate) " +

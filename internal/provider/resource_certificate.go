@@ -88,6 +88,8 @@ type enrollmentModel struct {
 	SecretWO       types.String `tfsdk:"secret_wo"`
 	CertificatePEM types.String `tfsdk:"certificate_pem"`
 	PrivateKeyPEM  types.String `tfsdk:"private_key_pem"`
+	MACAlgorithm   types.String `tfsdk:"mac_algorithm"`
+	SecretEncoding types.String `tfsdk:"secret_encoding"`
 }
 
 // Defaults of the key attributes: a generated key is ECDSA P-256 unless

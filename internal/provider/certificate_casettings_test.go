@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -409,4 +411,67 @@ func TestAccCertificateMACAlgorithmAndHexSecret(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestRefusedRevocation: an RR the CA answered with a refusal names the
+// setting that sends it none; a failure that is not the CA's verified
+// answer names nothing.
+func TestRefusedRevocation(t *testing.T) {
+	refusal := &cmpclient.Error{Op: "rr", Request: "rr", Status: cmp.StatusRejection, FailInfo: cmp.FailBadRequest}
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"rejection", refusal, true},
+		{"wrapped rejection", fmt.Errorf("revoke: %w", refusal), true},
+		{"transport failure", errors.New("connection refused"), false},
+		{"unverified answer", &cmpclient.UnverifiedResponseError{Status: cmp.PKIStatusInfo{Status: cmp.StatusRejection}}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, setting := range []string{"revoke_on_destroy", "revoke_superseded"} {
+				got := refusedRevocation(tc.err, setting)
+				if named := strings.Contains(got, setting+" = false"); named != tc.want {
+					t.Errorf("refusedRevocation(%v, %s) = %q, naming it: %t, want %t", tc.err, setting, got, named, tc.want)
+				}
+			}
+		})
+	}
+}
+
+// TestAccCertificateRevocationRefused: a CA that refuses the RR of a
+// destroy (here the development CA, which refuses a MAC-protected rr) makes
+// the error name revoke_on_destroy; with it false the destroy sends nothing.
+func TestAccCertificateRevocationRefused(t *testing.T) {
+	const cn = "refused-rr.example"
+	f := newWindowRun(t, devca.Config{}, cn)
+	cfg := func(revokeOnDestroy bool) string {
+		return f.e.providerBlock(false) + fmt.Sprintf(`resource "cmpv2_certificate" "test" {
+  subject           = { common_name = %q }
+  enrollment        = { reference = %q, secret = %q }
+  update_protection = "mac"
+  revoke_on_destroy = %t
+}`, cn, f.e.reference, f.e.secret, revokeOnDestroy)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps: []resource.TestStep{
+			{PreConfig: func() { f.mark = f.e.mark() }, Config: cfg(true), Check: f.saw(sentIR)},
+			{
+				PreConfig: func() { f.mark = f.e.mark() }, Config: cfg(true), Destroy: true,
+				ExpectError: regexp.MustCompile(`(?s)revocation request \(RR\) failed.*refused the revocation.*revoke_on_destroy = false`),
+			},
+			{
+				PreConfig: func() {
+					if err := f.e.sawSince(f.mark, []string{"rr:error"}); err != nil {
+						t.Error(err)
+					}
+					f.mark = f.e.mark()
+				},
+				Config: cfg(false),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error { return f.e.sawSince(f.mark, nil) },
+	})
 }

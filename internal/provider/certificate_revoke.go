@@ -94,8 +94,9 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 		if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
 			resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
 				fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
-					"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
-					prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
+					"valid until %s unless revoked at the CA.\n\n%s%s", state.LastOperation.ValueString(),
+					prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err),
+					refusedRevocation(err, "revoke_superseded")))
 		}
 	}
 	if expired {
@@ -116,8 +117,8 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	case err != nil && !alreadyRevoked(err):
 		resp.Diagnostics.AddError("cmpv2_certificate: revocation request (RR) failed; the resource stays in state",
 			fmt.Sprintf("Certificate serial %s was not revoked.\n\n%s\n\nFix the cause and destroy again, or set "+
-				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
-				cert.SerialNumber, cmpErrorDetail(err)))
+				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.%s",
+				cert.SerialNumber, cmpErrorDetail(err), refusedRevocation(err, "revoke_on_destroy")))
 	}
 }
 
@@ -152,8 +153,9 @@ func revokeSuperseded(ctx context.Context, conn *Connection, creds cmpclient.Cre
 		diags.AddWarning("cmpv2_certificate: replaced certificate not known to be revoked",
 			fmt.Sprintf("This update replaced previous_certificate_pem, and the certificate it held (serial %s, "+
 				"issuer %s) left the state, but it %s; it stays valid until %s unless revoked. Ask the CA's operator "+
-				"to revoke serial %s (reason superseded).\n\n%s", prev.SerialNumber, prev.Issuer, revocationFailure(err),
-				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err)))
+				"to revoke serial %s (reason superseded).\n\n%s%s", prev.SerialNumber, prev.Issuer, revocationFailure(err),
+				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err),
+				refusedRevocation(err, "revoke_superseded")))
 	}
 	return diags
 }
@@ -190,6 +192,21 @@ func revokeWith(ctx context.Context, conn *Connection, creds cmpclient.Credentia
 func alreadyRevoked(err error) bool {
 	var cmpErr *cmpclient.Error
 	return errors.As(err, &cmpErr) && cmpErr.FailInfo&cmpclient.FailCertRevoked != 0
+}
+
+// refusedRevocation names the setting that keeps RRs from a CA that
+// refused one (an error message or a rejection, other than certRevoked):
+// a CA without revocation refuses every RR, and revoke_on_destroy (the
+// resource's own certificate) or revoke_superseded (a replaced one) set to
+// false sends it none. "" for other failures, which are not the CA's answer.
+func refusedRevocation(err error, setting string) string {
+	var cmpErr *cmpclient.Error
+	var unverified *cmpclient.UnverifiedResponseError
+	if !errors.As(err, &cmpErr) || errors.As(err, &unverified) {
+		return ""
+	}
+	return fmt.Sprintf("\n\nThe CA refused the revocation request. If it offers no revocation (Vault Enterprise's "+
+		"CMP has none), set %s = false: it then never sends this CA an RR for that certificate.", setting)
 }
 
 // revocationFailure says what a failed RR means for the certificate: an

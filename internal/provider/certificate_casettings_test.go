@@ -475,3 +475,67 @@ func TestAccCertificateRevocationRefused(t *testing.T) {
 		CheckDestroy: func(*terraform.State) error { return f.e.sawSince(f.mark, nil) },
 	})
 }
+
+// TestResolveMACSettings: the provider's mac_algorithm and secret_encoding
+// (or CMPV2_MAC_ALGORITHM and CMPV2_SECRET_ENCODING) choose the MAC and
+// decode the provider's secret, which IR credentials then use; invalid
+// values are errors on the attribute, naming the variable they came from
+// and never quoting the secret.
+func TestResolveMACSettings(t *testing.T) {
+	cases := []struct {
+		name           string
+		alg, encoding  string
+		env            map[string]string
+		wantAlg        cmpclient.MACAlgorithm
+		wantSecret     string // hex
+		wantErrAt      string
+		wantErrMention string
+	}{
+		{name: "defaults", wantAlg: cmpclient.PBMHMACSHA256, wantSecret: hex.EncodeToString([]byte("0a0b"))},
+		{name: "attributes", alg: "pbmac1", encoding: "hex", wantAlg: cmpclient.PBMAC1, wantSecret: "0a0b"},
+		{name: "environment", env: map[string]string{envMACAlgorithm: "pbm-hmac-sha1", envSecretEncoding: "hex"},
+			wantAlg: cmpclient.PBMHMACSHA1, wantSecret: "0a0b"},
+		{name: "bad algorithm from the environment", env: map[string]string{envMACAlgorithm: "hmac-md5"},
+			wantErrAt: "mac_algorithm", wantErrMention: envMACAlgorithm},
+		{name: "bad encoding from the environment", env: map[string]string{envSecretEncoding: "base64"},
+			wantErrAt: "secret_encoding", wantErrMention: envSecretEncoding},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nullProviderModel()
+			m.Reference, m.Secret = types.StringValue("ref"), types.StringValue("0a0b")
+			m.MACAlgorithm, m.SecretEncoding = types.StringNull(), types.StringNull()
+			if tc.alg != "" {
+				m.MACAlgorithm = types.StringValue(tc.alg)
+			}
+			if tc.encoding != "" {
+				m.SecretEncoding = types.StringValue(tc.encoding)
+			}
+			d, diags := resolveDefaults(context.Background(), m, func(k string) string { return tc.env[k] })
+			if tc.wantErrAt != "" {
+				errs := diags.Errors()
+				if len(errs) != 1 {
+					t.Fatalf("errors %v, want one", diags)
+				}
+				at, ok := errs[0].(interface{ Path() path.Path })
+				text := diagText(errs)
+				if !ok || !at.Path().Equal(path.Root(tc.wantErrAt)) || !strings.Contains(text, tc.wantErrMention) ||
+					strings.Contains(text, "0a0b") {
+					t.Errorf("error %q on %v, want it on %s naming %s without the secret", text, errs[0], tc.wantErrAt, tc.wantErrMention)
+				}
+				return
+			}
+			if diags.HasError() {
+				t.Fatalf("errors %v", diags)
+			}
+			creds, _, diags := irCredentials(context.Background(), types.ObjectNull(enrollmentAttrTypes), d, "An IR is sent.")
+			mac, ok := creds.(cmpclient.MACCredentials)
+			if diags.HasError() || !ok {
+				t.Fatalf("credentials %T, %v", creds, diags)
+			}
+			if mac.Algorithm != tc.wantAlg || hex.EncodeToString(mac.Secret) != tc.wantSecret {
+				t.Errorf("algorithm %d secret %x, want %d %s", mac.Algorithm, mac.Secret, tc.wantAlg, tc.wantSecret)
+			}
+		})
+	}
+}

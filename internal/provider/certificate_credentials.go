@@ -127,11 +127,11 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 			ref = defaults.Reference
 			from += " with the provider's reference (or " + envReference + ")"
 		}
-		return macCredentials(ref, secret, e.MACAlgorithm), fmt.Sprintf("%s (reference %q)", from, ref), diags
+		return macCredentials(ref, secret, e.MACAlgorithm, defaults), fmt.Sprintf("%s (reference %q)", from, ref), diags
 	case sendsIR == "":
 		// No enrollment credentials and no IR: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
-		return macCredentials(defaults.Reference, []byte(defaults.Secret), e.MACAlgorithm),
+		return macCredentials(defaults.Reference, []byte(defaults.Secret), e.MACAlgorithm, defaults),
 			fmt.Sprintf("the provider's secret (or %s, reference %q)", envSecret, defaults.Reference), diags
 	default:
 		diags.AddAttributeError(p, "No credentials for the initialization request", sendsIR+" "+irCredentialsRemedy)
@@ -148,10 +148,14 @@ var macAlgorithms = map[string]cmpclient.MACAlgorithm{
 }
 
 // macCredentials are the MAC credentials of reference and secret under
-// algorithm (enrollment.mac_algorithm; null: PasswordBasedMac with
-// HMAC-SHA256).
-func macCredentials(reference string, secret []byte, algorithm types.String) cmpclient.MACCredentials {
-	return cmpclient.MACCredentials{Reference: reference, Secret: secret, Algorithm: macAlgorithms[algorithm.ValueString()]}
+// algorithm (enrollment.mac_algorithm; null: the provider's mac_algorithm,
+// whose default is PasswordBasedMac with HMAC-SHA256).
+func macCredentials(reference string, secret []byte, algorithm types.String, defaults *Defaults) cmpclient.MACCredentials {
+	alg := macAlgorithms[algorithm.ValueString()]
+	if algorithm.ValueString() == "" && defaults != nil {
+		alg = defaults.MACAlgorithm
+	}
+	return cmpclient.MACCredentials{Reference: reference, Secret: secret, Algorithm: alg}
 }
 
 // decodeSecret decodes a pre-shared secret given in encoding

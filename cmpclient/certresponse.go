@@ -23,10 +23,10 @@ const (
 // certRequest sends an ir, cr, kur or p10cr, polls while the CA says
 // waiting, checks the issued certificate against want, and confirms it
 // (certConf/pkiConf) unless implicit confirmation was granted.
-func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cmp.BodyType, want wantCert) (*Enrollment, error) {
-	var generalInfo []cmp.InfoTypeAndValue
+func (t *transaction) certRequest(ctx context.Context, body cmp.Body, repType cmp.BodyType, want wantCert,
+	generalInfo ...cmp.InfoTypeAndValue) (*Enrollment, error) {
 	if t.c.ImplicitConfirm {
-		generalInfo = []cmp.InfoTypeAndValue{cmp.ImplicitConfirmITAV()}
+		generalInfo = append(generalInfo, cmp.ImplicitConfirmITAV())
 	}
 	resp, err := t.roundTripDelayed(ctx, request{body: body, generalInfo: generalInfo, expect: []cmp.BodyType{repType}})
 	if err != nil {

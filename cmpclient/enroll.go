@@ -26,23 +26,45 @@ func (c *Client) Enroll(ctx context.Context, req *CertRequest) (*Enrollment, err
 
 // Certify requests a certificate for req with a certification request (cr,
 // RFC 9483 section 4.1.2), signed with the current certificate cur and its
-// key curKey. The same contract as Enroll applies to the result.
+// key curKey; with curKey nil it is protected by c.Credentials instead
+// (RFC 9483 section 4.1.5: the MAC-protected variant, for a CA or RA that
+// wants it), and cur may be nil. The same contract as Enroll applies to the
+// result.
 func (c *Client) Certify(ctx context.Context, req *CertRequest, cur *x509.Certificate, curKey crypto.Signer) (*Enrollment, error) {
-	if cur == nil || curKey == nil {
-		return nil, errors.New("cmp cr: current certificate and key are required")
+	cred, err := c.updateCredentials(cur, curKey)
+	if err != nil {
+		return nil, fmt.Errorf("cmp cr: %w", err)
 	}
-	cred := SignatureCredentials{Key: curKey, Chain: []*x509.Certificate{cur}}
 	return c.enrollCRMF(ctx, "cr", cmp.BodyCR, req, cred, nil)
+}
+
+// updateCredentials protect a cr or kur about cur: signed with cur and key,
+// or, with key nil, c.Credentials.
+func (c *Client) updateCredentials(cur *x509.Certificate, key crypto.Signer) (Credentials, error) {
+	switch {
+	case key == nil && c.Credentials == nil:
+		return nil, errors.New("the current certificate's key, or Client.Credentials, is required")
+	case key == nil:
+		return c.Credentials, nil
+	case cur == nil:
+		return nil, errors.New("the current certificate is required with its key")
+	}
+	return SignatureCredentials{Key: key, Chain: []*x509.Certificate{cur}}, nil
 }
 
 // UpdateKey renews the certificate old with the new key req.Key by a key
 // update request (kur, RFC 9483 section 4.1.3), signed with old and oldKey
-// and carrying the id-regCtrl-oldCertID control. When req names no
-// subject, old's subject is requested; when it names no subjectAltName
-// entries, old's are. The same contract as Enroll applies.
+// and carrying the id-regCtrl-oldCertID control; with oldKey nil it is
+// protected by c.Credentials instead (RFC 9483 section 4.1.5). When req
+// names no subject, old's subject is requested; when it names no
+// subjectAltName entries, old's are. The same contract as Enroll applies.
 func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Certificate, oldKey crypto.Signer) (*Enrollment, error) {
-	if old == nil || oldKey == nil {
-		return nil, errors.New("cmp kur: the certificate to update and its key are required")
+	if old == nil {
+		return nil, errors.New("cmp kur: the certificate to update is required")
+	}
+	cred, err := c.updateCredentials(old, oldKey)
+	if err != nil {
+		return nil, fmt.Errorf("cmp kur: %w", err)
 	}
 	if req == nil {
 		return nil, errors.New("cmp kur: CertRequest is nil")
@@ -64,7 +86,6 @@ func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Cert
 	if err != nil {
 		return nil, fmt.Errorf("cmp kur: oldCertID: %w", err)
 	}
-	cred := SignatureCredentials{Key: oldKey, Chain: []*x509.Certificate{old}}
 	return c.enrollCRMF(ctx, "kur", cmp.BodyKUR, req, cred, []cmp.AttributeTypeAndValue{ctrl})
 }
 
@@ -144,7 +165,17 @@ func (c *Client) enrollCRMF(ctx context.Context, op string, bt cmp.BodyType, req
 		ips:        req.IPAddresses,
 		uris:       req.URIs,
 	}
-	return t.certRequest(ctx, cmp.Body{Type: bt, CertReq: []cmp.CertReqMsg{msg}}, replyType[bt], want)
+	var generalInfo []cmp.InfoTypeAndValue
+	if req.Profile != "" {
+		// RFC 9483 section 4.1.1: certProfile in generalInfo, one name for
+		// the one CertReqMsg.
+		itav, err := cmp.CertProfileITAV(req.Profile)
+		if err != nil {
+			return nil, t.wrap(err)
+		}
+		generalInfo = append(generalInfo, itav)
+	}
+	return t.certRequest(ctx, cmp.Body{Type: bt, CertReq: []cmp.CertReqMsg{msg}}, replyType[bt], want, generalInfo...)
 }
 
 // replyType is the response body type of each request (RFC 9810 section 5.1.2).

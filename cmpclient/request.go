@@ -37,6 +37,10 @@ type CertRequest struct {
 	// Key is the new key: its public key goes into the template and it
 	// signs the proof of possession (RFC 4211 section 4.1).
 	Key crypto.Signer
+
+	// Profile, when set, names the certificate profile to issue under,
+	// sent as id-it-certProfile in generalInfo (RFC 9483 section 4.1.1).
+	Profile string
 }
 
 // subjectDER returns the DER Name of the requested subject.

@@ -46,6 +46,8 @@ func certificateSchema(ctx context.Context) schema.Schema {
 					"secret_wo":       schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
 					"certificate_pem": optString(false),
 					"private_key_pem": optString(true),
+					"mac_algorithm":   optString(false),
+					"secret_encoding": optString(false),
 				},
 			},
 			"subject": schema.SingleNestedAttribute{
@@ -81,14 +83,21 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"private_key_pem": schema.StringAttribute{
 				Optional: true, Computed: true, Sensitive: true, PlanModifiers: keepState,
 			},
+			"certificate_profile": optString(false),
 			"renew_before_expiry": optString(false),
 			"renew_after_issue":   optString(false),
 			"rotation_triggers":   schema.MapAttribute{Optional: true, ElementType: types.StringType},
 			"revoke_on_destroy": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 			},
+			"revoke_superseded": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
+			},
 			"revocation_reason": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("unspecified"),
+			},
+			"update_protection": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("signature"),
 			},
 
 			"id":                       schema.StringAttribute{Computed: true, PlanModifiers: keepState},

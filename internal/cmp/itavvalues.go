@@ -262,3 +262,34 @@ func ParseSignKeyPairTypes(value []byte) ([]pkix.AlgorithmIdentifier, error) {
 	}
 	return out, nil
 }
+
+// CertProfileITAV returns the generalInfo item naming the certificate
+// profile a request asks for (RFC 9483 section 4.1.1, RFC 9810 section
+// 5.3.19.16): CertProfileValue ::= SEQUENCE SIZE (1..MAX) OF UTF8String,
+// which has the shape of PKIFreeText. A request names one profile per
+// CertReqMsg; this project sends one.
+func CertProfileITAV(profiles ...string) (InfoTypeAndValue, error) {
+	if len(profiles) == 0 {
+		return InfoTypeAndValue{}, errors.New("cmp: certProfile needs at least one profile (SIZE (1..MAX))")
+	}
+	var b cryptobyte.Builder
+	addFreeText(&b, profiles)
+	der, err := b.Bytes()
+	if err != nil {
+		return InfoTypeAndValue{}, fmt.Errorf("cmp: encode certProfile: %w", err)
+	}
+	return InfoTypeAndValue{Type: OIDCertProfile, Value: der}, nil
+}
+
+// ParseCertProfile decodes a CertProfileValue.
+func ParseCertProfile(value []byte) ([]string, error) {
+	s := cryptobyte.String(value)
+	profiles, err := readFreeText(&s)
+	if err == nil && !s.Empty() {
+		err = errTrailing
+	}
+	if err != nil {
+		return nil, asMalformed(within("certProfile", err))
+	}
+	return profiles, nil
+}

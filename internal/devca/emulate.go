@@ -9,9 +9,6 @@ import (
 	"regexp"
 	"strings"
 
-	"golang.org/x/crypto/cryptobyte"
-	cryptobyte_asn1 "golang.org/x/crypto/cryptobyte/asn1"
-
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
@@ -211,20 +208,4 @@ func emulationReference(e Emulation, given, stored string) (string, error) {
 	u[6] = u[6]&0x0f | 0x80
 	u[8] = u[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:16]), nil
-}
-
-// requestedProfile is the certProfile a request names in generalInfo
-// (RFC 9483 section 3.1: id-it-certProfile, a SEQUENCE OF UTF8String with
-// one name in a request), or "" when there is none or it does not decode.
-func requestedProfile(h *cmp.Header) string {
-	itav := cmp.FindITAV(h.GeneralInfo, cmp.OIDCertProfile)
-	if itav == nil {
-		return ""
-	}
-	in := cryptobyte.String(itav.Value)
-	var seq, name cryptobyte.String
-	if !in.ReadASN1(&seq, cryptobyte_asn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1(&name, cryptobyte_asn1.UTF8String) {
-		return ""
-	}
-	return string(name)
 }

@@ -184,7 +184,7 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, ev := ca.handleSafely(der, profile)
-	if profile != "" {
+	if profile != "" || ev.Profile == "" {
 		ev.Profile = profile
 	}
 	ca.emit(ev)
@@ -266,7 +266,7 @@ func (ca *CA) handle(der []byte) ([]byte, Event) {
 		Op:            opName(msg.Body.Type),
 		TransactionID: hex.EncodeToString(msg.Header.TransactionID),
 		Protection:    protectionNone,
-		Profile:       requestedProfile(&msg.Header),
+		Profile:       requestedProfile(msg.Header),
 	}
 	if msg.Header.ProtectionAlg != nil {
 		ev.Protection = protectionSignature

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -14,6 +15,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+)
+
+// The values of enrollment.secret_encoding.
+const (
+	secretEncodingText = "text"
+	secretEncodingHex  = "hex"
 )
 
 // irForCreate is why a create needs IR credentials, for irCredentials.
@@ -115,23 +122,29 @@ func messageCredentials(ctx context.Context, p path.Path, obj types.Object, defa
 				needs+" "+at("reference")+" needs "+at("secret_wo")+" or "+at("secret")+".")
 		}
 	case mac:
-		if needs == "" || e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() {
+		if e.Reference.IsUnknown() || e.Secret.IsUnknown() || e.SecretWO.IsUnknown() || e.SecretEncoding.IsUnknown() {
 			return nil, "", diags
 		}
-		s, from := e.Secret.ValueString(), at("secret")
+		s, attr := e.Secret.ValueString(), "secret"
 		if s == "" {
-			s, from = e.SecretWO.ValueString(), at("secret_wo")
+			s, attr = e.SecretWO.ValueString(), "secret_wo"
+		}
+		from := at(attr)
+		// A secret that does not decode is wrong whatever the plan.
+		secret, ok := decodeSecret(s, e.SecretEncoding.ValueString(), p, attr, &diags)
+		if needs == "" || !ok {
+			return nil, "", diags
 		}
 		ref := e.Reference.ValueString()
 		if ref == "" {
 			ref = defaults.Reference
 			from += " with the provider's reference (or " + envReference + ")"
 		}
-		return cmpclient.MACCredentials{Reference: ref, Secret: []byte(s)}, fmt.Sprintf("%s (reference %q)", from, ref), diags
+		return macCredentials(ref, secret, e.MACAlgorithm, defaults), fmt.Sprintf("%s (reference %q)", from, ref), diags
 	case needs == "":
 		// No credentials in the object and no message: nothing to require.
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
-		return cmpclient.MACCredentials{Reference: defaults.Reference, Secret: []byte(defaults.Secret)},
+		return macCredentials(defaults.Reference, []byte(defaults.Secret), e.MACAlgorithm, defaults),
 			fmt.Sprintf("the provider's secret (or %s, reference %q)", envSecret, defaults.Reference), diags
 	default:
 		diags.AddAttributeError(p, none, needs+" Set "+at("reference")+" with "+at("secret")+" or "+at("secret_wo")+
@@ -139,6 +152,44 @@ func messageCredentials(ctx context.Context, p path.Path, obj types.Object, defa
 			envReference+", "+envSecret+").")
 	}
 	return nil, "", diags
+}
+
+// The values of enrollment.mac_algorithm (RFC 9481 section 6.1), and the
+// cmpclient algorithm of each; unset is the first.
+var macAlgorithms = map[string]cmpclient.MACAlgorithm{
+	"pbm-hmac-sha256": cmpclient.PBMHMACSHA256,
+	"pbm-hmac-sha1":   cmpclient.PBMHMACSHA1,
+	"pbmac1":          cmpclient.PBMAC1,
+}
+
+// macCredentials are the MAC credentials of reference and secret under
+// algorithm (enrollment.mac_algorithm; null: the provider's mac_algorithm,
+// whose default is PasswordBasedMac with HMAC-SHA256).
+func macCredentials(reference string, secret []byte, algorithm types.String, defaults *Defaults) cmpclient.MACCredentials {
+	alg := macAlgorithms[algorithm.ValueString()]
+	if algorithm.ValueString() == "" && defaults != nil {
+		alg = defaults.MACAlgorithm
+	}
+	return cmpclient.MACCredentials{Reference: reference, Secret: secret, Algorithm: alg}
+}
+
+// decodeSecret decodes a pre-shared secret, the attribute attr of the
+// credentials object at p, given in encoding (secret_encoding: "text", the
+// default, takes its UTF-8 bytes; "hex" decodes it, for CAs that issue
+// binary keys). An error is attached to the attribute and never quotes the
+// secret.
+func decodeSecret(s, encoding string, p path.Path, attr string, diags *diag.Diagnostics) ([]byte, bool) {
+	if encoding != secretEncodingHex {
+		return []byte(s), true
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) == 0 {
+		diags.AddAttributeError(p.AtName(attr), "Secret is not hex",
+			p.AtName("secret_encoding").String()+" is \"hex\", so the secret must be an even number of hex digits "+
+				"(0-9, a-f), at least two.")
+		return nil, false
+	}
+	return b, true
 }
 
 // signatureCredentials reads an external certificate and its key from e,
@@ -207,6 +258,20 @@ func credentialAttributes(name, what string) map[string]schema.Attribute {
 			Optional:  true,
 			Sensitive: true,
 			WriteOnly: true,
+		},
+		"mac_algorithm": schema.StringAttribute{
+			Description: "MAC that protects requests with the secret (RFC 9481 section 6.1): `pbm-hmac-sha256` " +
+				"(default: PasswordBasedMac, OID 1.2.840.113533.7.66.13, with HMAC-SHA256), `pbm-hmac-sha1` (the " +
+				"same with HMAC-SHA1, as OpenSSL 3.0 sends by default) or `pbmac1` (PBMAC1 with PBKDF2 and " +
+				"HMAC-SHA256). It applies to the provider's secret too when this object sets none.",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(sortedNames(macAlgorithms)...)},
+		},
+		"secret_encoding": schema.StringAttribute{
+			Description: "How `secret` or `secret_wo` is written: `text` (default, its UTF-8 bytes) or `hex` " +
+				"(decoded, for CAs that issue binary pre-shared keys).",
+			Optional:   true,
+			Validators: []validator.String{stringvalidator.OneOf(secretEncodingText, secretEncodingHex)},
 		},
 		"certificate_pem": schema.StringAttribute{
 			Description: "Externally issued certificate (for example a manufacturer device certificate) " +

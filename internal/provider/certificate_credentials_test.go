@@ -18,11 +18,11 @@ func TestIRCredentials(t *testing.T) {
 	_, certPEM, keyPEM := testExternalCredential(t)
 	_, _, otherKeyPEM := testExternalCredential(t)
 	null, unknown, str := types.StringNull(), types.StringUnknown(), types.StringValue
-	enrollmentTypes := map[string]attr.Type{"reference": types.StringType, "secret": types.StringType,
-		"secret_wo": types.StringType, "certificate_pem": types.StringType, "private_key_pem": types.StringType}
+	enrollmentTypes := enrollmentAttrTypes
 	obj := func(ref, secret, secretWO, cert, key types.String) types.Object {
 		return types.ObjectValueMust(enrollmentTypes, map[string]attr.Value{"reference": ref, "secret": secret,
-			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key})
+			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key, "mac_algorithm": null,
+			"secret_encoding": null})
 	}
 	providerCreds := &Defaults{Reference: "provider-ref", Secret: "provider-secret"}
 	const ir = "An IR is sent."

@@ -82,6 +82,8 @@ func importedModel(ctx context.Context, pemText string, now time.Time) (*certifi
 		m.ECDSACurve = types.StringValue(spec.Curve)
 	}
 	m.RevokeOnDestroy = types.BoolValue(true)
+	m.RevokeSuperseded = types.BoolValue(true)
+	m.UpdateProtection = types.StringValue(updateProtectionSignature)
 	m.RevocationReason = types.StringValue(defaultRevocationReason)
 
 	var diags diag.Diagnostics
@@ -189,6 +191,7 @@ func nullCertificateModel() *certificateModel {
 func priorForImport(prior *certificateIntent, planned certificateIntent, state certificateModel, pending bool) {
 	if pending {
 		prior.ValidityHours = planned.ValidityHours
+		prior.Profile = planned.Profile // the profile it was issued under is not known
 		if state.RotationTriggers.IsNull() {
 			prior.RotationTriggers = planned.RotationTriggers
 		}

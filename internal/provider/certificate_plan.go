@@ -23,6 +23,7 @@ import (
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
 		r.checkTrustForDestroy(ctx, req, resp)
+		r.checkCredentialsForDestroy(ctx, req, resp)
 		return
 	}
 	// Most plans change nothing: answer those without the whole model
@@ -104,6 +105,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		if r.checkTrustForUpdate(ctx, plan, state, operationName(u.Op), &resp.Diagnostics); resp.Diagnostics.HasError() {
 			return
 		}
+		if _, diags := updateCredentials(ctx, plan, config.Enrollment, r.defaults, operationName(u.Op)); diags.HasError() {
+			resp.Diagnostics.Append(diags...)
+			return
+		}
 		markIssuedUnknown(&plan, u.NewKey && generatedKey)
 		plan.PublicKeyPEM = userPublicKey
 		if !u.NewKey {
@@ -113,9 +118,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		// names it (cmpclient.Enrollment.Operation).
 		plan.LastOperation = types.StringValue(string(u.Op))
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
-			fmt.Sprintf("Applying sends a %s signed with the current certificate and key, because %s. The "+
+			fmt.Sprintf("Applying sends a %s %s, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
-				operationName(u.Op), strings.Join(u.Why, "; "), supersededNote(state)))
+				operationName(u.Op), protectionNote(plan), strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -240,12 +245,13 @@ func renewalSettingsOf(m certificateModel) (s renewalSettings, known bool) {
 func intentOf(ctx context.Context, m certificateModel, keyPEM types.String) (certificateIntent, bool) {
 	c := certificateIntent{
 		ValidityHours: m.ValidityPeriodHours.ValueInt64(),
+		Profile:       m.CertificateProfile.ValueString(),
 		KeyPEM:        keyPEM.ValueString(),
 		KeySpec: keySpec{Algorithm: m.KeyAlgorithm.ValueString(), RSABits: int(m.RSABits.ValueInt64()),
 			Curve: m.ECDSACurve.ValueString()},
 	}
 	known := !keyPEM.IsUnknown() && !m.KeyAlgorithm.IsUnknown() && !m.RSABits.IsUnknown() && !m.ECDSACurve.IsUnknown() &&
-		!m.ValidityPeriodHours.IsUnknown()
+		!m.ValidityPeriodHours.IsUnknown() && !m.CertificateProfile.IsUnknown()
 	switch {
 	case m.Subject.IsUnknown():
 		known = false
@@ -319,9 +325,20 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 
 // supersededNote tells, in a planned CR or KUR, which certificate the
 // apply revokes: the one previous_certificate_pem holds leaves the state.
-func supersededNote(state certificateModel) string {
+// With revoke_superseded = false (revoke false) it says that none is
+// revoked and replaced certificates stay valid until they expire.
+func supersededNote(state certificateModel, revoke bool) string {
 	prev, err := parseCertificatePEM(state.PreviousCertificatePEM.ValueString())
-	if state.PreviousCertificatePEM.ValueString() == "" || err != nil {
+	held := state.PreviousCertificatePEM.ValueString() != "" && err == nil
+	switch {
+	case !revoke && held:
+		return fmt.Sprintf(" With revoke_superseded = false no certificate is revoked: the one "+
+			"previous_certificate_pem holds now (serial %s) leaves the state and stays valid until it expires "+
+			"(%s), and so will the current one once replaced.", prev.SerialNumber, formatTime(prev.NotAfter))
+	case !revoke:
+		return " With revoke_superseded = false no certificate is revoked: the current one, once replaced, " +
+			"stays valid until it expires."
+	case !held:
 		return ""
 	}
 	return fmt.Sprintf(" The certificate previous_certificate_pem holds now (serial %s) leaves the state and is "+

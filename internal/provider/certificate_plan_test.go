@@ -38,7 +38,7 @@ func issuedState() certificateModel {
 	}
 	return certificateModel{
 		Server:              types.ObjectNull(connectionAttrTypes),
-		Enrollment:          types.ObjectNull(map[string]attr.Type{"reference": types.StringType, "secret": types.StringType, "secret_wo": types.StringType, "certificate_pem": types.StringType, "private_key_pem": types.StringType}),
+		Enrollment:          types.ObjectNull(enrollmentAttrTypes),
 		Subject:             subject,
 		DNSNames:            strings("web.example"),
 		IPAddresses:         strings(),

@@ -20,7 +20,7 @@ import (
 // but is not expected.
 func certRequest(ctx context.Context, m certificateModel, key crypto.Signer, now time.Time) (*cmpclient.CertRequest, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	req := &cmpclient.CertRequest{Key: key}
+	req := &cmpclient.CertRequest{Key: key, Profile: m.CertificateProfile.ValueString()}
 	if !m.Subject.IsNull() {
 		var s subjectModel
 		diags.Append(m.Subject.As(ctx, &s, basetypes.ObjectAsOptions{})...)

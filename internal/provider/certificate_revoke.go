@@ -24,7 +24,7 @@ import (
 //
 // The certificate a CR or KUR replaced (previous_certificate_pem) is
 // revoked too, as superseded, best effort: the resource that owned both
-// is gone.
+// is gone; not with revoke_superseded = false.
 func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state certificateModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
@@ -53,7 +53,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 				cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339)))
 	}
 	var prev *x509.Certificate
-	if s := state.PreviousCertificatePEM.ValueString(); s != "" {
+	if s := state.PreviousCertificatePEM.ValueString(); s != "" && revokesSuperseded(state) {
 		if p, err := parseCertificatePEM(s); err == nil && now.Before(p.NotAfter) {
 			prev = p // replaced by the last CR or KUR, and still valid
 		}
@@ -69,6 +69,8 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
 	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state)
+	creds, credDiags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR)")
+	diags.Append(credDiags...)
 	if expired && diags.HasError() {
 		// The expired certificate goes whatever happens; the previous one
 		// is named, since it stays valid.
@@ -89,17 +91,18 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	// one where a CR kept it; an expired current certificate signs nothing.
 	if prev != nil {
 		prevKey, _ := previousKey(ctx, req.Private)
-		if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
+		if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
 			resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
 				fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+
-					"valid until %s unless revoked at the CA.\n\n%s", state.LastOperation.ValueString(),
-					prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err)))
+					"valid until %s unless revoked at the CA.\n\n%s%s", state.LastOperation.ValueString(),
+					prev.SerialNumber, revocationFailure(err), prev.NotAfter.UTC().Format(time.RFC3339), cmpErrorDetail(err),
+					refusedRevocation(err, "revoke_superseded")))
 		}
 	}
 	if expired {
 		return
 	}
-	err = newCMPClient(ctx, conn, nil).Revoke(ctx, cert, key, reason)
+	err = newCMPClient(ctx, conn, creds).Revoke(ctx, cert, requestKey(creds, key), reason)
 	var unverified *cmpclient.UnverifiedResponseError
 	switch {
 	case errors.As(err, &unverified):
@@ -114,8 +117,8 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	case err != nil && !alreadyRevoked(err):
 		resp.Diagnostics.AddError("cmpv2_certificate: revocation request (RR) failed; the resource stays in state",
 			fmt.Sprintf("Certificate serial %s was not revoked.\n\n%s\n\nFix the cause and destroy again, or set "+
-				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.",
-				cert.SerialNumber, cmpErrorDetail(err)))
+				"revoke_on_destroy = false and apply before destroying to forget the certificate without revoking it.%s",
+				cert.SerialNumber, cmpErrorDetail(err), refusedRevocation(err, "revoke_on_destroy")))
 	}
 }
 
@@ -125,11 +128,13 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 // previous, so the old previous leaves the state and would otherwise stay
 // live at the CA, owned by nobody. Its RR is signed with its own key
 // (RFC 9483 section 4.2): the recorded previous key when a KUR or a CR with
-// a new key made the current certificate, else the current key. A
+// a new key made the current certificate, else the current key; or it is
+// protected by creds (update_protection = "mac"). A
 // certificate expired at now needs no revocation. Best effort: a failure is a
 // warning naming the serial, since the new certificate is already issued
 // and in the state.
-func revokeSuperseded(ctx context.Context, conn *Connection, state certificateModel, now time.Time, keys ...crypto.Signer) diag.Diagnostics {
+func revokeSuperseded(ctx context.Context, conn *Connection, creds cmpclient.Credentials, state certificateModel, now time.Time,
+	keys ...crypto.Signer) diag.Diagnostics {
 	var diags diag.Diagnostics
 	s := state.PreviousCertificatePEM.ValueString()
 	if s == "" {
@@ -144,20 +149,32 @@ func revokeSuperseded(ctx context.Context, conn *Connection, state certificateMo
 	if !now.Before(prev.NotAfter) {
 		return diags // expired: no longer live
 	}
-	if err := revokeWith(ctx, conn, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
+	if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, keys...); err != nil && !alreadyRevoked(err) {
 		diags.AddWarning("cmpv2_certificate: replaced certificate not known to be revoked",
 			fmt.Sprintf("This update replaced previous_certificate_pem, and the certificate it held (serial %s, "+
 				"issuer %s) left the state, but it %s; it stays valid until %s unless revoked. Ask the CA's operator "+
-				"to revoke serial %s (reason superseded).\n\n%s", prev.SerialNumber, prev.Issuer, revocationFailure(err),
-				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err)))
+				"to revoke serial %s (reason superseded).\n\n%s%s", prev.SerialNumber, prev.Issuer, revocationFailure(err),
+				prev.NotAfter.UTC().Format(time.RFC3339), prev.SerialNumber, cmpErrorDetail(err),
+				refusedRevocation(err, "revoke_superseded")))
 	}
 	return diags
 }
 
+// revokesSuperseded reports whether m revokes the certificates its CR and
+// KUR replace (revoke_superseded). A state written before the attribute
+// existed holds it null, and revoked them.
+func revokesSuperseded(m certificateModel) bool {
+	return m.RevokeSuperseded.IsNull() || m.RevokeSuperseded.ValueBool()
+}
+
 // revokeWith revokes target with an RR signed by target itself (RFC 9483
-// section 4.2), with whichever of keys belongs to it.
-func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate, reason cmpclient.Reason,
-	keys ...crypto.Signer) error {
+// section 4.2), with whichever of keys belongs to it, or protected by creds
+// when set (update_protection = "mac").
+func revokeWith(ctx context.Context, conn *Connection, creds cmpclient.Credentials, target *x509.Certificate,
+	reason cmpclient.Reason, keys ...crypto.Signer) error {
+	if creds != nil {
+		return newCMPClient(ctx, conn, creds).Revoke(ctx, target, nil, reason)
+	}
 	for _, key := range keys {
 		if pemkey.BelongsTo(key, target) {
 			return newCMPClient(ctx, conn, nil).Revoke(ctx, target, key, reason)
@@ -175,6 +192,21 @@ func revokeWith(ctx context.Context, conn *Connection, target *x509.Certificate,
 func alreadyRevoked(err error) bool {
 	var cmpErr *cmpclient.Error
 	return errors.As(err, &cmpErr) && cmpErr.FailInfo&cmpclient.FailCertRevoked != 0
+}
+
+// refusedRevocation names the setting that keeps RRs from a CA that
+// refused one (an error message or a rejection, other than certRevoked):
+// a CA without revocation refuses every RR, and revoke_on_destroy (the
+// resource's own certificate) or revoke_superseded (a replaced one) set to
+// false sends it none. "" for other failures, which are not the CA's answer.
+func refusedRevocation(err error, setting string) string {
+	var cmpErr *cmpclient.Error
+	var unverified *cmpclient.UnverifiedResponseError
+	if !errors.As(err, &cmpErr) || errors.As(err, &unverified) {
+		return ""
+	}
+	return fmt.Sprintf("\n\nThe CA refused the revocation request. If it offers no revocation (Vault Enterprise's "+
+		"CMP has none), set %s = false: it then never sends this CA an RR for that certificate.", setting)
 }
 
 // revocationFailure says what a failed RR means for the certificate: an

@@ -59,7 +59,7 @@ func TestRevokeSupersededFailures(t *testing.T) {
 			conn := &Connection{URL: closed.URL, MessageTimeout: 2 * time.Second}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			diags := revokeSuperseded(ctx, conn, state, now, tc.keys...)
+			diags := revokeSuperseded(ctx, conn, nil, state, now, tc.keys...)
 			if diags.HasError() {
 				t.Fatalf("error diagnostics: %v", diags)
 			}

@@ -81,18 +81,20 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(diags...)
 	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)
+	creds, diags := updateCredentials(ctx, plan, config.Enrollment, r.defaults, operationName(d.Op))
+	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
 
 	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
-	client := newCMPClient(ctx, conn, nil)
+	client := newCMPClient(ctx, conn, creds)
 	var enr *cmpclient.Enrollment
 	if d.Op == opCR {
-		enr, err = client.Certify(ctx, creq, cur, curKey)
+		enr, err = client.Certify(ctx, creq, cur, requestKey(creds, curKey))
 	} else {
-		enr, err = client.UpdateKey(ctx, creq, cur, curKey)
+		enr, err = client.UpdateKey(ctx, creq, cur, requestKey(creds, curKey))
 	}
 	why := strings.Join(d.Why, "; ")
 	if err != nil {
@@ -102,12 +104,12 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		var unverified *cmpclient.UnverifiedResponseError
 		switch {
 		case enr != nil && errors.As(err, &unconfirmed):
-			detail += r.discardUnconfirmed(ctx, conn, enr, key)
+			detail += r.discardUnconfirmed(ctx, conn, creds, enr, key)
 		case errors.As(err, &unverified) && unverified.Certificate != nil:
 			detail += unverifiedIssueNote(unverified)
 			if !unverified.Rejected {
 				// The CA did not take the rejection: revoke instead.
-				detail += r.discardUnconfirmed(ctx, conn, &cmpclient.Enrollment{Certificate: unverified.Certificate}, key)
+				detail += r.discardUnconfirmed(ctx, conn, creds, &cmpclient.Enrollment{Certificate: unverified.Certificate}, key)
 			}
 		}
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
@@ -122,9 +124,11 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
-	// without being in the state.
-	prevKey, _ := previousKey(ctx, req.Private)
-	resp.Diagnostics.Append(revokeSuperseded(ctx, conn, state, r.clock.now(), prevKey, curKey)...)
+	// without being in the state, unless revoke_superseded is false.
+	if revokesSuperseded(plan) {
+		prevKey, _ := previousKey(ctx, req.Private)
+		resp.Diagnostics.Append(revokeSuperseded(ctx, conn, creds, state, r.clock.now(), prevKey, curKey)...)
+	}
 	previous := state.PrivateKeyPEM.ValueString()
 	if previous == keyPEM {
 		previous = "" // same key: the current one signs the previous certificate's RR
@@ -134,15 +138,16 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 }
 
 // discardUnconfirmed revokes a certificate a CR or KUR issued but did not
-// confirm, signed with itself, and says what became of it: the state keeps
-// the old certificate, so this one would otherwise be live and forgotten.
-func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Connection, enr *cmpclient.Enrollment,
-	key crypto.Signer) string {
+// confirm, signed with itself (or protected by creds, update_protection =
+// "mac"), and says what became of it: the state keeps the old certificate,
+// so this one would otherwise be live and forgotten.
+func (r *certificateResource) discardUnconfirmed(ctx context.Context, conn *Connection, creds cmpclient.Credentials,
+	enr *cmpclient.Enrollment, key crypto.Signer) string {
 	serial := enr.Certificate.SerialNumber.String()
 	// The operation's context may be what ended; the revocation gets its own.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), conn.MessageTimeout)
 	defer cancel()
-	if err := newCMPClient(ctx, conn, nil).Revoke(ctx, enr.Certificate, key, cmpclient.ReasonSuperseded); err != nil {
+	if err := newCMPClient(ctx, conn, creds).Revoke(ctx, enr.Certificate, requestKey(creds, key), cmpclient.ReasonSuperseded); err != nil {
 		return fmt.Sprintf("\n\nThe CA issued certificate serial %s, which was not confirmed and %s (%v): revoke "+
 			"it at the CA.", serial, revocationFailure(err), err)
 	}

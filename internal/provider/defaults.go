@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -24,6 +25,8 @@ const (
 	envPassword        = "CMPV2_PASSWORD"
 	envMessageTimeout  = "CMPV2_MESSAGE_TIMEOUT"
 	envImplicitConfirm = "CMPV2_IMPLICIT_CONFIRM"
+	envMACAlgorithm    = "CMPV2_MAC_ALGORITHM"
+	envSecretEncoding  = "CMPV2_SECRET_ENCODING"
 )
 
 // defaultMessageTimeout matches the default of `openssl cmp -msg_timeout`.
@@ -34,6 +37,8 @@ type providerModel struct {
 	URL             types.String `tfsdk:"url"`
 	Reference       types.String `tfsdk:"reference"`
 	Secret          types.String `tfsdk:"secret"`
+	MACAlgorithm    types.String `tfsdk:"mac_algorithm"`
+	SecretEncoding  types.String `tfsdk:"secret_encoding"`
 	TrustedCAPEM    types.String `tfsdk:"trusted_ca_pem"`
 	TLS             types.Object `tfsdk:"tls"`
 	BasicAuth       types.Object `tfsdk:"basic_auth"`
@@ -64,8 +69,11 @@ type Defaults struct {
 	// the environment names one (resources then need their own server.url).
 	URL string
 	// Reference and Secret are the MAC credential for IR; both or neither.
+	// Secret holds the secret's bytes (decoded when secret_encoding is hex).
 	Reference string
 	Secret    string
+	// MACAlgorithm protects requests with Secret (mac_algorithm).
+	MACAlgorithm cmpclient.MACAlgorithm
 	// TrustedCAs anchor protection signatures and issued chains; nil when none.
 	TrustedCAs      []*x509.Certificate
 	TLS             *tls.Config // nil: the system roots, no client certificate
@@ -102,6 +110,7 @@ func resolveDefaults(ctx context.Context, cfg providerModel, getenv func(string)
 		MessageTimeout: c.MessageTimeout, ImplicitConfirm: c.ImplicitConfirm}
 	d.Reference, _ = src.str(path.Root("reference"), cfg.Reference, envReference, &diags)
 	d.Secret, _ = src.str(path.Root("secret"), cfg.Secret, envSecret, &diags)
+	d.MACAlgorithm = resolveMACSettings(src, cfg, &d.Secret, &diags)
 	switch {
 	case d.Reference != "" && d.Secret == "":
 		diags.AddAttributeError(path.Root("secret"), "Missing secret",
@@ -114,6 +123,30 @@ func resolveDefaults(ctx context.Context, cfg providerModel, getenv func(string)
 		return nil, diags
 	}
 	return d, diags
+}
+
+// resolveMACSettings reads mac_algorithm and secret_encoding (or their
+// environment variables), decodes *secret by the latter and returns the
+// former. Errors never quote the secret or a variable's value.
+func resolveMACSettings(src settingsSource, cfg providerModel, secret *string, diags *diag.Diagnostics) cmpclient.MACAlgorithm {
+	alg, from := src.str(path.Root("mac_algorithm"), cfg.MACAlgorithm, envMACAlgorithm, diags)
+	algorithm, ok := macAlgorithms[alg]
+	if alg != "" && !ok {
+		diags.AddAttributeError(path.Root("mac_algorithm"), "Invalid MAC algorithm",
+			"mac_algorithm"+from+" must be one of "+quotedList(sortedNames(macAlgorithms))+".")
+	}
+	encoding, from := src.str(path.Root("secret_encoding"), cfg.SecretEncoding, envSecretEncoding, diags)
+	switch encoding {
+	case "", secretEncodingText:
+	case secretEncodingHex:
+		if b, ok := decodeSecret(*secret, encoding, path.Empty(), "secret", diags); ok {
+			*secret = string(b)
+		}
+	default:
+		diags.AddAttributeError(path.Root("secret_encoding"), "Invalid secret encoding",
+			"secret_encoding"+from+" must be `"+secretEncodingText+"` or `"+secretEncodingHex+"`.")
+	}
+	return algorithm
 }
 
 // configureDefaults is a resource's Configure: it keeps the provider's

@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -65,6 +66,19 @@ func (p *cmpv2Provider) Schema(_ context.Context, _ provider.SchemaRequest, resp
 				Description: "Default pre-shared secret that goes with `reference`. Environment: `" + envSecret + "`.",
 				Optional:    true,
 				Sensitive:   true,
+			},
+			"mac_algorithm": schema.StringAttribute{
+				Description: "Default MAC that protects requests with `secret` (RFC 9481 section 6.1): " +
+					"`pbm-hmac-sha256` (default: PasswordBasedMac with HMAC-SHA256), `pbm-hmac-sha1` or `pbmac1`; " +
+					"`enrollment.mac_algorithm` overrides it. Environment: `" + envMACAlgorithm + "`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(sortedNames(macAlgorithms)...)},
+			},
+			"secret_encoding": schema.StringAttribute{
+				Description: "How `secret` is written: `text` (default) or `hex` (decoded, for CAs that issue binary " +
+					"pre-shared keys). Environment: `" + envSecretEncoding + "`.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.OneOf(secretEncodingText, secretEncodingHex)},
 			},
 			"trusted_ca_pem": schema.StringAttribute{
 				Description: "PEM certificates trusted to sign CMP responses and to anchor the chains of issued " +

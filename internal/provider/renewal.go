@@ -260,7 +260,8 @@ type certificateIntent struct {
 	EmailAddresses    []string
 	KeyUsages         []string
 	ExtendedKeyUsages []string
-	ValidityHours     int64 // 0: unset, the CA decides
+	ValidityHours     int64  // 0: unset, the CA decides
+	Profile           string // certificate_profile; "": none
 
 	// KeyPEM is the user-supplied key; "" when the provider generates the
 	// key. For the prior state it is the key the certificate holds.
@@ -300,6 +301,9 @@ func classifyUpdate(prior, planned certificateIntent, now, renewAt, notAfter tim
 	}
 	if prior.ValidityHours != planned.ValidityHours {
 		content = append(content, "validity_period_hours changed")
+	}
+	if prior.Profile != planned.Profile {
+		content = append(content, "certificate_profile changed")
 	}
 	for _, f := range []struct {
 		name      string

@@ -229,6 +229,11 @@ func TestClassifyUpdate(t *testing.T) {
 			want:    updateDecision{Op: opCR, Why: []string{"validity_period_hours changed"}},
 		},
 		{
+			name: "certificate profile changed: CR", prior: prior, now: before,
+			planned: edit(func(c *certificateIntent) { c.Profile = "tls-client" }),
+			want:    updateDecision{Op: opCR, Why: []string{"certificate_profile changed"}},
+		},
+		{
 			name: "SAN added: CR", prior: prior, now: before,
 			planned: edit(func(c *certificateIntent) { c.DNSNames = append(c.DNSNames, "api.example") }),
 			want:    updateDecision{Op: opCR, Why: []string{"dns_names changed"}},

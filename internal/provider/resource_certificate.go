@@ -49,6 +49,7 @@ type certificateModel struct {
 	KeyUsages           types.Set      `tfsdk:"key_usages"`
 	ExtendedKeyUsages   types.Set      `tfsdk:"extended_key_usages"`
 	ValidityPeriodHours types.Int64    `tfsdk:"validity_period_hours"`
+	CertificateProfile  types.String   `tfsdk:"certificate_profile"`
 	KeyAlgorithm        types.String   `tfsdk:"key_algorithm"`
 	RSABits             types.Int64    `tfsdk:"rsa_bits"`
 	ECDSACurve          types.String   `tfsdk:"ecdsa_curve"`
@@ -57,7 +58,9 @@ type certificateModel struct {
 	RenewAfterIssue     types.String   `tfsdk:"renew_after_issue"`
 	RotationTriggers    types.Map      `tfsdk:"rotation_triggers"`
 	RevokeOnDestroy     types.Bool     `tfsdk:"revoke_on_destroy"`
+	RevokeSuperseded    types.Bool     `tfsdk:"revoke_superseded"`
 	RevocationReason    types.String   `tfsdk:"revocation_reason"`
+	UpdateProtection    types.String   `tfsdk:"update_protection"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
 	// Computed (fixed names).
@@ -85,6 +88,8 @@ type enrollmentModel struct {
 	SecretWO       types.String `tfsdk:"secret_wo"`
 	CertificatePEM types.String `tfsdk:"certificate_pem"`
 	PrivateKeyPEM  types.String `tfsdk:"private_key_pem"`
+	MACAlgorithm   types.String `tfsdk:"mac_algorithm"`
+	SecretEncoding types.String `tfsdk:"secret_encoding"`
 }
 
 // Defaults of the key attributes: a generated key is ECDSA P-256 unless
@@ -125,8 +130,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Description: "Credentials for the initialization request (IR) only: `reference` with `secret` or " +
 					"`secret_wo` (MAC protection), or `certificate_pem` with `private_key_pem` of an externally issued " +
 					"certificate (signature protection). Unset, the provider's `reference` and `secret` protect the IR; a secret set here without `reference` goes with the provider's `reference` (`CMPV2_REFERENCE`). " +
-					"Later requests are signed with the certificate this resource holds, so changing these is a " +
-					"state-only update.",
+					"Later requests are signed with the certificate this resource holds (unless `update_protection = " +
+					"\"mac\"`), so changing these is a state-only update.",
 				Optional:   true,
 				Attributes: enrollmentAttributes(),
 			},
@@ -180,6 +185,13 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 					"sends a CR.",
 				Optional:   true,
 				Validators: []validator.Int64{int64validator.AtLeast(1)},
+			},
+			"certificate_profile": schema.StringAttribute{
+				Description: "Certificate profile to issue under, sent as the certProfile (id-it-certProfile, RFC 9483 " +
+					"section 4.1.1) in the generalInfo of every IR, CR and KUR, for CAs that choose the profile by " +
+					"request rather than by URL path. A change sends a CR.",
+				Optional:   true,
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"key_algorithm": schema.StringAttribute{
 				Description: "Algorithm of the generated key: `RSA`, `ECDSA` or `ED25519`. Default `ECDSA`. " +
@@ -243,6 +255,16 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:    true,
 				Default:     booldefault.StaticBool(true),
 			},
+			"revoke_superseded": schema.BoolAttribute{
+				Description: "Revoke (RR, reason superseded) the certificate a CR or KUR replaced when it leaves " +
+					"the state: at the next CR or KUR, and on destroy (with `revoke_on_destroy`) the one " +
+					"`previous_certificate_pem` holds. Default `true`. Set `false` for a CA that offers no " +
+					"revocation (it then never sees an RR for a replaced certificate): replaced certificates " +
+					"then stay valid until they expire. A change is a state-only update.",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(true),
+			},
 			"revocation_reason": schema.StringAttribute{
 				Description: "RFC 5280 CRLReason sent with the revocation, in snake_case: " +
 					quotedList(sortedNames(revocationReasons)) + ". Default `" + defaultRevocationReason + "`.",
@@ -250,6 +272,19 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:   true,
 				Default:    stringdefault.StaticString(defaultRevocationReason),
 				Validators: []validator.String{stringvalidator.OneOf(sortedNames(revocationReasons)...)},
+			},
+			"update_protection": schema.StringAttribute{
+				Description: "How a CR, KUR or RR is protected: `signature` (default), signed with the certificate " +
+					"it is about (RFC 9483 sections 4.1.2, 4.1.3, 4.2), or `mac`, with the enrollment's `reference` and " +
+					"`secret` (else the provider's), as the IR, for CAs and RAs that want MAC-protected updates " +
+					"(RFC 9483 section 4.1.5). With `mac`, `enrollment.secret_wo` (never stored) must be given again " +
+					"in the configuration of every apply that sends a CR or KUR, and the RR of a destroy (which has " +
+					"no configuration) needs `enrollment.secret` or the provider's secret; a plan without them fails " +
+					"and names this setting. A change is a state-only update.",
+				Optional:   true,
+				Computed:   true,
+				Default:    stringdefault.StaticString(updateProtectionSignature),
+				Validators: []validator.String{stringvalidator.OneOf(updateProtectionSignature, updateProtectionMAC)},
 			},
 
 			"id": schema.StringAttribute{
@@ -274,7 +309,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"public_key_pem":     computed("Public key of the certificate, PEM (SubjectPublicKeyInfo)."),
 			"fingerprint_sha256": computed("SHA-256 fingerprint of the certificate's DER, lower-case hex."),
 			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments. " +
-				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid."),
+				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
+				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),
 			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
 				"`cr` (a change of subject or extensions) or `kur` (renewal, rotation, a new key); null for an imported certificate."),
 			"ready_for_renewal": schema.BoolAttribute{

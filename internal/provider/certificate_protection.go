@@ -57,16 +57,9 @@ func updateCredentials(ctx context.Context, m certificateModel, enrollment types
 // null.
 func (r *certificateResource) checkCredentialsForDestroy(ctx context.Context, req resource.ModifyPlanRequest,
 	resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() {
+	state, ok := r.destroySendsRR(ctx, req)
+	if !ok || state.UpdateProtection.ValueString() != updateProtectionMAC {
 		return
-	}
-	var state certificateModel
-	if diags := req.State.Get(ctx, &state); diags.HasError() || !state.RevokeOnDestroy.ValueBool() ||
-		state.CertificatePEM.ValueString() == "" || state.UpdateProtection.ValueString() != updateProtectionMAC {
-		return
-	}
-	if cert, err := parseCertificatePEM(state.CertificatePEM.ValueString()); err != nil || !r.clock.now().Before(cert.NotAfter) {
-		return // Delete reports an unreadable certificate; an expired one needs no RR
 	}
 	_, diags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR) on destroy")
 	resp.Diagnostics.Append(diags...)

@@ -151,18 +151,8 @@ func (r *certificateResource) checkTrustForIR(ctx context.Context, server types.
 // the destroy) forgets the certificate without an RR.
 func (r *certificateResource) checkTrustForDestroy(ctx context.Context, req resource.ModifyPlanRequest,
 	resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() {
-		return
-	}
-	var state certificateModel
-	if diags := req.State.Get(ctx, &state); diags.HasError() || !state.RevokeOnDestroy.ValueBool() ||
-		state.CertificatePEM.ValueString() == "" {
-		return
-	}
-	if cert, err := parseCertificatePEM(state.CertificatePEM.ValueString()); err != nil || !r.clock.now().Before(cert.NotAfter) {
-		return // Delete reports an unreadable certificate; an expired one needs no RR
-	}
-	if trustMissing(ctx, state.Server, r.defaults, state) {
+	state, ok := r.destroySendsRR(ctx, req)
+	if ok && trustMissing(ctx, state.Server, r.defaults, state) {
 		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
 			"No trust anchor for the CA's answer to the revocation on destroy", noTrustDetail+
 				" (A trust anchor in the server object takes effect after an apply; the provider's at once.) To "+

@@ -19,11 +19,7 @@ func TestIRCredentials(t *testing.T) {
 	_, _, otherKeyPEM := testExternalCredential(t)
 	null, unknown, str := types.StringNull(), types.StringUnknown(), types.StringValue
 	enrollmentTypes := enrollmentAttrTypes
-	obj := func(ref, secret, secretWO, cert, key types.String) types.Object {
-		return types.ObjectValueMust(enrollmentTypes, map[string]attr.Value{"reference": ref, "secret": secret,
-			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key, "mac_algorithm": null,
-			"secret_encoding": null})
-	}
+	obj := credentialsObject
 	providerCreds := &Defaults{Reference: "provider-ref", Secret: "provider-secret"}
 	const ir = "An IR is sent."
 	cases := []struct {
@@ -109,4 +105,13 @@ func TestIRCredentials(t *testing.T) {
 			}
 		})
 	}
+}
+
+// credentialsObject is an enrollment (or cmpv2_server credentials) object
+// with the given credentials and the other attributes null.
+func credentialsObject(ref, secret, secretWO, cert, key types.String) types.Object {
+	null := types.StringNull()
+	return types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": ref, "secret": secret,
+		"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key, "mac_algorithm": null,
+		"secret_encoding": null})
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
@@ -21,10 +20,7 @@ func TestServerCredentials(t *testing.T) {
 	_, certPEM, keyPEM := testExternalCredential(t)
 	_, _, otherKeyPEM := testExternalCredential(t)
 	null, str := types.StringNull(), types.StringValue
-	obj := func(ref, secret, secretWO, cert, key types.String) types.Object {
-		return types.ObjectValueMust(enrollmentAttrTypes, map[string]attr.Value{"reference": ref, "secret": secret,
-			"secret_wo": secretWO, "certificate_pem": cert, "private_key_pem": key})
-	}
+	obj := credentialsObject
 	const genm = "A genm is sent."
 	p := path.Root("credentials")
 	cases := []struct {

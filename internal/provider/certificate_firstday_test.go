@@ -160,6 +160,9 @@ func wrapped(words ...string) *regexp.Regexp {
 // TestAccCertificateWriteOnlySecretOnlyForIR.
 func TestAccFirstDayWriteOnlySecretKUR(t *testing.T) {
 	f := startFirstDay(t, false)
+	// The reference from the environment alone, as CI passes it; the
+	// secret, per certificate, from the ephemeral variable.
+	t.Setenv(envReference, f.reference)
 	cfg := func(extra string) string {
 		return hclConfig{}.provider() + fmt.Sprintf(`
 variable "enrollment_secret" {
@@ -172,9 +175,9 @@ variable "enrollment_secret" {
 resource "cmpv2_certificate" "test" {
   subject    = { common_name = "first.example" }
   dns_names  = ["first.example"]
-  enrollment = { reference = %q, secret_wo = var.enrollment_secret }
+  enrollment = { secret_wo = var.enrollment_secret }
 %s}
-`, f.reference, extra)
+`, extra)
 	}
 	rotated := cfg("  rotation_triggers = { epoch = \"2\" }\n")
 	// quiet: with the variable null, a plan, then an apply with nothing to

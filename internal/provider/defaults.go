@@ -111,11 +111,10 @@ func resolveDefaults(ctx context.Context, cfg providerModel, getenv func(string)
 	d.Reference, _ = src.str(path.Root("reference"), cfg.Reference, envReference, &diags)
 	d.Secret, _ = src.str(path.Root("secret"), cfg.Secret, envSecret, &diags)
 	d.MACAlgorithm = resolveMACSettings(src, cfg, &d.Secret, &diags)
-	switch {
-	case d.Reference != "" && d.Secret == "":
-		diags.AddAttributeError(path.Root("secret"), "Missing secret",
-			"reference is set but secret is not: MAC protection needs both (or set "+envSecret+").")
-	case d.Secret != "" && d.Reference == "":
+	// A reference alone is complete here: it names the shared secret that
+	// each resource's enrollment supplies (secret_wo in CI); the IR
+	// credential rule asks for the secret when an IR is sent.
+	if d.Secret != "" && d.Reference == "" {
 		diags.AddAttributeError(path.Root("reference"), "Missing reference",
 			"secret is set but reference is not: MAC protection needs both (or set "+envReference+").")
 	}

@@ -133,11 +133,6 @@ func TestResolveDefaults(t *testing.T) {
 			wantPath: path.Root("url"), wantText: "known only after apply",
 		},
 		{
-			name:     "reference without secret",
-			edit:     func(m *providerModel) { m.Reference = types.StringValue("ref") },
-			wantPath: path.Root("secret"), wantText: "reference is set but secret is not",
-		},
-		{
 			name:     "secret without reference",
 			env:      map[string]string{envSecret: "pw"},
 			wantPath: path.Root("reference"), wantText: "secret is set but reference is not",

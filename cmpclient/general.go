@@ -165,11 +165,13 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 		// RFC 9483 4.3.2: newWithOld is required; it is what lets the
 		// holder of the old root trust the new one, so it must be signed by
 		// the old root and certify the new root's name and key.
-		switch {
-		case out.NewWithOld == nil:
+		if out.NewWithOld == nil {
 			return nil, refuse("newWithOld missing, so the new root cannot be checked against the old one")
-		case out.NewWithOld.CheckSignatureFrom(oldRoot) != nil:
-			return nil, refuse("newWithOld is not signed by the old root: %w", out.NewWithOld.CheckSignatureFrom(oldRoot))
+		}
+		if err := out.NewWithOld.CheckSignatureFrom(oldRoot); err != nil {
+			return nil, refuse("newWithOld is not signed by the old root: %w", err)
+		}
+		switch {
 		case !bytes.Equal(out.NewWithOld.RawSubjectPublicKeyInfo, out.NewWithNew.RawSubjectPublicKeyInfo) ||
 			!bytes.Equal(out.NewWithOld.RawSubject, out.NewWithNew.RawSubject):
 			return nil, refuse("newWithOld does not certify the new root's name and key")

@@ -20,12 +20,13 @@ import (
 
 // Extension OIDs (RFC 5280 section 4.2.1).
 var (
-	OIDExtSubjectKeyID     = asn1.ObjectIdentifier{2, 5, 29, 14}
-	OIDExtKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 15}
-	OIDExtSubjectAltName   = asn1.ObjectIdentifier{2, 5, 29, 17}
-	OIDExtBasicConstraints = asn1.ObjectIdentifier{2, 5, 29, 19}
-	OIDExtAuthorityKeyID   = asn1.ObjectIdentifier{2, 5, 29, 35}
-	OIDExtExtKeyUsage      = asn1.ObjectIdentifier{2, 5, 29, 37}
+	OIDExtSubjectKeyID        = asn1.ObjectIdentifier{2, 5, 29, 14}
+	OIDExtKeyUsage            = asn1.ObjectIdentifier{2, 5, 29, 15}
+	OIDExtSubjectAltName      = asn1.ObjectIdentifier{2, 5, 29, 17}
+	OIDExtBasicConstraints    = asn1.ObjectIdentifier{2, 5, 29, 19}
+	OIDExtAuthorityKeyID      = asn1.ObjectIdentifier{2, 5, 29, 35}
+	OIDExtCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
+	OIDExtExtKeyUsage         = asn1.ObjectIdentifier{2, 5, 29, 37}
 )
 
 // extKeyUsageOIDs maps crypto/x509's ExtKeyUsage to RFC 5280 / RFC 9336

@@ -176,8 +176,11 @@ func mtgSignature(alg asn1.ObjectIdentifier) bool {
 func checkEmulationCA(e Emulation, caCert *x509.Certificate) error {
 	// Vault signs CMP answers with the issuing CA's key, so its certificate
 	// must allow digitalSignature (RFC 5280 section 4.2.1.3).
-	if e == EmulateVault && caCert.KeyUsage != 0 && caCert.KeyUsage&x509.KeyUsageDigitalSignature == 0 {
-		return fmt.Errorf("devca: -emulate vault signs answers with the CA key, but the CA certificate %q lacks keyUsage digitalSignature", caCert.Subject)
+	if e != EmulateVault {
+		return nil
+	}
+	if err := cmp.CheckSignerKeyUsage(caCert); err != nil {
+		return fmt.Errorf("devca: -emulate vault signs answers with the CA key, but the CA certificate lacks keyUsage digitalSignature: %w", err)
 	}
 	return nil
 }

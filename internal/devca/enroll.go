@@ -288,7 +288,7 @@ func reusableExtensions(old *x509.Certificate) []pkix.Extension {
 	var out []pkix.Extension
 	for _, e := range old.Extensions {
 		if e.Id.Equal(cmp.OIDExtSubjectAltName) || e.Id.Equal(cmp.OIDExtKeyUsage) || e.Id.Equal(cmp.OIDExtExtKeyUsage) ||
-			e.Id.Equal(oidExtCertificatePolicies) {
+			e.Id.Equal(cmp.OIDExtCertificatePolicies) {
 			out = append(out, e)
 		}
 	}

@@ -86,7 +86,7 @@ func (ca *CA) issue(req certRequest) (*issued, *refusal) {
 			extra = append(extra, ext)
 		case ext.Id.Equal(cmp.OIDExtSubjectAltName), ext.Id.Equal(cmp.OIDExtExtKeyUsage):
 			extra = append(extra, ext)
-		case ext.Id.Equal(oidExtCertificatePolicies):
+		case ext.Id.Equal(cmp.OIDExtCertificatePolicies):
 			// A development CA issues the policies it is asked for, with
 			// the criticality asked for (RFC 5280 section 4.2.1.4); the
 			// certificate is parsed back below, which refuses a malformed one.
@@ -229,10 +229,6 @@ func checkPublicKey(pub crypto.PublicKey) error {
 	}
 	return nil
 }
-
-// oidExtCertificatePolicies is id-ce-certificatePolicies (RFC 5280
-// section 4.2.1.4).
-var oidExtCertificatePolicies = asn1.ObjectIdentifier{2, 5, 29, 32}
 
 // emptyName is the DER of an empty RDNSequence.
 var emptyName = []byte{0x30, 0x00}

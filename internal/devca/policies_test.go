@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/cmp"
 )
 
 // TestInteropOpenSSLCertificatePolicies: the certificatePolicies a request
@@ -51,7 +53,7 @@ func TestInteropOpenSSLCertificatePolicies(t *testing.T) {
 				}
 			}
 			for _, e := range cert.Extensions {
-				if e.Id.Equal(oidExtCertificatePolicies) && e.Critical != tc.critical {
+				if e.Id.Equal(cmp.OIDExtCertificatePolicies) && e.Critical != tc.critical {
 					t.Errorf("certificatePolicies critical %v, want %v", e.Critical, tc.critical)
 				}
 			}

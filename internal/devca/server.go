@@ -184,8 +184,8 @@ func (ca *CA) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	resp, ev := ca.handleSafely(der, profile)
-	if profile != "" || ev.Profile == "" {
-		ev.Profile = profile
+	if profile != "" {
+		ev.Profile = profile // the path's profile wins over the request's certProfile
 	}
 	ca.emit(ev)
 	if ca.cfg.hasFault(FaultSlow) {

@@ -17,7 +17,7 @@ import (
 // clearProviderEnv keeps the machine's CMPV2_* variables out of a test.
 func clearProviderEnv(t *testing.T) {
 	for _, name := range []string{envURL, envReference, envSecret, envTrustedCAPEM, envUsername, envPassword,
-		envMessageTimeout, envImplicitConfirm} {
+		envMessageTimeout, envImplicitConfirm, envMACAlgorithm, envSecretEncoding} {
 		t.Setenv(name, "")
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -213,9 +214,5 @@ func selfSignedPEM(t *testing.T, key crypto.Signer) string {
 		NotBefore:    time.Now().Add(-time.Hour),
 		NotAfter:     time.Now().Add(time.Hour),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return string(testpki.Issue(t, tmpl, key, nil).CertPEM())
 }

@@ -185,10 +185,8 @@ func TestAccCertificateFailures(t *testing.T) {
 				ExpectError: regexp.MustCompile(`(?s)initialization request \(IR\) failed.*transaction [0-9a-f]+.*issued certificate\s+rejected`),
 			}},
 			CheckDestroy: func(*terraform.State) error {
-				for _, ev := range e.events {
-					if ev.Op == "certConf" && ev.Status == "rejected" {
-						return nil
-					}
+				if slices.Contains(e.ops(0), "certConf:rejected") {
+					return nil
 				}
 				return fmt.Errorf("no certConf rejected the wrong certificate: %v", e.ops(0))
 			},

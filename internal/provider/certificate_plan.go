@@ -73,8 +73,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	}
 	if !known {
 		// Some inputs are known only during apply; the operation is decided then.
-		markIssuedUnknown(&plan, generatedKey)
-		plan.PublicKeyPEM = userPublicKey
+		markIssuedUnknown(&plan, generatedKey, userPublicKey)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -95,8 +94,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		if diags.HasError() {
 			return
 		}
-		markIssuedUnknown(&plan, generatedKey)
-		plan.PublicKeyPEM = userPublicKey
+		markIssuedUnknown(&plan, generatedKey, userPublicKey)
 		resp.RequiresReplace = path.Paths{path.Root("not_after")}
 		resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement (new IR)",
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
@@ -109,8 +107,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			resp.Diagnostics.Append(diags...)
 			return
 		}
-		markIssuedUnknown(&plan, u.NewKey && generatedKey)
-		plan.PublicKeyPEM = userPublicKey
+		markIssuedUnknown(&plan, u.NewKey && generatedKey, userPublicKey)
 		if !u.NewKey {
 			plan.PublicKeyPEM = state.PublicKeyPEM
 		}
@@ -302,8 +299,10 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 }
 
 // markIssuedUnknown marks what a new certificate will change as unknown;
-// newGeneratedKey says the provider will generate a new private key too.
-func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
+// newGeneratedKey says the provider will generate a new private key too,
+// and publicKey is the new certificate's public key when it is known (a
+// user-supplied key), else unknown.
+func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool, publicKey types.String) {
 	plan.CertificatePEM = types.StringUnknown()
 	plan.CAChainPEM = types.StringUnknown()
 	plan.CertificateChainPEM = types.StringUnknown()
@@ -311,7 +310,7 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 	plan.Issuer = types.StringUnknown()
 	plan.NotBefore = types.StringUnknown()
 	plan.NotAfter = types.StringUnknown()
-	plan.PublicKeyPEM = types.StringUnknown()
+	plan.PublicKeyPEM = publicKey
 	plan.FingerprintSHA256 = types.StringUnknown()
 	plan.PreviousCertificatePEM = types.StringUnknown()
 	plan.LastOperation = types.StringUnknown()

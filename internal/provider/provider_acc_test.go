@@ -74,8 +74,9 @@ func TestAccProviderConfigure(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, name := range []string{envURL, envReference, envSecret, envTrustedCAPEM, envUsername, envPassword, envMessageTimeout, envImplicitConfirm} {
-				t.Setenv(name, tc.env[name])
+			clearProviderEnv(t)
+			for name, value := range tc.env {
+				t.Setenv(name, value)
 			}
 			resource.Test(t, resource.TestCase{
 				ProtoV6ProviderFactories: testAccProviders,

@@ -242,7 +242,7 @@ func writeOnlyCredentials(ctx context.Context, obj types.Object) bool {
 // whose successor a root CA update names; nil lets the server choose.
 func firstSelfSigned(conn *Connection) *x509.Certificate {
 	for _, c := range conn.TrustedCAs {
-		if c.CheckSignatureFrom(c) == nil {
+		if selfSigned(c) {
 			return c
 		}
 	}

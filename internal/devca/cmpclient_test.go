@@ -129,10 +129,12 @@ func TestClientLifecycle(t *testing.T) {
 		t.Errorf("cr certificate SANs %v, operation %q", cr.Certificate.DNSNames, cr.Operation)
 	}
 
-	// Restart: a new CA on the same state directory.
+	// Restart: a new CA on the same state directory, under another
+	// reference: the certificates issued so far still belong to the first.
 	c.srv.Close()
 	c.ca.Close()
-	c = startCA(t, Config{Dir: dir})
+	firstReference := c.ca.Reference()
+	c = startCA(t, Config{Dir: dir, Reference: "life-second-reference"})
 	cl = c.client(cmpclient.PBMHMACSHA256)
 
 	kur, err := cl.UpdateKey(ctx, &cmpclient.CertRequest{Key: key3}, ir.Certificate, key1)
@@ -170,9 +172,12 @@ func TestClientLifecycle(t *testing.T) {
 			_, err := cl.UpdateKey(ctx, &cmpclient.CertRequest{Key: newKey(t)}, creds.Device.Cert, creds.Device.Key)
 			return err
 		}, cmp.FailSignerNotTrusted},
-		{"rr protected by MAC", func() error {
+		{"rr protected by MAC under another reference", func() error {
+			if c.ca.Reference() == firstReference {
+				t.Fatal("the restart kept the reference")
+			}
 			return cl.Revoke(ctx, kur.Certificate, nil, cmpclient.ReasonUnspecified)
-		}, cmp.FailWrongIntegrity},
+		}, cmp.FailNotAuthorized},
 		{"rr signed by another subject's certificate", func() error {
 			other, err := cl.Enroll(ctx, &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "other"}, Key: key2})
 			if err != nil {

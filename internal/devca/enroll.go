@@ -29,14 +29,13 @@ func responseType(op cmp.BodyType) cmp.BodyType {
 func (ca *CA) enroll(msg *cmp.Message, who *requester, ev Event, now time.Time) ([]byte, Event) {
 	op := msg.Body.Type
 	mac := who.macAlgFor()
-	// RFC 9483 sections 4.1.2 and 4.1.3: cr and kur are signed with a
-	// current certificate of this CA (the one being updated, for kur).
+	// RFC 9483 sections 4.1.2 and 4.1.3: a signed cr or kur is signed with
+	// a current certificate of this CA (the one being updated, for kur).
+	// A MAC-protected one comes from the end entity that holds the shared
+	// secret (RFC 9810 5.1.3.1), as an ir does; checkOldCertID decides
+	// which certificates it may update.
 	if op == cmp.BodyCR || op == cmp.BodyKUR {
-		if who.protection != protectionSignature {
-			ref := refuse(cmp.FailWrongIntegrity, "a %s must be signed with a current certificate of this CA, not MAC-protected", op)
-			return ca.errorAnswer(msg, nil, mac, ref), refusalEvent(ev, ref)
-		}
-		if !who.own {
+		if who.protection == protectionSignature && !who.own {
 			ref := refuse(cmp.FailSignerNotTrusted, "a %s must be signed with a certificate of this CA; %q is not one", op, who.signer.Subject.String())
 			return ca.errorAnswer(msg, nil, mac, ref), refusalEvent(ev, ref)
 		}
@@ -86,7 +85,7 @@ func (ca *CA) deliver(msg *cmp.Message, tx *transaction, ev Event, now time.Time
 		ev.FailInfo, ev.StatusString = ref.failInfo.Names(), ref.text
 		return ca.answer(msg, tx, mac, certRepBody(tx.op, cmp.CertResponse{CertReqID: tx.certReqID, Status: rejectionStatus(ref)}, nil), nil, nil), ev
 	}
-	if err := ca.store.addIssued(iss.cert, tx.op.String(), now); err != nil {
+	if err := ca.store.addIssued(iss.cert, tx.op.String(), tx.who.reference, now); err != nil {
 		tx.closed = true
 		ref := refuse(cmp.FailSystemFailure, "the CA could not record the certificate")
 		return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
@@ -194,7 +193,7 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 
 	switch msg.Body.Type {
 	case cmp.BodyKUR:
-		old, ref := ca.checkOldCertID(r, who)
+		old, ref := ca.checkOldCertID(r, who, now)
 		if ref != nil {
 			return r.CertReqID, nil, ref
 		}
@@ -208,6 +207,9 @@ func (ca *CA) checkEnrollment(msg *cmp.Message, who *requester, now time.Time) (
 		}
 	case cmp.BodyCR:
 		if req.subject == nil {
+			if who.signer == nil {
+				return r.CertReqID, nil, refuse(cmp.FailBadCertTemplate, "a MAC-protected cr must name the subject in its certTemplate")
+			}
 			req.subject = who.signer.RawSubject
 		}
 	case cmp.BodyIR:
@@ -256,15 +258,21 @@ func checkPOP(r *cmp.CertReqMsg) *refusal {
 	return nil
 }
 
-// checkOldCertID checks a kur's oldCertID control: it must name a live
-// certificate of this CA, the one whose key signed the request
-// (RFC 9483 4.1.3). Without the control, the signer is the old certificate.
-func (ca *CA) checkOldCertID(r *cmp.CertReqMsg, who *requester) (*x509.Certificate, *refusal) {
+// checkOldCertID checks a kur's oldCertID control and returns the
+// certificate to update. For a signed kur it must name a live certificate
+// of this CA, the one whose key signed the request (RFC 9483 4.1.3);
+// without the control, the signer is the old certificate. A MAC-protected
+// kur has no signer, so the control is required, and it may name only a
+// certificate that belongs to the same end entity (ownedBy).
+func (ca *CA) checkOldCertID(r *cmp.CertReqMsg, who *requester, now time.Time) (*x509.Certificate, *refusal) {
 	id, err := r.OldCertID()
 	if err != nil {
 		return nil, refuse(cmp.FailBadDataFormat|cmp.FailBadCertID, "the oldCertID control is malformed: %v", err)
 	}
 	if id == nil {
+		if who.signer == nil {
+			return nil, refuse(cmp.FailBadCertID, "a MAC-protected kur must name the certificate to update in the oldCertID control (RFC 9483 4.1.3)")
+		}
 		return who.signer, nil
 	}
 	if !id.Issuer.IsDirectoryName() || !bytes.Equal(id.Issuer.DirectoryName, ca.st.caCert.RawSubject) {
@@ -276,10 +284,37 @@ func (ca *CA) checkOldCertID(r *cmp.CertReqMsg, who *requester) (*x509.Certifica
 		return nil, refuse(cmp.FailBadCertID, "oldCertID serial %s is not a certificate this CA issued", id.Serial)
 	case rec.revoked:
 		return nil, refuse(cmp.FailCertRevoked, "the certificate to update (serial %s) is revoked", id.Serial)
+	case who.protection == protectionMAC:
+		// RFC 9810 5.3.5: a kur updates a certificate that is neither
+		// revoked nor expired (a signed kur's signer was checked so).
+		if !now.Before(rec.notAfter) {
+			return nil, refuse(cmp.FailCertRevoked|cmp.FailBadCertID, "the certificate to update (serial %s) expired on %s", id.Serial, rec.notAfter.UTC().Format(time.RFC3339))
+		}
+		if ref := ownedBy(rec, who); ref != nil {
+			return nil, ref
+		}
+		old, err := ca.store.certificate(rec)
+		if err != nil {
+			return nil, refuse(cmp.FailSystemFailure, "the CA could not read the certificate to update (serial %s)", id.Serial)
+		}
+		return old, nil
 	case !rec.is(who.signer):
 		return nil, refuse(cmp.FailBadCertID, "oldCertID names serial %s, but the request is signed with serial %s; sign a kur with the certificate being updated", id.Serial, who.signer.SerialNumber)
 	}
 	return who.signer, nil // the same certificate, byte for byte
+}
+
+// ownedBy authorizes a MAC-protected kur or rr about the certificate of
+// rec as an RA would: the shared secret identifies an end entity (its
+// reference, RFC 9810 5.1.1 senderKID), so it may update or revoke the
+// certificates of that end entity only: those enrolled under the same
+// reference, or by a certificate that was. A certificate enrolled with an
+// externally issued certificate, or under another reference, is not its.
+func ownedBy(rec storedCert, who *requester) *refusal {
+	if rec.reference == "" || rec.reference != who.reference {
+		return refuse(cmp.FailNotAuthorized, "certificate serial %s does not belong to reference %q: a MAC-protected request may update or revoke only the certificates enrolled under its own reference", rec.serial, printable([]byte(who.reference)))
+	}
+	return nil
 }
 
 // reusableExtensions are the extensions of a certificate a kur carries

@@ -84,7 +84,10 @@ func TestOpenSSLGoldenRequests(t *testing.T) {
 		}},
 		{file: "cr.der", want: cmp.BodyError, failInfo: cmp.FailSignerNotTrusted},
 		{file: "kur.der", want: cmp.BodyError, failInfo: cmp.FailSignerNotTrusted},
-		{file: "rr_pbm.der", want: cmp.BodyError, failInfo: cmp.FailWrongIntegrity},
+		// A MAC-protected rr is accepted from the reference's end entity,
+		// but this one names client1 of OpenSSL's mock, not a certificate
+		// of this CA.
+		{file: "rr_pbm.der", want: cmp.BodyRP, status: cmp.StatusRejection, failInfo: cmp.FailBadCertID},
 		{file: "pollReq_1.der", want: cmp.BodyError, failInfo: cmp.FailBadRequest},
 	}
 	for _, tc := range tests {
@@ -108,6 +111,10 @@ func TestOpenSSLGoldenRequests(t *testing.T) {
 			case cmp.BodyIP, cmp.BodyCP:
 				if st := m.Body.CertRep.Response[0].Status; st.Status != tc.status {
 					t.Errorf("status %v, want %v", st, tc.status)
+				}
+			case cmp.BodyRP:
+				if st := m.Body.RevRep.Status; len(st) != 1 || st[0].Status != tc.status || !st[0].FailInfo.Has(tc.failInfo) {
+					t.Errorf("rp statuses %v, want %v with %v", st, tc.status, tc.failInfo)
 				}
 			}
 			if tc.check != nil {

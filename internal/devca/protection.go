@@ -32,6 +32,10 @@ type requester struct {
 	// own says signer is a live certificate this CA issued; otherwise it
 	// chains to one of Config.Trusted.
 	own bool
+	// reference is the end entity the request comes from: the senderKID of
+	// a MAC-protected request, or the reference an own signer certificate
+	// belongs to; empty for an externally issued signer.
+	reference string
 }
 
 // verifyProtection checks a request's protection (RFC 9810 5.1.3): a
@@ -56,7 +60,7 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 		case err != nil:
 			return nil, refuse(cmp.FailBadMessageCheck, "MAC-based protection: %v", err)
 		}
-		return &requester{protection: protectionMAC, macAlg: *h.ProtectionAlg}, nil
+		return &requester{protection: protectionMAC, macAlg: *h.ProtectionAlg, reference: ca.st.reference}, nil
 	}
 
 	certs := make([]*x509.Certificate, 0, len(msg.ExtraCerts))
@@ -100,7 +104,7 @@ func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *re
 		case rec.revoked:
 			return nil, refuse(cmp.FailCertRevoked, "the signer certificate (serial %s) was revoked on %s", signer.SerialNumber, rec.revokedAt.UTC().Format(time.RFC3339))
 		}
-		return &requester{protection: protectionSignature, signer: signer, own: true}, nil
+		return &requester{protection: protectionSignature, signer: signer, own: true, reference: rec.reference}, nil
 	} else if ca.externalRoots == nil {
 		return nil, refuse(cmp.FailSignerNotTrusted, "the signer certificate %q is not trusted: %v", signer.Subject.String(), ownErr)
 	}

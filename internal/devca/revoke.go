@@ -9,14 +9,11 @@ import (
 
 // revocation answers an rr with an rp (RFC 9483 section 4.2): the request
 // names one certificate of this CA by issuer and serial number, carries at
-// most one CRLReason, and is signed by that certificate.
+// most one CRLReason, and is signed by that certificate or protected by
+// the shared secret of the end entity it belongs to (ownedBy).
 func (ca *CA) revocation(msg *cmp.Message, who *requester, ev Event, now time.Time) ([]byte, Event) {
 	mac := who.macAlgFor()
-	if who.protection != protectionSignature {
-		ref := refuse(cmp.FailWrongIntegrity, "an rr must be signed with the certificate to revoke, not MAC-protected (RFC 9483 4.2)")
-		return ca.errorAnswer(msg, nil, mac, ref), refusalEvent(ev, ref)
-	}
-	if !who.own {
+	if who.protection == protectionSignature && !who.own {
 		ref := refuse(cmp.FailSignerNotTrusted, "an rr must be signed with a certificate of this CA; %q is not one", who.signer.Subject.String())
 		return ca.errorAnswer(msg, nil, mac, ref), refusalEvent(ev, ref)
 	}
@@ -98,8 +95,13 @@ func (ca *CA) checkRevocation(msg *cmp.Message, who *requester) (*cmp.CertID, cm
 	}
 	// RFC 9483 4.2: an end entity signs its rr with the certificate to be
 	// revoked; another certificate, even of the same subject, does not
-	// authorize it.
-	if !rec.is(who.signer) {
+	// authorize it. Under the shared secret, the certificate must be the
+	// end entity's.
+	if who.protection == protectionMAC {
+		if ref := ownedBy(rec, who); ref != nil {
+			return nil, 0, ref
+		}
+	} else if !rec.is(who.signer) {
 		return nil, 0, refuse(cmp.FailNotAuthorized, "the rr is signed by %q (serial %s), not by certificate serial %s it asks to revoke", who.signer.Subject.String(), who.signer.SerialNumber, t.SerialNumber)
 	}
 	if rec.revoked {

@@ -50,6 +50,11 @@ type storedCert struct {
 	// fingerprint is the SHA-256 of the DER: a request's signer certificate
 	// is this one when its DER hashes the same (is).
 	fingerprint [sha256.Size]byte
+	// reference is the PBM reference (senderKID) of the end entity the
+	// certificate belongs to: the one whose shared secret protected its
+	// enrollment, or the reference of the certificate that signed it; empty
+	// for a certificate enrolled with an externally issued certificate.
+	reference string
 	// at and n are the offset and length of the issued record's line.
 	at        int64
 	n         int
@@ -76,6 +81,9 @@ type storeRecord struct {
 	// Reason is the CRLReason (RFC 5280 5.3.1) of a revocation.
 	Reason int    `json:"reason,omitempty"`
 	Op     string `json:"op,omitempty"`
+	// Reference is the end entity's PBM reference an issued certificate
+	// belongs to (storedCert.reference).
+	Reference string `json:"reference,omitempty"`
 }
 
 const (
@@ -153,6 +161,7 @@ func (s *store) apply(rec storeRecord, cert *x509.Certificate, at int64, n int) 
 			subject:     cert.Subject.String(),
 			notAfter:    cert.NotAfter,
 			fingerprint: sha256.Sum256(cert.Raw),
+			reference:   rec.Reference,
 			at:          at,
 			n:           n,
 		}
@@ -218,9 +227,10 @@ func (s *store) serialTaken(serial *big.Int) bool {
 	return ok
 }
 
-// addIssued records a certificate the CA is about to hand out.
+// addIssued records a certificate the CA is about to hand out, as
+// belonging to the end entity with the PBM reference (empty: none).
 // It returns once the record is on disk.
-func (s *store) addIssued(cert *x509.Certificate, op string, now time.Time) error {
+func (s *store) addIssued(cert *x509.Certificate, op, reference string, now time.Time) error {
 	s.mu.Lock()
 	seq, err := s.append(storeRecord{
 		Kind:        recordIssued,
@@ -229,6 +239,7 @@ func (s *store) addIssued(cert *x509.Certificate, op string, now time.Time) erro
 		Time:        now.UTC(),
 		Certificate: cert.Raw,
 		Op:          op,
+		Reference:   reference,
 	}, cert)
 	s.mu.Unlock()
 	if err != nil {

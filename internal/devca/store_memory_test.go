@@ -56,7 +56,7 @@ func TestIssuedCertificatesRetainedMemory(t *testing.T) {
 					NotBefore:    now.Add(-time.Minute),
 					NotAfter:     now.Add(90 * 24 * time.Hour),
 				}
-				if err := s.addIssued(testpki.Issue(t, tmpl, key, nil).Cert, "ir", now); err != nil {
+				if err := s.addIssued(testpki.Issue(t, tmpl, key, nil).Cert, "ir", "", now); err != nil {
 					t.Fatal(err)
 				}
 			}, s

@@ -48,7 +48,7 @@ func TestStoreReplay(t *testing.T) {
 			revoked := testCertificate(t, "revoked", 2, now.Add(time.Hour))
 			expired := testCertificate(t, "expired", 3, now.Add(-time.Minute))
 			for _, c := range []*x509.Certificate{live, revoked, expired} {
-				if err := s.addIssued(c, "ir", now); err != nil {
+				if err := s.addIssued(c, "ir", "", now); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -93,7 +93,7 @@ func TestStoreReplay(t *testing.T) {
 			}
 			// The torn line is cut, so a record appended now replays.
 			extra := testCertificate(t, "after", 4, now.Add(time.Hour))
-			if err := s2.addIssued(extra, "ir", now); err != nil {
+			if err := s2.addIssued(extra, "ir", "", now); err != nil {
 				t.Fatal(err)
 			}
 			s2.close()
@@ -125,7 +125,7 @@ func TestStoreConcurrentAppends(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := s.addIssued(c, "ir", time.Now()); err != nil {
+			if err := s.addIssued(c, "ir", "", time.Now()); err != nil {
 				t.Error(err)
 			}
 		}()

@@ -123,12 +123,11 @@ func TestSupersededNote(t *testing.T) {
 // TestAccCertificateUpdateProtectionMAC: with update_protection = "mac" a
 // CR is protected by the enrollment's reference and secret. A plan without
 // the secret (secret_wo is never stored) fails naming update_protection
-// and sends nothing; with it the CR reaches the CA MAC-protected. The
-// development CA refuses MAC-protected cr, kur and rr (RFC 9483 sections
-// 4.1.2, 4.1.3 and 4.2 sign them), so the apply fails with its refusal and
-// the state keeps the certificate. A destroy that would send a
-// MAC-protected RR without a stored secret fails at plan, naming the
-// setting; with revoke_on_destroy = false it sends nothing.
+// and sends nothing; with it the CR and its certConf reach the CA
+// MAC-protected, and the new certificate replaces the old in state. A
+// destroy that would send a MAC-protected RR without a stored secret fails
+// at plan, naming the setting; with revoke_on_destroy = false it sends
+// nothing.
 func TestAccCertificateUpdateProtectionMAC(t *testing.T) {
 	clearProviderEnv(t)
 	e := startCA(t, devca.Config{})
@@ -168,7 +167,7 @@ resource "cmpv2_certificate" "test" {
 				Config:      cfg("b.mac-update.example", true),
 				ExpectError: regexp.MustCompile(`(?s)update_protection = "mac".*secret_wo`),
 			},
-			// With the secret the CR is sent MAC-protected; this CA refuses it.
+			// With the secret the CR and its certConf are MAC-protected.
 			{
 				PreConfig: func() {
 					if got := e.ops(mark); len(got) != 0 {
@@ -177,25 +176,18 @@ resource "cmpv2_certificate" "test" {
 					setMark()
 				},
 				Config: cfg("b.mac-update.example", true), ConfigVariables: withSecret,
-				ExpectError: regexp.MustCompile(`(?s)certification request \(CR\) failed.*keeps the current certificate`),
-			},
-			{
-				PreConfig: func() {
+				Check: func(s *terraform.State) error {
 					e.mu.Lock()
 					defer e.mu.Unlock()
 					var got []string
 					for _, ev := range e.events[mark:] {
-						got = append(got, ev.Op+":"+ev.Protection)
+						got = append(got, ev.Op+":"+ev.Status+":"+ev.Protection)
 					}
-					if !slices.Equal(got, []string{"cr:mac"}) {
-						t.Errorf("the CA saw %v, want one MAC-protected cr", got)
+					if want := []string{"cr:accepted:mac", "certConf:confirmed:mac"}; !slices.Equal(got, want) {
+						return fmt.Errorf("the CA saw %v, want %v", got, want)
 					}
-				},
-				RefreshState:       true,
-				ExpectNonEmptyPlan: true, // the configuration still asks for the CR
-				Check: func(s *terraform.State) error {
-					if got := stateAttr(s, certAddr, "serial_number"); got != serial {
-						return fmt.Errorf("serial %s after the refused CR, want %s", got, serial)
+					if got := stateAttr(s, certAddr, "serial_number"); got == serial {
+						return fmt.Errorf("serial %s after the CR, want a new certificate", got)
 					}
 					return nil
 				},
@@ -203,11 +195,11 @@ resource "cmpv2_certificate" "test" {
 			// Destroy would send a MAC-protected RR, and a destroy has no
 			// secret_wo: refused at plan.
 			{
-				Config:      cfg("a.mac-update.example", true),
+				Config:      cfg("b.mac-update.example", true),
 				Destroy:     true,
 				ExpectError: regexp.MustCompile(`(?s)update_protection = "mac".*revoke_on_destroy = false`),
 			},
-			{PreConfig: setMark, Config: cfg("a.mac-update.example", false)},
+			{PreConfig: setMark, Config: cfg("b.mac-update.example", false)},
 		},
 		CheckDestroy: func(*terraform.State) error { return e.sawSince(mark, nil) },
 	})

@@ -68,7 +68,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	}
 	timeout, diags := state.Timeouts.Delete(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state)
+	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state, state.UpdateProtection)
 	creds, credDiags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR)")
 	diags.Append(credDiags...)
 	if expired && diags.HasError() {

@@ -23,6 +23,19 @@ import (
 // resource adopted from its IR's caPubs (RFC 9810 section 5.3.2; cmpclient
 // decides what may be adopted). Configured anchors win. Without either, no
 // such request is sent: the plan fails first.
+//
+// With update_protection = "mac" the CA answers CR, KUR and RR under the
+// shared secret (RFC 9810 5.1.3.1), which authenticates the answer as it
+// does the IR's: no anchor is required. An anchor, when there is one, still
+// verifies the new certificate's chain; without one the certificate is
+// accepted as the MAC-protected answer delivers it, like an IR's without
+// caPubs, and ca_chain_pem holds the chain the CA sent, unverified.
+
+// answeredUnderMAC says whether the CR, KUR or RR of a certificate whose
+// update_protection is protection is answered under the shared secret.
+func answeredUnderMAC(protection types.String) bool {
+	return protection.ValueString() == updateProtectionMAC
+}
 
 // adoptedAnchorSHA256 is trust_anchor_sha256 for an enrollment: the
 // fingerprint of the anchor the IR adopted, else the one the resource had
@@ -59,9 +72,10 @@ func adoptedAnchor(m certificateModel) (*x509.Certificate, error) {
 // certificate of state (CR, KUR, RR): the server object obj over the
 // provider defaults, with the adopted anchor when nothing is configured.
 // kept is trust_anchor_sha256 for the next certificate: the state's when
-// its adopted anchor is in use, else null.
-func certificateConnection(ctx context.Context, obj types.Object, d *Defaults, state certificateModel) (
-	conn *Connection, kept types.String, diags diag.Diagnostics) {
+// its adopted anchor is in use, else null. protection is the request's
+// update_protection: under "mac" no anchor is required.
+func certificateConnection(ctx context.Context, obj types.Object, d *Defaults, state certificateModel,
+	protection types.String) (conn *Connection, kept types.String, diags diag.Diagnostics) {
 	kept = types.StringNull()
 	conn, diags = resolveConnection(ctx, path.Root("server"), obj, d)
 	if diags.HasError() || len(conn.TrustedCAs) > 0 || conn.ServerCertificate != nil {
@@ -72,6 +86,8 @@ func certificateConnection(ctx context.Context, obj types.Object, d *Defaults, s
 	case err != nil:
 		diags.AddAttributeError(path.Root("trust_anchor_sha256"), "Adopted trust anchor unreadable", err.Error()+
 			"\n\n"+noTrustFix)
+	case anchor == nil && answeredUnderMAC(protection):
+		// The shared secret authenticates the answer.
 	case anchor == nil:
 		diags.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"), "No trust anchor for the CA's signed answers",
 			noTrustDetail)
@@ -121,10 +137,11 @@ func trustMissing(ctx context.Context, obj types.Object, d *Defaults, state cert
 // checkTrustForUpdate fails a plan for a CR or KUR of the certificate of
 // state, which the CA answers with a signature, when that answer could not
 // be verified: before any message is sent, and before the CA issues a
-// certificate this provider would have to refuse.
+// certificate this provider would have to refuse. An update under the
+// shared secret needs no anchor.
 func (r *certificateResource) checkTrustForUpdate(ctx context.Context, plan, state certificateModel, op string,
 	diags *diag.Diagnostics) {
-	if trustMissing(ctx, plan.Server, r.defaults, state) {
+	if !answeredUnderMAC(plan.UpdateProtection) && trustMissing(ctx, plan.Server, r.defaults, state) {
 		diags.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
 			"No trust anchor for the CA's answer to the planned "+op, noTrustDetail)
 	}
@@ -147,12 +164,12 @@ func (r *certificateResource) checkTrustForIR(ctx context.Context, server types.
 
 // checkTrustForDestroy fails a destroy plan whose RR (revoke_on_destroy,
 // certificate not expired at now) would be answered with a signature that
-// could not be verified. Setting revoke_on_destroy = false (applied before
+// could not be verified (not an RR under the shared secret). Setting revoke_on_destroy = false (applied before
 // the destroy) forgets the certificate without an RR.
 func (r *certificateResource) checkTrustForDestroy(ctx context.Context, req resource.ModifyPlanRequest,
 	resp *resource.ModifyPlanResponse) {
 	state, ok := r.destroySendsRR(ctx, req)
-	if ok && trustMissing(ctx, state.Server, r.defaults, state) {
+	if ok && !answeredUnderMAC(state.UpdateProtection) && trustMissing(ctx, state.Server, r.defaults, state) {
 		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
 			"No trust anchor for the CA's answer to the revocation on destroy", noTrustDetail+
 				" (A trust anchor in the server object takes effect after an apply; the provider's at once.) To "+

@@ -85,15 +85,15 @@ func TestCertificateConnectionAnchors(t *testing.T) {
 	noServer := types.ObjectNull(connectionAttrTypes)
 	url := "http://127.0.0.1:1/cmp"
 
-	conn, kept, diags := certificateConnection(ctx, noServer, &Defaults{URL: url, TrustedCAs: []*x509.Certificate{configured}}, state)
+	conn, kept, diags := certificateConnection(ctx, noServer, &Defaults{URL: url, TrustedCAs: []*x509.Certificate{configured}}, state, types.StringNull())
 	if diags.HasError() || len(conn.TrustedCAs) != 1 || !conn.TrustedCAs[0].Equal(configured) || !kept.IsNull() {
 		t.Errorf("with a configured anchor: %v %v %v; want it alone, nothing kept", conn, kept, diags)
 	}
-	conn, kept, diags = certificateConnection(ctx, noServer, &Defaults{URL: url}, state)
+	conn, kept, diags = certificateConnection(ctx, noServer, &Defaults{URL: url}, state, types.StringNull())
 	if diags.HasError() || len(conn.TrustedCAs) != 1 || !conn.TrustedCAs[0].Equal(root) || kept != state.TrustAnchorSHA256 {
 		t.Errorf("with the adopted anchor only: %v %v %v; want it used and kept", conn, kept, diags)
 	}
-	_, _, diags = certificateConnection(ctx, noServer, &Defaults{URL: url}, certificateModel{})
+	_, _, diags = certificateConnection(ctx, noServer, &Defaults{URL: url}, certificateModel{}, types.StringNull())
 	if !diags.HasError() || !strings.Contains(diags[0].Detail(), "trusted_ca_pem") || !strings.Contains(diags[0].Detail(), "Nothing was sent") {
 		t.Errorf("without anchors: %v; want an error naming trusted_ca_pem", diags)
 	}

@@ -77,7 +77,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, kept, diags := certificateConnection(ctx, plan.Server, r.defaults, state)
+	conn, kept, diags := certificateConnection(ctx, plan.Server, r.defaults, state, plan.UpdateProtection)
 	resp.Diagnostics.Append(diags...)
 	creq, diags := certRequest(ctx, plan, key, r.clock.now())
 	resp.Diagnostics.Append(diags...)

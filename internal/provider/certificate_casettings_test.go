@@ -432,42 +432,6 @@ func TestRefusedRevocation(t *testing.T) {
 	}
 }
 
-// TestAccCertificateRevocationRefused: a CA that refuses the RR of a
-// destroy (here the development CA, which refuses a MAC-protected rr) makes
-// the error name revoke_on_destroy; with it false the destroy sends nothing.
-func TestAccCertificateRevocationRefused(t *testing.T) {
-	const cn = "refused-rr.example"
-	f := newWindowRun(t, devca.Config{}, cn)
-	cfg := func(revokeOnDestroy bool) string {
-		return f.e.providerBlock(false) + fmt.Sprintf(`resource "cmpv2_certificate" "test" {
-  subject           = { common_name = %q }
-  enrollment        = { reference = %q, secret = %q }
-  update_protection = "mac"
-  revoke_on_destroy = %t
-}`, cn, f.e.reference, f.e.secret, revokeOnDestroy)
-	}
-	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
-		Steps: []resource.TestStep{
-			{PreConfig: func() { f.mark = f.e.mark() }, Config: cfg(true), Check: f.saw(sentIR)},
-			{
-				PreConfig: func() { f.mark = f.e.mark() }, Config: cfg(true), Destroy: true,
-				ExpectError: regexp.MustCompile(`(?s)revocation request \(RR\) failed.*refused the revocation.*revoke_on_destroy = false`),
-			},
-			{
-				PreConfig: func() {
-					if err := f.e.sawSince(f.mark, []string{"rr:error"}); err != nil {
-						t.Error(err)
-					}
-					f.mark = f.e.mark()
-				},
-				Config: cfg(false),
-			},
-		},
-		CheckDestroy: func(*terraform.State) error { return f.e.sawSince(f.mark, nil) },
-	})
-}
-
 // TestResolveMACSettings: the provider's mac_algorithm and secret_encoding
 // (or CMPV2_MAC_ALGORITHM and CMPV2_SECRET_ENCODING) choose the MAC and
 // decode the provider's secret, which IR credentials then use; invalid

@@ -19,8 +19,24 @@ import (
 // as the cert auth mount would.
 func vaultCA(t *testing.T) (*caEnv, config.Variables) {
 	t.Helper()
+	e, certPEM, keyPEM := vaultServer(t)
+	files := writeFiles(t, map[string]string{"ca.pem": e.caPEM, "client.pem": certPEM, "client.key": keyPEM})
+	return e, config.Variables{
+		"cmp_url":                 config.StringVariable(e.url),
+		"issuing_ca_file":         config.StringVariable(files["ca.pem"]),
+		"tls_ca_file":             config.StringVariable(files["ca.pem"]),
+		"client_certificate_file": config.StringVariable(files["client.pem"]),
+		"client_key_file":         config.StringVariable(files["client.key"]),
+	}
+}
+
+// vaultServer serves the Vault emulation over HTTPS at the role
+// web-server's endpoint (e.url) and returns the client certificate and
+// key, of a manufacturer CA the emulation trusts.
+func vaultServer(t *testing.T) (e *caEnv, certPEM, keyPEM string) {
+	t.Helper()
 	manufacturer, certPEM, keyPEM := testExternalCredential(t)
-	e := startCA(t, devca.Config{Emulate: devca.EmulateVault, Trusted: []*x509.Certificate{manufacturer}})
+	e = startCA(t, devca.Config{Emulate: devca.EmulateVault, Trusted: []*x509.Certificate{manufacturer}})
 	srv := httptest.NewUnstartedServer(e.ca)
 	tlsConfig, err := e.ca.ServerTLSConfig(true, "127.0.0.1")
 	if err != nil {
@@ -31,14 +47,7 @@ func vaultCA(t *testing.T) (*caEnv, config.Variables) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	e.url = srv.URL + "/v1/pki/roles/web-server/cmp"
-	files := writeFiles(t, map[string]string{"ca.pem": e.caPEM, "client.pem": certPEM, "client.key": keyPEM})
-	return e, config.Variables{
-		"cmp_url":                 config.StringVariable(e.url),
-		"issuing_ca_file":         config.StringVariable(files["ca.pem"]),
-		"tls_ca_file":             config.StringVariable(files["ca.pem"]),
-		"client_certificate_file": config.StringVariable(files["client.pem"]),
-		"client_key_file":         config.StringVariable(files["client.key"]),
-	}
+	return e, certPEM, keyPEM
 }
 
 // TestAccGuideVault: the Vault guide's configuration through create, CR,

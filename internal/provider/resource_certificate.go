@@ -327,7 +327,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				"5.3.2: the MAC authenticates it); certificates in extraCerts never are, since the MAC does not cover " +
 				"them. Every later CR, KUR and RR of this resource verifies the CA's signed answers against it. " +
 				"Configured trust anchors win: with them this is null, and it is null after an import. Without " +
-				"either, a plan that would send a CR, KUR or RR fails and names `trusted_ca_pem`."),
+				"either, a plan that would send a CR, KUR or RR signed with the certificate fails and names " +
+				"`trusted_ca_pem` (with `update_protection = \"mac\"` the shared secret authenticates the answer)."),
 		},
 		Blocks: map[string]schema.Block{
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),

@@ -28,9 +28,10 @@ use it for anything that matters.
 
 It serves CMP over HTTP (RFC 6712) at /.well-known/cmp,
 /.well-known/cmp/p/<profile> and /. Every request must be protected: with the
-PBM credential (reference + secret, PasswordBasedMac or PBMAC1) for ir, p10cr
-and genm, or with a signature by a certificate of this CA (cr, kur, rr, and
-the rest) or, for ir and p10cr, by a certificate that chains to a -trust anchor.
+PBM credential (reference + secret, PasswordBasedMac or PBMAC1), or with a
+signature by a certificate of this CA or, for ir and p10cr, by a certificate
+that chains to a -trust anchor. A kur or rr under the PBM credential may name
+only a certificate enrolled under the same reference.
 It issues end-entity certificates with the subject, subjectAltName, keyUsage,
 extendedKeyUsage and certificatePolicies asked for, criticality included.
 An rr with reason removeFromCRL (RFC 5280: delta CRLs only) is refused.

@@ -40,14 +40,7 @@ func TestInteropOpenSSLMACUpdates(t *testing.T) {
 	kurCert := filepath.Join(dir, "kur.crt")
 	deviceCert := filepath.Join(dir, "device.crt")
 
-	steps := []struct {
-		name       string
-		args       []string
-		code       int
-		texts      []string
-		events     []string
-		protection string
-	}{
+	steps := []opensslStep{
 		{
 			name:   "ir with PBM",
 			args:   append(c.pbm(), "-cmd", "ir", "-newkey", key1, "-subject", "/CN=mac-updates", "-certout", irCert),
@@ -101,17 +94,7 @@ func TestInteropOpenSSLMACUpdates(t *testing.T) {
 			events: []string{"rr:rejection"}, protection: protectionMAC,
 		},
 	}
-	for _, s := range steps {
-		if !t.Run(s.name, func(t *testing.T) {
-			from := len(c.log.all())
-			res := c.openssl(t, s.args...)
-			expect(t, res, s.code, s.texts...)
-			expectEvents(t, c.log, from, s.events...)
-			expectProtection(t, c.log, from, s.protection)
-		}) {
-			t.FailNow()
-		}
-	}
+	runOpenSSLSteps(t, c, steps)
 	if _, revoked, _ := c.ca.Certificate(readCert(t, deviceCert).SerialNumber.String()); revoked {
 		t.Error("a refused rr revoked the device's certificate")
 	}

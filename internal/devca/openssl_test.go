@@ -76,14 +76,7 @@ func TestInteropOpenSSLLifecycle(t *testing.T) {
 	crCert := filepath.Join(dir, "cr.crt")
 	kurCert := filepath.Join(dir, "kur.crt")
 
-	steps := []struct {
-		name   string
-		args   []string
-		code   int
-		texts  []string
-		events []string
-		check  func(t *testing.T)
-	}{
+	steps := []opensslStep{
 		{
 			name:   "ir with PBM hmac-sha1",
 			args:   append(c.pbm(), "-cmd", "ir", "-newkey", key1, "-subject", "/CN=lifecycle", "-certout", irCert, "-cacertsout", filepath.Join(dir, "capubs.pem")),
@@ -166,12 +159,35 @@ func TestInteropOpenSSLLifecycle(t *testing.T) {
 			events: []string{"rr:accepted"},
 		},
 	}
+	runOpenSSLSteps(t, c, steps)
+}
+
+// opensslStep is one run of OpenSSL's client in a sequence against one CA:
+// the exit code, texts of its output, the events the CA printed and, when
+// protection is set, how each of those requests was protected.
+type opensslStep struct {
+	name       string
+	args       []string
+	code       int
+	texts      []string
+	events     []string
+	protection string
+	check      func(t *testing.T)
+}
+
+// runOpenSSLSteps runs steps in order against c, stopping at the first that
+// fails: each depends on the state the ones before left.
+func runOpenSSLSteps(t *testing.T, c *testCA, steps []opensslStep) {
+	t.Helper()
 	for _, s := range steps {
 		if !t.Run(s.name, func(t *testing.T) {
 			from := len(c.log.all())
 			res := c.openssl(t, s.args...)
 			expect(t, res, s.code, s.texts...)
 			expectEvents(t, c.log, from, s.events...)
+			if s.protection != "" {
+				expectProtection(t, c.log, from, s.protection)
+			}
 			if s.check != nil {
 				s.check(t)
 			}

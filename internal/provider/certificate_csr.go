@@ -397,3 +397,21 @@ func csrNotRevoked(certPEM string, now time.Time, what string) diag.Diagnostics 
 			formatTime(cert.NotAfter), cert.SerialNumber))
 	return diags
 }
+
+// warnCSRDestroy says, in the plan of a destroy, that a certificate made
+// from a CSR will not be revoked (revoke_on_destroy without
+// update_protection = "mac"), naming its serial and that of the
+// certificate previous_certificate_pem holds.
+func (r *certificateResource) warnCSRDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state certificateModel
+	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() || custodyOf(state).holdsKey() ||
+		!state.RevokeOnDestroy.ValueBool() || state.UpdateProtection.ValueString() == updateProtectionMAC {
+		return
+	}
+	now := r.clock.now()
+	if revokesSuperseded(state) {
+		resp.Diagnostics.Append(csrNotRevoked(state.PreviousCertificatePEM.ValueString(), now,
+			"The certificate replaced by the last p10cr leaves the state")...)
+	}
+	resp.Diagnostics.Append(csrNotRevoked(state.CertificatePEM.ValueString(), now, "The destroyed certificate leaves the state")...)
+}

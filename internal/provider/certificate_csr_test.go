@@ -536,3 +536,90 @@ func mustCSR(t *testing.T, key crypto.Signer, tmpl *x509.CertificateRequest) []b
 	}
 	return der
 }
+
+// TestCSRRevocationNotes: what the plan and the apply say about the RR of
+// a certificate made from a CSR: revoked with MAC protection, else named
+// by serial and left to expire; nothing for an expired one.
+func TestCSRRevocationNotes(t *testing.T) {
+	certPEM, _ := testCertificate(t, "prev.example")
+	cert, err := parseCertificatePEM(certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serial := cert.SerialNumber.String()
+	state := certificateModel{PreviousCertificatePEM: types.StringValue(certPEM)}
+	notes := []struct {
+		name, got, want, not string
+	}{
+		{"p10cr, signature protection", csrSupersededNote(state, true, false), "(serial " + serial + ") leaves the state and is NOT revoked", "(superseded)"},
+		{"p10cr, update_protection = mac", csrSupersededNote(state, true, true), "is revoked (superseded)", "NOT"},
+		{"p10cr, revoke_superseded = false", csrSupersededNote(state, false, false), "revoke_superseded = false", "NOT"},
+		{"p10cr, nothing held", csrSupersededNote(certificateModel{PreviousCertificatePEM: types.StringNull()}, true, false), "", "serial"},
+	}
+	for _, n := range notes {
+		t.Run(n.name, func(t *testing.T) {
+			if !strings.Contains(n.got, n.want) || (n.want == "" && n.got != "") || strings.Contains(n.got, n.not) {
+				t.Errorf("note %q, want it to hold %q and not %q", n.got, n.want, n.not)
+			}
+		})
+	}
+	warn := csrNotRevoked(certPEM, time.Now(), "The destroyed certificate leaves the state")
+	if len(warn) != 1 || warn.HasError() || !strings.Contains(warn[0].Detail(), "serial "+serial) ||
+		!strings.Contains(warn[0].Detail(), `update_protection = "mac"`) {
+		t.Errorf("warning %v, want one naming serial %s and update_protection", warn, serial)
+	}
+	if expired := csrNotRevoked(certPEM, cert.NotAfter, "gone"); len(expired) != 0 {
+		t.Errorf("an expired certificate warned: %v", expired)
+	}
+}
+
+// TestAccCertificateCSRCustodyChange: setting certificate_request_pem on a
+// certificate whose key the provider holds, and removing it again, moves
+// the key, which no request about the current certificate can do: the
+// certificate is replaced. The destroy of the first revokes it with its
+// own key; that of the CSR's certificate sends no RR.
+func TestAccCertificateCSRCustodyChange(t *testing.T) {
+	f := newCSRRun(t)
+	k := newCSRKey(t)
+	csr := k.csr(t, "move.csr.example", "move.csr.example")
+	generated := `subject = { common_name = "move.csr.example" }`
+	cfg := func(body string) string {
+		return f.e.providerBlock(true) + "resource \"cmpv2_certificate\" \"test\" {\n" + body + "\n}"
+	}
+	replaced := resource.ConfigPlanChecks{
+		PreApply:             []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionDestroyBeforeCreate)},
+		PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+	}
+	var first, second string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps: []resource.TestStep{
+			{PreConfig: f.setMark, Config: cfg(generated), Check: resource.ComposeTestCheckFunc(f.saw(sentIR),
+				func(s *terraform.State) error { first = stateAttr(s, certAddr, "serial_number"); return nil })},
+			{
+				PreConfig: f.setMark, Config: cfg("certificate_request_pem = <<EOT\n" + csr + "EOT"), ConfigPlanChecks: replaced,
+				Check: resource.ComposeTestCheckFunc(f.saw(sentRR, sentP10CR), k.certifies("move.csr.example"),
+					func(s *terraform.State) error {
+						second = stateAttr(s, certAddr, "serial_number")
+						if !f.e.revoked(t, first) {
+							return fmt.Errorf("the replaced certificate %s is not revoked", first)
+						}
+						return nil
+					}),
+			},
+			{
+				PreConfig: f.setMark, Config: cfg(generated), ConfigPlanChecks: replaced,
+				Check: resource.ComposeTestCheckFunc(f.saw(sentIR), func(s *terraform.State) error {
+					if stateAttr(s, certAddr, "private_key_pem") == "" || stateAttr(s, certAddr, "last_operation") != "ir" {
+						return fmt.Errorf("the new certificate's key is not in state, or it was not made by an IR")
+					}
+					if f.e.revoked(t, second) {
+						return fmt.Errorf("the CSR's certificate %s was revoked, and nothing the provider holds signs its RR", second)
+					}
+					return nil
+				}),
+			},
+		},
+		CheckDestroy: func(s *terraform.State) error { return f.e.sawSince(f.mark, slices.Concat(sentIR, sentRR)) },
+	})
+}

@@ -24,6 +24,7 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() {
 		r.checkTrustForDestroy(ctx, req, resp)
 		r.checkCredentialsForDestroy(ctx, req, resp)
+		r.warnCSRDestroy(ctx, req, resp)
 		return
 	}
 	// Most plans change nothing: answer those without the whole model

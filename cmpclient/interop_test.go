@@ -276,6 +276,28 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			},
 		},
 		{
+			// RFC 9483 4.1.4: a p10cr signed with an externally issued
+			// certificate, answered with a signature (signature-only mock),
+			// and its certConf as for an ir.
+			name:     "p10cr_signed_by_external_certificate",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.SignatureOnly()},
+			client: func(c *Client) {
+				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+				c.TrustAnchors = anchors
+			},
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: creds.Client1.Cert.Subject}, creds.Client1.Key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				enr, err := c.EnrollCSR(testContext(t), csr)
+				enrollOK(t, enr, err, creds.Client1.Cert, "p10cr")
+				if got := rec.types(); !slices.Equal(got, []string{"send p10cr", "receive cp", "send certConf", "receive pkiconf"}) {
+					t.Errorf("messages %v", got)
+				}
+			},
+		},
+		{
 			name:   "rr_signed",
 			client: func(c *Client) { c.TrustAnchors = anchors },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {

@@ -230,7 +230,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			},
 			"certificate_request_pem": schema.StringAttribute{
 				Description: "A PKCS#10 certification request (CSR), PEM, made where the key lives (a host, an HSM, " +
-					"`tls_cert_request`): the key never reaches the provider and `private_key_pem` stays null. Create " +
+					"another tool): the key never reaches the provider and `private_key_pem` stays null. Create " +
 					"sends it as is in a p10cr (RFC 9483 section 4.1.4); a changed CSR, `rotation_triggers` or an open " +
 					"renewal window sends a new p10cr in place (the plan warns with its protection), since the provider " +
 					"holds no key to sign a KUR. Every p10cr is protected as the IR is, by `enrollment` (with `secret_wo`, " +
@@ -331,7 +331,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
 				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),
 			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
-				"`cr` (a change of subject or extensions) or `kur` (renewal, rotation, a new key); null for an imported certificate."),
+				"`cr` (a change of subject or extensions), `kur` (renewal, rotation, a new key) or `p10cr` (every enrollment " +
+				"of `certificate_request_pem`); null for an imported certificate."),
 			"ready_for_renewal": schema.BoolAttribute{
 				Description: "Whether the renewal window is open: the next plan shows an in-place KUR.",
 				Computed:    true,

@@ -623,3 +623,58 @@ func TestAccCertificateCSRCustodyChange(t *testing.T) {
 		CheckDestroy: func(s *terraform.State) error { return f.e.sawSince(f.mark, slices.Concat(sentIR, sentRR)) },
 	})
 }
+
+// TestAccCertificateCSREnrollmentCertificate: a p10cr signed with the
+// externally issued enrollment certificate, at create and at renewal: the
+// one certificate the provider holds for a CSR's certificate, so no secret
+// is needed. The CA signs its answers, verified against trusted_ca_pem.
+func TestAccCertificateCSREnrollmentCertificate(t *testing.T) {
+	clearProviderEnv(t)
+	dir := t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", dir)
+	deviceCA, certPEM, keyPEM := testExternalCredential(t)
+	e := startCA(t, devca.Config{Trusted: []*x509.Certificate{deviceCA}, MaxValidity: 24 * time.Hour})
+	now := newTestClock()
+	k := newCSRKey(t)
+	cfg := e.providerBlock(false) + fmt.Sprintf(`
+resource "cmpv2_certificate" "test" {
+  certificate_request_pem = <<EOT
+%sEOT
+  enrollment = {
+    certificate_pem = <<EOT
+%sEOT
+    private_key_pem = <<EOT
+%sEOT
+  }
+}`, k.csr(t, "signed.csr.example"), certPEM, keyPEM)
+	var mark int
+	signed := func(s *terraform.State) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		var got []string
+		for _, ev := range e.events[mark:] {
+			got = append(got, ev.Op+":"+ev.Status+":"+ev.Protection)
+		}
+		if want := []string{"p10cr:accepted:signature", "certConf:confirmed:signature"}; !slices.Equal(got, want) {
+			return fmt.Errorf("the CA saw %v, want %v", got, want)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: func() { mark = e.mark() }, Config: cfg, ConfigPlanChecks: emptyPlanAfterApply,
+				Check: resource.ComposeTestCheckFunc(signed, k.certifies("signed.csr.example"), k.notInFiles(t, dir)),
+			},
+			{
+				PreConfig: func() { mark = e.mark(); now.Add(17 * time.Hour) }, Config: cfg,
+				ConfigPlanChecks:   resource.ConfigPlanChecks{PreApply: plansP10CR},
+				ExpectNonEmptyPlan: true, // due again at once: see TestAccCertificateCSR
+				Check:              resource.ComposeTestCheckFunc(signed, k.certifies("signed.csr.example"), k.notInFiles(t, dir)),
+			},
+			{PreConfig: func() { now.Set(time.Now()); mark = e.mark() }, RefreshState: true},
+		},
+		CheckDestroy: func(*terraform.State) error { return e.sawSince(mark, nil) },
+	})
+}

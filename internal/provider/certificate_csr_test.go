@@ -192,6 +192,29 @@ func (f *csrRun) saw(want ...[]string) resource.TestCheckFunc {
 	}
 }
 
+// protectedOps lists the messages the CA handled since mark, each as
+// "op:status:protection".
+func (e *caEnv) protectedOps(mark int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var got []string
+	for _, ev := range e.events[mark:] {
+		got = append(got, ev.Op+":"+ev.Status+":"+ev.Protection)
+	}
+	return got
+}
+
+// sawProtected checks that the CA handled exactly want since mark, as
+// protectedOps lists them.
+func (e *caEnv) sawProtected(mark *int, want ...string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		if got := e.protectedOps(*mark); !slices.Equal(got, want) {
+			return fmt.Errorf("the CA saw %v, want %v", got, want)
+		}
+		return nil
+	}
+}
+
 // plansP10CR checks that a step's plan updates the certificate in place
 // with a p10cr.
 var plansP10CR = []plancheck.PlanCheck{
@@ -331,25 +354,9 @@ func TestAccCertificateCSRMACRevocation(t *testing.T) {
 		serials = append(serials, stateAttr(s, certAddr, "serial_number"))
 		return nil
 	}
-	// sawProtected checks what the CA handled since the mark, each message
-	// as "op:status:protection".
-	sawProtected := func(want ...string) resource.TestCheckFunc {
-		return func(*terraform.State) error {
-			f.e.mu.Lock()
-			defer f.e.mu.Unlock()
-			var got []string
-			for _, ev := range f.e.events[f.mark:] {
-				got = append(got, ev.Op+":"+ev.Status+":"+ev.Protection)
-			}
-			if !slices.Equal(got, want) {
-				return fmt.Errorf("the CA saw %v, want %v", got, want)
-			}
-			return nil
-		}
-	}
 	refusedRR := func(serial int) resource.TestCheckFunc {
 		return resource.ComposeTestCheckFunc(
-			sawProtected("p10cr:accepted:mac", "certConf:confirmed:mac", "rr:error:mac"),
+			f.e.sawProtected(&f.mark, "p10cr:accepted:mac", "certConf:confirmed:mac", "rr:error:mac"),
 			func(*terraform.State) error {
 				if ev := f.e.events[len(f.e.events)-1]; ev.Serial != "" && ev.Serial != serials[serial] {
 					return fmt.Errorf("the rr was for serial %s, want %s", ev.Serial, serials[serial])
@@ -648,18 +655,7 @@ resource "cmpv2_certificate" "test" {
   }
 }`, k.csr(t, "signed.csr.example"), certPEM, keyPEM)
 	var mark int
-	signed := func(s *terraform.State) error {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		var got []string
-		for _, ev := range e.events[mark:] {
-			got = append(got, ev.Op+":"+ev.Status+":"+ev.Protection)
-		}
-		if want := []string{"p10cr:accepted:signature", "certConf:confirmed:signature"}; !slices.Equal(got, want) {
-			return fmt.Errorf("the CA saw %v, want %v", got, want)
-		}
-		return nil
-	}
+	signed := e.sawProtected(&mark, "p10cr:accepted:signature", "certConf:confirmed:signature")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersAt(clock{Now: now.Now}),
 		Steps: []resource.TestStep{

@@ -48,25 +48,6 @@ const p10crName = "certification request in PKCS#10 form (p10cr)"
 const csrForCreate = "Creating a certificate from certificate_request_pem sends a p10cr, which is protected as " +
 	"the initialization request (IR) is."
 
-// csrConflicts are the attributes a CSR decides itself, with why each
-// cannot go with certificate_request_pem: a p10cr carries the CSR as its
-// signer made it, and nothing can be added to it without its key.
-var csrConflicts = []struct{ name, why string }{
-	{"private_key_pem", "the key stays where the CSR was made and never reaches the provider"},
-	{"key_algorithm", "the CSR's public key decides the key"},
-	{"rsa_bits", "the CSR's public key decides the key"},
-	{"ecdsa_curve", "the CSR's public key decides the key"},
-	{"subject", "the subject comes from the CSR, which cannot be changed without its key: put it in the CSR"},
-	{"dns_names", "subjectAltName entries come from the CSR: put them in the CSR"},
-	{"ip_addresses", "subjectAltName entries come from the CSR: put them in the CSR"},
-	{"uris", "subjectAltName entries come from the CSR: put them in the CSR"},
-	{"email_addresses", "subjectAltName entries come from the CSR: put them in the CSR"},
-	{"key_usages", "the requested extensions come from the CSR: put them in the CSR"},
-	{"extended_key_usages", "the requested extensions come from the CSR: put them in the CSR"},
-	{"validity_period_hours", "a PKCS#10 request carries no validity: the CA decides it"},
-	{"certificate_profile", "a p10cr of this provider carries no certProfile"},
-}
-
 // csrValidator checks certificate_request_pem: one PEM PKCS#10 request
 // whose signature verifies, naming a subject or a subjectAltName entry
 // (RFC 5280 section 4.1.2.6).
@@ -94,18 +75,35 @@ func parseCSRPEM(s string) (*x509.CertificateRequest, error) {
 	return csr, nil
 }
 
-// validateCSRConfig: with certificate_request_pem set, none of csrConflicts
-// is. Values known only during apply count as set.
+// validateCSRConfig: with certificate_request_pem set, none of the
+// attributes the CSR decides itself is set, each named with why: a p10cr
+// carries the CSR as its signer made it, and nothing can be added to it
+// without its key. Values known only during apply count as set.
 func validateCSRConfig(c certificateModel, diags *diag.Diagnostics) {
-	set := map[string]attr.Value{
-		"private_key_pem": c.PrivateKeyPEM, "key_algorithm": c.KeyAlgorithm, "rsa_bits": c.RSABits,
-		"ecdsa_curve": c.ECDSACurve, "subject": c.Subject, "dns_names": c.DNSNames, "ip_addresses": c.IPAddresses,
-		"uris": c.URIs, "email_addresses": c.EmailAddresses, "key_usages": c.KeyUsages,
-		"extended_key_usages": c.ExtendedKeyUsages, "validity_period_hours": c.ValidityPeriodHours,
-		"certificate_profile": c.CertificateProfile,
-	}
-	for _, a := range csrConflicts {
-		if v := set[a.name]; v == nil || v.IsNull() {
+	const (
+		key  = "the CSR's public key decides the key"
+		san  = "subjectAltName entries come from the CSR: put them in the CSR"
+		exts = "the requested extensions come from the CSR: put them in the CSR"
+	)
+	for _, a := range []struct {
+		name, why string
+		v         attr.Value
+	}{
+		{"private_key_pem", "the key stays where the CSR was made and never reaches the provider", c.PrivateKeyPEM},
+		{"key_algorithm", key, c.KeyAlgorithm},
+		{"rsa_bits", key, c.RSABits},
+		{"ecdsa_curve", key, c.ECDSACurve},
+		{"subject", "the subject comes from the CSR, which cannot be changed without its key: put it in the CSR", c.Subject},
+		{"dns_names", san, c.DNSNames},
+		{"ip_addresses", san, c.IPAddresses},
+		{"uris", san, c.URIs},
+		{"email_addresses", san, c.EmailAddresses},
+		{"key_usages", exts, c.KeyUsages},
+		{"extended_key_usages", exts, c.ExtendedKeyUsages},
+		{"validity_period_hours", "a PKCS#10 request carries no validity: the CA decides it", c.ValidityPeriodHours},
+		{"certificate_profile", "a p10cr of this provider carries no certProfile", c.CertificateProfile},
+	} {
+		if a.v.IsNull() {
 			continue
 		}
 		diags.AddAttributeError(path.Root(a.name), a.name+" conflicts with certificate_request_pem",
@@ -116,8 +114,8 @@ func validateCSRConfig(c certificateModel, diags *diag.Diagnostics) {
 // planKeyAttributesFromCSR is planKeyAttributesFromUserKey for a CSR: the
 // plan shows the CSR's key algorithm, size and curve (the configuration
 // sets none, validateCSRConfig), private_key_pem null, and the public key
-// the certificate will certify. ok is false when m is not made from a CSR
-// or the CSR is not known yet.
+// the certificate will certify (unknown while the CSR is). ok is false
+// when config is not made from a CSR.
 func planKeyAttributesFromCSR(config certificateModel, plan *certificateModel) (publicKey types.String, ok bool) {
 	if custodyOf(config) != custodyCSR {
 		return types.StringUnknown(), false

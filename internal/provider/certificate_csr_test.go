@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
@@ -677,5 +678,35 @@ resource "cmpv2_certificate" "test" {
 			{PreConfig: func() { now.Set(time.Now()); mark = e.mark() }, RefreshState: true},
 		},
 		CheckDestroy: func(*terraform.State) error { return e.sawSince(mark, nil) },
+	})
+}
+
+// TestAccCertificateCSRKeyAttributes: the plan and state show the CSR's key
+// in key_algorithm, rsa_bits and ecdsa_curve (which the configuration
+// cannot set with a CSR), and a second plan is empty.
+func TestAccCertificateCSRKeyAttributes(t *testing.T) {
+	f := newCSRRun(t)
+	key, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := string(pem.EncodeToMemory(&pem.Block{Type: pemkey.TypeCSR,
+		Bytes: mustCSR(t, key, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "rsa.csr.example"}})}))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			PreConfig: f.setMark, Config: f.config(csr, ""), ConfigVariables: f.secret(),
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("key_algorithm"), knownvalue.StringExact("RSA")),
+					plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("rsa_bits"), knownvalue.Int64Exact(3072)),
+				},
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: resource.ComposeTestCheckFunc(f.saw(sentP10CR),
+				resource.TestCheckResourceAttr(certAddr, "key_algorithm", "RSA"),
+				resource.TestCheckResourceAttr(certAddr, "rsa_bits", "3072"),
+				resource.TestCheckNoResourceAttr(certAddr, "private_key_pem")),
+		}},
 	})
 }

@@ -90,8 +90,17 @@ func (c *Client) UpdateKey(ctx context.Context, req *CertRequest, old *x509.Cert
 }
 
 // EnrollCSR requests a certificate for a PKCS#10 certification request
-// (p10cr, RFC 9483 section 4.1.4), protected by c.Credentials. The same
-// contract as Enroll applies.
+// (p10cr, RFC 9483 section 4.1.4; RFC 9810 section 5.3.4), protected by
+// c.Credentials: a shared secret (MACCredentials) or an externally issued
+// certificate (SignatureCredentials). It is the request for a key the
+// caller does not hold: the CSR, signed where the key lives, is sent as is
+// and its signature is the proof of possession, so it cannot be changed
+// (this call sends no certProfile either), and it never updates a
+// certificate (a kur is signed with the certificate's own key). The CA
+// answers with a cp, which is confirmed as an ir's ip is, with the
+// certReqId the cp carries (-1, RFC 9810 section 5.3.4); the certificate
+// must certify the CSR's public key, subject and subjectAltName entries.
+// The same contract as Enroll applies.
 func (c *Client) EnrollCSR(ctx context.Context, csrDER []byte) (*Enrollment, error) {
 	csr, err := x509.ParseCertificateRequest(csrDER)
 	if err != nil {

@@ -65,6 +65,14 @@ func TestInteropOpenSSLMock(t *testing.T) {
 		return &CertRequest{Subject: creds.Client1.Cert.Subject, Key: creds.Client1.Key}
 	}
 	anchors := []*x509.Certificate{creds.Root.Cert}
+	// client1CSR is a CSR for the key of the mock's -rsp_cert.
+	client1CSR := func(t *testing.T) []byte {
+		csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: creds.Client1.Cert.Subject}, creds.Client1.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return csr
+	}
 	// Certificates for new keys of other types, for the mock to return.
 	rsaCred := creds.Issue(t, "rsa", pkix.Name{CommonName: "rsa key"}, rsaKey(t))
 	edCred := creds.Issue(t, "ed25519", pkix.Name{CommonName: "ed25519 key"}, ed25519Key(t))
@@ -267,12 +275,26 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			name:   "p10cr_pbm",
 			client: func(c *Client) { c.Credentials = pbm(PBMHMACSHA256) },
 			run: func(t *testing.T, c *Client, rec *logRecorder) {
-				csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: creds.Client1.Cert.Subject}, creds.Client1.Key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				enr, err := c.EnrollCSR(testContext(t), csr)
+				enr, err := c.EnrollCSR(testContext(t), client1CSR(t))
 				enrollOK(t, enr, err, creds.Client1.Cert, "p10cr")
+			},
+		},
+		{
+			// RFC 9483 4.1.4: a p10cr signed with an externally issued
+			// certificate, answered with a signature (signature-only mock),
+			// and its certConf as for an ir.
+			name:     "p10cr_signed_by_external_certificate",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.SignatureOnly()},
+			client: func(c *Client) {
+				c.Credentials = SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+				c.TrustAnchors = anchors
+			},
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				enr, err := c.EnrollCSR(testContext(t), client1CSR(t))
+				enrollOK(t, enr, err, creds.Client1.Cert, "p10cr")
+				if got := rec.types(); !slices.Equal(got, []string{"send p10cr", "receive cp", "send certConf", "receive pkiconf"}) {
+					t.Errorf("messages %v", got)
+				}
 			},
 		},
 		{

@@ -83,6 +83,9 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"private_key_pem": schema.StringAttribute{
 				Optional: true, Computed: true, Sensitive: true, PlanModifiers: keepState,
 			},
+			"certificate_request_pem": schema.StringAttribute{
+				Optional: true,
+			},
 			"certificate_profile": optString(false),
 			"renew_before_expiry": optString(false),
 			"renew_after_issue":   optString(false),

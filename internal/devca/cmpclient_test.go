@@ -223,6 +223,24 @@ func TestClientOperations(t *testing.T) {
 				t.Errorf("subject %s", e.Certificate.Subject)
 			}
 		}},
+		{"p10cr signed by a trusted external certificate", Config{Trusted: []*x509.Certificate{creds.Root.Cert}}, func(t *testing.T, c *testCA) {
+			cl := c.client(0)
+			cl.Credentials = cmpclient.SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}
+			csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "device-csr"}}, newKey(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := cl.EnrollCSR(ctxT(t), csr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ev, _ := c.log.last("p10cr"); e.Certificate.Subject.CommonName != "device-csr" || ev.Protection != "signature" {
+				t.Errorf("subject %s, protection %q", e.Certificate.Subject, ev.Protection)
+			}
+			if ev, _ := c.log.last("certConf"); ev.Status != "confirmed" {
+				t.Errorf("certConf %q, want confirmed", ev.Status)
+			}
+		}},
 		{"ir signed by an untrusted certificate", Config{}, func(t *testing.T, c *testCA) {
 			cl := c.client(0)
 			cl.Credentials = cmpclient.SignatureCredentials{Key: creds.Device.Key, Chain: []*x509.Certificate{creds.Device.Cert}}

@@ -32,6 +32,8 @@ const (
 	TypeECPrivateKey    = "EC PRIVATE KEY"        // SEC 1, RFC 5915
 	TypeEncryptedKey    = "ENCRYPTED PRIVATE KEY" // PKCS#8 EncryptedPrivateKeyInfo
 	TypePublicKey       = "PUBLIC KEY"            // SubjectPublicKeyInfo
+	TypeCSR             = "CERTIFICATE REQUEST"   // PKCS#10, RFC 2986
+	typeNewCSR          = "NEW CERTIFICATE REQUEST"
 	wantPrivateKeyTypes = `"PRIVATE KEY", "RSA PRIVATE KEY" or "EC PRIVATE KEY"`
 )
 
@@ -80,6 +82,35 @@ func ParsePrivateKey(data []byte) (crypto.Signer, error) {
 		return nil, errors.New("unexpected data after the PEM private key")
 	}
 	return privateKey(blocks[0])
+}
+
+// ParseCertificateRequest parses exactly one PEM PKCS#10 certification
+// request, "CERTIFICATE REQUEST" (RFC 7468 section 7; the "NEW CERTIFICATE
+// REQUEST" label older tools write is accepted too, as RFC 7468 section 7
+// asks), with nothing but white space around it, and checks its signature:
+// a CSR whose signature does not verify proves no possession of its key
+// (RFC 2986 section 3).
+func ParseCertificateRequest(data []byte) (*x509.CertificateRequest, error) {
+	blocks, rest, err := strictBlocks(data)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(blocks) == 0:
+		return nil, fmt.Errorf("no PEM %q block found", TypeCSR)
+	case len(blocks) > 1 || len(rest) != 0:
+		return nil, errors.New("unexpected data after the PEM certification request")
+	case blocks[0].Type != TypeCSR && blocks[0].Type != typeNewCSR:
+		return nil, fmt.Errorf("PEM block 1 is a %q, want %q", blocks[0].Type, TypeCSR)
+	}
+	csr, err := x509.ParseCertificateRequest(blocks[0].Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("PEM block 1: %w", err)
+	}
+	if err := csr.CheckSignature(); err != nil {
+		return nil, fmt.Errorf("the certification request's signature does not verify: %w", err)
+	}
+	return csr, nil
 }
 
 // ParseBundle parses PEM certificates and exactly one private key, in any

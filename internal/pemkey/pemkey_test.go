@@ -196,6 +196,45 @@ func TestParsePrivateKey(t *testing.T) {
 	}
 }
 
+func TestParseCertificateRequest(t *testing.T) {
+	k := newKeys(t)
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		Subject: pkix.Name{CommonName: "csr.example"}, DNSNames: []string{"csr.example"}}, k.ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csrPEM := block(TypeCSR, der, nil)
+	// The signature covers the subject: change one byte of the common
+	// name and it no longer verifies.
+	tampered := []byte(strings.Replace(string(der), "csr.example", "csr.exampla", 1))
+	cases := []struct {
+		name    string
+		in      string
+		wantErr string
+	}{
+		{name: "CSR", in: csrPEM},
+		{name: "NEW CERTIFICATE REQUEST label", in: block("NEW CERTIFICATE REQUEST", der, nil)},
+		{name: "surrounding white space", in: "\n" + csrPEM + "\n\n"},
+		{name: "empty", in: "", wantErr: `no PEM "CERTIFICATE REQUEST" block found`},
+		{name: "not PEM", in: "MIIB...", wantErr: `no PEM "CERTIFICATE REQUEST" block found`},
+		{name: "trailing garbage", in: csrPEM + "garbage", wantErr: "unexpected data after the PEM certification request"},
+		{name: "two requests", in: csrPEM + csrPEM, wantErr: "unexpected data after the PEM certification request"},
+		{name: "private key instead", in: block(TypePrivateKey, pkcs8(t, k.ec), nil), wantErr: `PEM block 1 is a "PRIVATE KEY", want "CERTIFICATE REQUEST"`},
+		{name: "certificate instead", in: block(TypeCertificate, k.ecCert.Raw, nil), wantErr: `PEM block 1 is a "CERTIFICATE", want "CERTIFICATE REQUEST"`},
+		{name: "corrupt DER", in: block(TypeCSR, []byte{0x30, 0x03, 0x02, 0x01, 0x01}, nil), wantErr: "PEM block 1: asn1"},
+		{name: "signature does not verify", in: block(TypeCSR, tampered, nil), wantErr: "signature does not verify"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			csr, err := ParseCertificateRequest([]byte(tc.in))
+			checkErr(t, err, tc.wantErr, pkcs8(t, k.ec))
+			if tc.wantErr == "" && (csr.Subject.CommonName != "csr.example" || !HasPublicKey(k.ec, csr.PublicKey)) {
+				t.Errorf("parsed %v, want the request encoded", csr.Subject)
+			}
+		})
+	}
+}
+
 func TestParseBundle(t *testing.T) {
 	k := newKeys(t)
 	cert, chain := block(TypeCertificate, k.ecCert.Raw, nil), block(TypeCertificate, k.rsaCert.Raw, nil)

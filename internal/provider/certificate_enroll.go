@@ -33,7 +33,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	resp.Diagnostics.Append(diags...)
 	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
 	resp.Diagnostics.Append(diags...)
-	creds, credsFrom, diags := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, credsFrom, diags := irCredentials(ctx, config.Enrollment, r.defaults, createNeeds(config))
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -43,12 +43,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 			"The enrollment credentials are still unknown during apply.")
 		return
 	}
-	key, keyPEM, err := keyForRequest(config, plan)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "No key to enroll", err.Error())
-		return
-	}
-	creq, diags := certRequest(ctx, plan, key, r.clock.now())
+	send, keyPEM, op, diags := createRequest(ctx, config, plan, r.clock.now())
 	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
@@ -56,19 +51,20 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 
 	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
 	defer cancel()
-	enr, err := newCMPClient(ctx, conn, creds).Enroll(ctx, creq)
+	enr, err := send(ctx, newCMPClient(ctx, conn, creds))
 	// A certificate refused as not what was asked for is not ours to keep:
 	// the rejection told the CA to revoke it, and its serial is in the error.
 	var rejected *cmpclient.CertificateRejectedError
 	if enr == nil || errors.As(err, &rejected) {
-		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed",
+		resp.Diagnostics.AddError("cmpv2_certificate: "+op+" failed",
 			cmpErrorDetail(err)+credentialHint(err, credsFrom))
 		return
 	}
-	if serr := setIssued(&plan, enr, keyPEM, nil, r.clock.now()); serr != nil {
+	if serr := setIssued(&plan, enr, keyPEM.ValueString(), nil, r.clock.now()); serr != nil {
 		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", serr.Error())
 		return
 	}
+	plan.PrivateKeyPEM = keyPEM
 	// The id is the serial of the first certificate: stable across CR and
 	// KUR, and findable in the CA's records.
 	plan.ID = plan.SerialNumber
@@ -77,9 +73,8 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		var unconfirmed *cmpclient.UnconfirmedError
 		detail := cmpErrorDetail(err)
 		if errors.As(err, &unconfirmed) {
-			detail += "\n\nThe certificate (serial " + plan.SerialNumber.ValueString() + ") and its key are saved in " +
-				"the state and the resource is tainted: the next apply revokes it and enrolls a new one."
+			detail += "\n\nThe certificate (serial " + plan.SerialNumber.ValueString() + ")" + unconfirmedNote(config)
 		}
-		resp.Diagnostics.AddError("cmpv2_certificate: certificate issued but the IR did not complete", detail)
+		resp.Diagnostics.AddError("cmpv2_certificate: certificate issued but the "+op+" did not complete", detail)
 	}
 }

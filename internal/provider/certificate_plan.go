@@ -24,6 +24,7 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 	if req.Plan.Raw.IsNull() {
 		r.checkTrustForDestroy(ctx, req, resp)
 		r.checkCredentialsForDestroy(ctx, req, resp)
+		r.warnCSRDestroy(ctx, req, resp)
 		return
 	}
 	// Most plans change nothing: answer those without the whole model
@@ -44,7 +45,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	userPublicKey := planKeyAttributesFromUserKey(config, &plan)
-	generatedKey := config.PrivateKeyPEM.IsNull()
+	if pub, csr := planKeyAttributesFromCSR(config, &plan); csr {
+		userPublicKey = pub
+	}
+	generatedKey := custodyOf(config) == custodyGenerated
 
 	if req.State.Raw.IsNull() {
 		r.checkCreatable(ctx, config, &resp.Diagnostics)
@@ -64,6 +68,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	var state certificateModel
 	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
+		return
+	}
+	if custodyChanged(state, config) {
+		r.planCustodyChange(ctx, config, &plan, userPublicKey, resp)
 		return
 	}
 	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
@@ -99,6 +107,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement (new IR)",
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
 				"CMP does not accept an expired certificate as proof of identity for a KUR.")
+	case opP10CR:
+		if !r.planP10CR(ctx, config, &plan, state, u.updateDecision, userPublicKey, &resp.Diagnostics) {
+			return
+		}
 	case opCR, opKUR:
 		if r.checkTrustForUpdate(ctx, plan, state, operationName(u.Op), &resp.Diagnostics); resp.Diagnostics.HasError() {
 			return
@@ -188,7 +200,7 @@ func (r *certificateResource) checkCreatable(ctx context.Context, config certifi
 	if !hasURL && !d.HasError() {
 		noServer(path.Root("server"), diags)
 	}
-	creds, _, d := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
+	creds, _, d := irCredentials(ctx, config.Enrollment, r.defaults, createNeeds(config))
 	diags.Append(d...)
 	r.checkTrustForIR(ctx, config.Server, creds, diags)
 }
@@ -223,6 +235,11 @@ func decideUpdate(ctx context.Context, state, plan certificateModel, configKey t
 	planned, plannedKnown := intentOf(ctx, plan, configKey)
 	priorForImport(&prior, planned, state, importing)
 	u.RenewAt, u.FellBack = renewalTime(u.NotBefore, u.NotAfter, settings)
+	if custodyOf(plan) == custodyCSR {
+		var csrKnown bool
+		u.updateDecision, csrKnown = classifyCSRUpdate(ctx, state, plan, now, u.RenewAt, u.NotAfter)
+		return u, settingsKnown && csrKnown, nil
+	}
 	u.updateDecision = classifyUpdate(prior, planned, now, u.RenewAt, u.NotAfter)
 	return u, settingsKnown && plannedKnown, nil
 }

@@ -39,7 +39,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 		resp.Diagnostics.AddAttributeError(path.Root("certificate_pem"), "Unreadable certificate in state", err.Error())
 		return
 	}
-	key, err := parsePrivateKeyPEM(state.PrivateKeyPEM.ValueString())
+	key, err := heldKey(state)
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Unreadable private key in state", err.Error())
 		return
@@ -71,6 +71,16 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state, state.UpdateProtection)
 	creds, credDiags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR)")
 	diags.Append(credDiags...)
+	if key == nil && creds == nil && !diags.HasError() {
+		// Made from a CSR: no key here signs an RR (certificate_csr.go).
+		if prev != nil {
+			resp.Diagnostics.Append(csrNotRevoked(state.PreviousCertificatePEM.ValueString(), now,
+				"The certificate replaced by the last p10cr left the state")...)
+		}
+		resp.Diagnostics.Append(csrNotRevoked(state.CertificatePEM.ValueString(), now,
+			"The destroyed certificate left the state")...)
+		return
+	}
 	if expired && diags.HasError() {
 		// The expired certificate goes whatever happens; the previous one
 		// is named, since it stays valid.
@@ -232,6 +242,9 @@ func (r *certificateResource) destroySendsRR(ctx context.Context, req resource.M
 	if diags := req.State.Get(ctx, &state); diags.HasError() || !state.RevokeOnDestroy.ValueBool() ||
 		state.CertificatePEM.ValueString() == "" {
 		return state, false
+	}
+	if !custodyOf(state).holdsKey() && state.UpdateProtection.ValueString() != updateProtectionMAC {
+		return state, false // nothing signs its RR: Delete warns instead
 	}
 	cert, err := parseCertificatePEM(state.CertificatePEM.ValueString())
 	return state, err == nil && r.clock.now().Before(cert.NotAfter)

@@ -58,6 +58,9 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 			"The certificate expired at "+formatTime(d.NotAfter)+" after the plan was "+
 				"made, so it can no longer sign a CR or KUR. Plan again: the plan replaces it with a new IR.")
 		return
+	case opP10CR:
+		r.renewCSR(ctx, plan, config, state, d, resp)
+		return
 	}
 
 	cur, err := parseCertificatePEM(state.CertificatePEM.ValueString())

@@ -21,12 +21,17 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	validateKeyAttributes(c, &resp.Diagnostics)
 	validateRenewalWindow(c, &resp.Diagnostics)
 	// Validation cannot know whether the plan sends an IR: only what is
 	// wrong whatever the plan.
 	_, _, diags := irCredentials(ctx, c.Enrollment, nil, "")
 	resp.Diagnostics.Append(diags...)
+	if custodyOf(c) == custodyCSR {
+		// The CSR holds the key and what to certify (certificate_csr.go).
+		validateCSRConfig(c, &resp.Diagnostics)
+		return
+	}
+	validateKeyAttributes(c, &resp.Diagnostics)
 	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
 }
 

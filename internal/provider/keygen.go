@@ -59,20 +59,26 @@ func generateKey(spec keySpec) (crypto.Signer, error) {
 // specOf describes an existing key in keySpec terms, so a user-supplied key
 // can be compared with key_algorithm, rsa_bits and ecdsa_curve.
 func specOf(key crypto.Signer) (keySpec, error) {
-	switch k := key.(type) {
-	case *rsa.PrivateKey:
+	return specOfPublicKey(key.Public())
+}
+
+// specOfPublicKey describes a public key in keySpec terms: a key's, or a
+// certification request's (certificate_request_pem).
+func specOfPublicKey(pub crypto.PublicKey) (keySpec, error) {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
 		return keySpec{Algorithm: keyAlgorithmRSA, RSABits: k.N.BitLen()}, nil
-	case *ecdsa.PrivateKey:
+	case *ecdsa.PublicKey:
 		for name, curve := range ecdsaCurves {
 			if k.Curve == curve {
 				return keySpec{Algorithm: keyAlgorithmECDSA, Curve: name}, nil
 			}
 		}
 		return keySpec{}, fmt.Errorf("ECDSA curve %s not supported (P256, P384 or P521)", k.Curve.Params().Name)
-	case ed25519.PrivateKey:
+	case ed25519.PublicKey:
 		return keySpec{Algorithm: keyAlgorithmEd25519}, nil
 	default:
-		return keySpec{}, fmt.Errorf("unsupported private key type %T", key)
+		return keySpec{}, fmt.Errorf("unsupported key type %T", pub)
 	}
 }
 

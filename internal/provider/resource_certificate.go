@@ -63,6 +63,9 @@ type certificateModel struct {
 	UpdateProtection    types.String   `tfsdk:"update_protection"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
+	// Where the key lives instead (key_custody.go).
+	CertificateRequestPEM types.String `tfsdk:"certificate_request_pem"`
+
 	// Computed (fixed names).
 	ID                     types.String `tfsdk:"id"`
 	CertificatePEM         types.String `tfsdk:"certificate_pem"`
@@ -225,6 +228,22 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Validators:    []validator.String{privateKeyPEMValidator()},
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
+			"certificate_request_pem": schema.StringAttribute{
+				Description: "A PKCS#10 certification request (CSR), PEM, made where the key lives (a host, an HSM, " +
+					"another tool): the key never reaches the provider and `private_key_pem` stays null. Create " +
+					"sends it as is in a p10cr (RFC 9483 section 4.1.4); a changed CSR, `rotation_triggers` or an open " +
+					"renewal window sends a new p10cr in place (the plan warns with its protection), since the provider " +
+					"holds no key to sign a KUR. Every p10cr is protected as the IR is, by `enrollment` (with `secret_wo`, " +
+					"give it again for each one) or the provider's credentials; a plan with none fails. Subject, SANs and " +
+					"extensions come from the CSR, so it cannot be set with `subject`, the SAN lists, `key_usages`, " +
+					"`extended_key_usages`, `validity_period_hours`, `certificate_profile`, `private_key_pem` or the key " +
+					"attributes. An RR must be signed by the certificate it revokes (RFC 9483 section 4.2): a replaced or " +
+					"destroyed certificate is revoked only with `update_protection = \"mac\"`, for a CA that accepts a " +
+					"MAC-protected RR; otherwise it stays valid until it expires, and a warning names its serial. Setting " +
+					"or removing it replaces the certificate.",
+				Optional:   true,
+				Validators: []validator.String{csrValidator()},
+			},
 			"renew_before_expiry": schema.StringAttribute{
 				Description: "Renew (KUR) this long before `not_after`, as a Go duration such as `720h`. With " +
 					"neither this nor `renew_after_issue` set, renewal is due when one third of the granted " +
@@ -312,7 +331,8 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
 				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),
 			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
-				"`cr` (a change of subject or extensions) or `kur` (renewal, rotation, a new key); null for an imported certificate."),
+				"`cr` (a change of subject or extensions), `kur` (renewal, rotation, a new key) or `p10cr` (every enrollment " +
+				"of `certificate_request_pem`); null for an imported certificate."),
 			"ready_for_renewal": schema.BoolAttribute{
 				Description: "Whether the renewal window is open: the next plan shows an in-place KUR.",
 				Computed:    true,

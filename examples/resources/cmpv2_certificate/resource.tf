@@ -65,3 +65,25 @@ resource "cmpv2_certificate" "device" {
   subject         = { common_name = "device-17" }
   private_key_pem = tls_private_key.device.private_key_pem
 }
+
+# A key that never reaches Terraform: the CSR is made where the key lives (a
+# host, an HSM: `openssl req -new -key host.key -subj /CN=host-17.example
+# -addext subjectAltName=DNS:host-17.example -out host-17.csr`) and only the
+# CSR is given. Create sends it in a p10cr; a new CSR, a changed
+# rotation_triggers or the renewal window sends a new p10cr in place, each
+# protected by the enrollment's secret (given again, since secret_wo is never
+# stored). Subject and SANs come from the CSR; private_key_pem stays null.
+# (A CSR from tls_cert_request works too, but tls_private_key keeps its key
+# in the state, which is what this avoids.) No RR can be signed for this
+# certificate: with update_protection = "mac" a CA that accepts MAC-protected
+# RRs revokes replaced and destroyed ones; otherwise they expire, and the
+# plan names their serials.
+resource "cmpv2_certificate" "host" {
+  server                  = cmpv2_server.ca.endpoint
+  certificate_request_pem = file("${path.module}/host-17.csr")
+
+  enrollment = {
+    reference = "host-enrollment"
+    secret_wo = var.enrollment_secret
+  }
+}

@@ -152,5 +152,5 @@ func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
 }
 
 func (p *cmpv2Provider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewCACertificatesDataSource}
 }

@@ -56,7 +56,9 @@ func (d *caCertificatesDataSource) Schema(_ context.Context, _ datasource.Schema
 			"provider's `secret` or `" + envSecret + "`, which protect the general messages when this object is unset.",
 		Optional: true, Sensitive: true,
 	}
-	computed := func(desc string) schema.StringAttribute { return schema.StringAttribute{Description: desc, Computed: true} }
+	computed := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{Description: desc, Computed: true}
+	}
 	resp.Schema = schema.Schema{
 		Description: "The CA certificates a CMP server publishes, read at plan time with a general message (genm): " +
 			"id-it-caCerts (RFC 9483 section 4.3.1) and id-it-rootCaCert, answered with id-it-rootCaKeyUpdate " +

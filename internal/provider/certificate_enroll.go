@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 )
@@ -31,38 +32,11 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	}
 	timeout, diags := plan.Timeouts.Create(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
-	resp.Diagnostics.Append(diags...)
-	creds, credsFrom, diags := irCredentials(ctx, config.Enrollment, r.defaults, irForCreate)
-	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if creds == nil {
-		resp.Diagnostics.AddAttributeError(path.Root("enrollment"), "IR credentials not known",
-			"The enrollment credentials are still unknown during apply.")
-		return
-	}
-	key, keyPEM, err := keyForRequest(config, plan)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "No key to enroll", err.Error())
-		return
-	}
-	creq, diags := certRequest(ctx, plan, key, r.clock.now())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
-	defer cancel()
-	enr, err := newCMPClient(ctx, conn, creds).Enroll(ctx, creq)
-	// A certificate refused as not what was asked for is not ours to keep:
-	// the rejection told the CA to revoke it, and its serial is in the error.
-	var rejected *cmpclient.CertificateRejectedError
-	if enr == nil || errors.As(err, &rejected) {
-		resp.Diagnostics.AddError("cmpv2_certificate: initialization request (IR) failed",
-			cmpErrorDetail(err)+credentialHint(err, credsFrom))
+	enr, keyPEM, err, diags := sendIR(ctx, r.defaults, r.clock, config, plan, timeout)
+	if resp.Diagnostics.Append(diags...); enr == nil {
 		return
 	}
 	if serr := setIssued(&plan, enr, keyPEM, nil, r.clock.now()); serr != nil {
@@ -82,4 +56,53 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		}
 		resp.Diagnostics.AddError("cmpv2_certificate: certificate issued but the IR did not complete", detail)
 	}
+}
+
+// sendIR is the one initialization request (RFC 9483 section 4.1.1) of a
+// certificate, for cmpv2_certificate's Create and the ephemeral
+// cmpv2_certificate's Open: it resolves the server of plan over the
+// provider defaults d, takes the IR credentials of config's enrollment
+// (irCredentials), the key (keyForRequest) and the request (certRequest),
+// and enrolls within timeout.
+//
+// enr is nil when nothing was issued, with the error in diags. Otherwise
+// keyPEM is the certified key, and err, when set, says that the
+// transaction did not complete after the certificate was issued (certConf
+// failed, the apply was interrupted): the caller must keep or revoke it.
+func sendIR(ctx context.Context, d *Defaults, clk clock, config, plan certificateModel, timeout time.Duration) (
+	enr *cmpclient.Enrollment, keyPEM string, err error, diags diag.Diagnostics) {
+	conn, dd := resolveConnection(ctx, path.Root("server"), plan.Server, d)
+	diags.Append(dd...)
+	creds, credsFrom, dd := irCredentials(ctx, config.Enrollment, d, irForCreate)
+	diags.Append(dd...)
+	if diags.HasError() {
+		return nil, "", nil, diags
+	}
+	if creds == nil {
+		diags.AddAttributeError(path.Root("enrollment"), "IR credentials not known",
+			"The enrollment credentials are still unknown during apply.")
+		return nil, "", nil, diags
+	}
+	key, keyPEM, kerr := keyForRequest(config, plan)
+	if kerr != nil {
+		diags.AddAttributeError(path.Root("private_key_pem"), "No key to enroll", kerr.Error())
+		return nil, "", nil, diags
+	}
+	creq, dd := certRequest(ctx, plan, key, clk.now())
+	if diags.Append(dd...); diags.HasError() {
+		return nil, "", nil, diags
+	}
+
+	ctx, cancel := operationContext(ctx, timeout, clk.stopGrace())
+	defer cancel()
+	enr, err = newCMPClient(ctx, conn, creds).Enroll(ctx, creq)
+	// A certificate refused as not what was asked for is not ours to keep:
+	// the rejection told the CA to revoke it, and its serial is in the error.
+	var rejected *cmpclient.CertificateRejectedError
+	if enr == nil || errors.As(err, &rejected) {
+		diags.AddError("cmpv2_certificate: initialization request (IR) failed",
+			cmpErrorDetail(err)+credentialHint(err, credsFrom))
+		return nil, "", nil, diags
+	}
+	return enr, keyPEM, err, diags
 }

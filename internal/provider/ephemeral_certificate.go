@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"sync"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
@@ -79,6 +80,17 @@ var ephemeralRequestAttributes = []string{
 	"certificate_pem", "ca_chain_pem", "serial_number", "not_before", "not_after",
 }
 
+// changeSentence is what a description of cmpv2_certificate says a change
+// does (a CR, a KUR), which an ephemeral certificate, enrolled anew at every
+// open, never does.
+var changeSentence = regexp.MustCompile(` A change [^.]*\.`)
+
+// ephemeralDescription is a description of cmpv2_certificate as the
+// ephemeral certificate's.
+func ephemeralDescription(desc string) string {
+	return changeSentence.ReplaceAllString(desc, "")
+}
+
 func (r *ephemeralCertificate) Metadata(_ context.Context, req ephemeral.MetadataRequest, resp *ephemeral.MetadataResponse) {
 	resp.TypeName = req.ProviderTypeName + "_certificate"
 }
@@ -90,7 +102,12 @@ func (r *ephemeralCertificate) Schema(ctx context.Context, _ ephemeral.SchemaReq
 	for _, name := range ephemeralRequestAttributes {
 		taken[name] = res.Schema.Attributes[name]
 	}
-	attrs := ephemeralAttributes(taken)
+	attrs := ephemeralAttributes(taken, ephemeralDescription)
+	enrollment := ephemeralAttributes(enrollmentAttributes(), ephemeralDescription)
+	enrollment["secret"] = schema.StringAttribute{
+		Description: "Pre-shared secret; never stored, as no argument of an ephemeral resource is.",
+		Optional:    true, Sensitive: true,
+	}
 	attrs["enrollment"] = schema.SingleNestedAttribute{
 		Description: "Credentials for the initialization request (IR): `reference` with `secret` (MAC protection), " +
 			"or `certificate_pem` with `private_key_pem` of an externally issued certificate (signature " +
@@ -98,7 +115,7 @@ func (r *ephemeralCertificate) Schema(ctx context.Context, _ ephemeral.SchemaReq
 			"`reference` goes with the provider's `reference`. An ephemeral resource keeps none of its arguments, " +
 			"so `secret` here is never stored.",
 		Optional:   true,
-		Attributes: ephemeralAttributes(enrollmentAttributes()),
+		Attributes: enrollment,
 	}
 	attrs["validity_period_hours"] = schema.Int64Attribute{
 		Description: fmt.Sprintf("Requested validity in hours. Default %d: the certificate serves one run and, "+

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
 // TestAccEphemeralCertificate runs a configuration in which an ephemeral
@@ -286,4 +288,67 @@ func (r *cliRun) cli(args ...string) string {
 		r.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(r.path), strings.Join(args, " "), err, stdout.String(), stderr.String())
 	}
 	return stdout.String()
+}
+
+// TestAccEphemeralCertificateOpen: without configured trust anchors the RR
+// of close is verified with the anchor the IR adopted; an open that cannot
+// enroll fails the plan, and nothing reaches the CA.
+func TestAccEphemeralCertificateOpen(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{})
+	tests := []struct {
+		name, config string
+		want         string // error; "" for none
+	}{
+		{
+			name: "adopted anchor verifies the RR",
+			config: hclConfig{url: e.url, reference: e.reference, secret: e.secret}.provider() + `
+ephemeral "cmpv2_certificate" "test" {
+  subject         = { common_name = "adopted.example" }
+  revoke_on_close = true
+}`,
+		},
+		{
+			name: "no IR credentials",
+			config: e.providerBlock(false) + `
+ephemeral "cmpv2_certificate" "test" {
+  subject = { common_name = "nocreds.example" }
+}`,
+			want: `(?s)No credentials for the initialization request`,
+		},
+		{
+			name: "own credentials, wrong secret",
+			config: e.providerBlock(false) + fmt.Sprintf(`
+ephemeral "cmpv2_certificate" "test" {
+  subject    = { common_name = "wrong.example" }
+  enrollment = { reference = %q, secret = "not the secret" }
+}`, e.reference),
+			want: `(?s)initialization request \(IR\) failed`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mark := e.mark()
+			step := resource.TestStep{Config: tc.config}
+			if tc.want != "" {
+				step.ExpectError = regexp.MustCompile(tc.want)
+			}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps:                    []resource.TestStep{step},
+			})
+			issued := ephemeralIssued(t, e, mark)
+			if tc.want != "" && len(issued) > 0 {
+				t.Errorf("the CA issued %d certificates: %v", len(issued), e.ops(mark))
+			}
+			if tc.want == "" && len(issued) == 0 {
+				t.Errorf("the CA issued nothing: %v", e.ops(mark))
+			}
+			for _, c := range issued {
+				if _, revoked, _ := e.ca.Certificate(c.SerialNumber.String()); !revoked {
+					t.Errorf("certificate %s was not revoked on close: the CA saw %v", c.SerialNumber, e.ops(mark))
+				}
+			}
+		})
+	}
 }

@@ -43,32 +43,32 @@ func dataSourceAttributes(attrs map[string]resourceschema.Attribute) map[string]
 }
 
 // ephemeralAttributes converts resource attributes for an ephemeral
-// resource.
-func ephemeralAttributes(attrs map[string]resourceschema.Attribute) map[string]ephschema.Attribute {
+// resource, each description (nested ones too) as describe rewrites it.
+func ephemeralAttributes(attrs map[string]resourceschema.Attribute, describe func(string) string) map[string]ephschema.Attribute {
 	out := make(map[string]ephschema.Attribute, len(attrs))
 	for name, a := range attrs {
 		switch a := a.(type) {
 		case resourceschema.StringAttribute:
 			if !a.WriteOnly {
-				out[name] = ephschema.StringAttribute{Description: a.Description, Required: a.Required, Optional: a.Optional,
+				out[name] = ephschema.StringAttribute{Description: describe(a.Description), Required: a.Required, Optional: a.Optional,
 					Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators}
 			}
 		case resourceschema.BoolAttribute:
-			out[name] = ephschema.BoolAttribute{Description: a.Description, Required: a.Required, Optional: a.Optional,
+			out[name] = ephschema.BoolAttribute{Description: describe(a.Description), Required: a.Required, Optional: a.Optional,
 				Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators}
 		case resourceschema.Int64Attribute:
-			out[name] = ephschema.Int64Attribute{Description: a.Description, Required: a.Required, Optional: a.Optional,
+			out[name] = ephschema.Int64Attribute{Description: describe(a.Description), Required: a.Required, Optional: a.Optional,
 				Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators}
 		case resourceschema.ListAttribute:
-			out[name] = ephschema.ListAttribute{Description: a.Description, Required: a.Required, Optional: a.Optional,
+			out[name] = ephschema.ListAttribute{Description: describe(a.Description), Required: a.Required, Optional: a.Optional,
 				Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators, ElementType: a.ElementType}
 		case resourceschema.SetAttribute:
-			out[name] = ephschema.SetAttribute{Description: a.Description, Required: a.Required, Optional: a.Optional,
+			out[name] = ephschema.SetAttribute{Description: describe(a.Description), Required: a.Required, Optional: a.Optional,
 				Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators, ElementType: a.ElementType}
 		case resourceschema.SingleNestedAttribute:
-			out[name] = ephschema.SingleNestedAttribute{Description: a.Description, Required: a.Required,
+			out[name] = ephschema.SingleNestedAttribute{Description: describe(a.Description), Required: a.Required,
 				Optional: a.Optional, Computed: a.Computed, Sensitive: a.Sensitive, Validators: a.Validators,
-				Attributes: ephemeralAttributes(a.Attributes)}
+				Attributes: ephemeralAttributes(a.Attributes, describe)}
 		default:
 			panic(fmt.Sprintf("ephemeralAttributes: attribute %q of kind %T has no conversion", name, a))
 		}

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/faultproxy"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -156,6 +158,78 @@ func TestAccCACertificatesRefused(t *testing.T) {
 					t.Errorf("the CA saw %v, want genm only", e.ops(mark))
 				}
 			}
+		})
+	}
+}
+
+// TestAccCACertificatesOpenSSLMock: the data source against OpenSSL 3.0's
+// mock CMP server, which answers a genm by echoing its items: caCerts
+// without a value (no CA certificates, RFC 9483 4.3.1, an empty list) and
+// rootCaCert instead of rootCaKeyUpdate (no root update offered, a
+// warning). Its genp is verified under PBM and, for a signed genm, by its
+// signature chaining to trusted_ca_pem. The mock binds every interface, so
+// the test runs inside a private network namespace.
+func TestAccCACertificatesOpenSSLMock(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+	if !opensslpeer.InNetNS(t) {
+		return
+	}
+	clearProviderEnv(t)
+	creds := opensslpeer.NewCreds(t)
+	rootPEM := certificatePEM(creds.Root.Cert)
+	clientKeyPEM, err := marshalPrivateKeyPEM(creds.Client1.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		opts []opensslpeer.MockOption
+		// data is the data source's body; the provider block has the url,
+		// trusted_ca_pem, and the mock's reference and secret when pbm.
+		data string
+		pbm  bool
+	}{
+		{name: "PBM", pbm: true},
+		{name: "signed", opts: []opensslpeer.MockOption{opensslpeer.SignatureOnly()}, data: fmt.Sprintf(`
+  credentials = {
+    certificate_pem = <<EOT
+%sEOT
+    private_key_pem = <<EOT
+%sEOT
+  }
+`, certificatePEM(creds.Client1.Cert), clientKeyPEM)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mock := opensslpeer.StartMock(t, creds, tc.opts...)
+			provider := hclConfig{url: mock.URL, messageTimeout: "10s", trustedCAPEM: rootPEM}
+			if tc.pbm {
+				provider.reference, provider.secret = opensslpeer.MockReference, opensslpeer.MockSecret
+			}
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{{
+					Config: provider.provider() + "data \"cmpv2_ca_certificates\" \"ca\" {" + tc.data + "}\n",
+					Check: resource.ComposeTestCheckFunc(
+						resource.TestCheckResourceAttr(dataCA, "certificates_pem.#", "0"),
+						resource.TestCheckResourceAttr(dataCA, "bundle_pem", ""),
+						resource.TestCheckResourceAttr(dataCA, "root_pem", rootPEM),
+						resource.TestCheckNoResourceAttr(dataCA, "new_root_pem"),
+						func(*terraform.State) error {
+							// Each read sends two genm, both answered.
+							if n := strings.Count(mock.Output(), "Received request"); n == 0 || n%2 != 0 {
+								return fmt.Errorf("the mock received %d requests, want pairs of genm:\n%s", n, mock.Output())
+							}
+							if strings.Contains(mock.Output(), "error") {
+								return fmt.Errorf("the mock reports an error:\n%s", mock.Output())
+							}
+							return nil
+						},
+					),
+				}},
+			})
 		})
 	}
 }

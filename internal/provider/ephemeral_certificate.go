@@ -7,12 +7,12 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"sync"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral/schema"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -33,9 +33,10 @@ type ephemeralCertificate struct {
 }
 
 var (
-	_ ephemeral.EphemeralResource              = (*ephemeralCertificate)(nil)
-	_ ephemeral.EphemeralResourceWithConfigure = (*ephemeralCertificate)(nil)
-	_ ephemeral.EphemeralResourceWithClose     = (*ephemeralCertificate)(nil)
+	_ ephemeral.EphemeralResource                   = (*ephemeralCertificate)(nil)
+	_ ephemeral.EphemeralResourceWithConfigure      = (*ephemeralCertificate)(nil)
+	_ ephemeral.EphemeralResourceWithClose          = (*ephemeralCertificate)(nil)
+	_ ephemeral.EphemeralResourceWithValidateConfig = (*ephemeralCertificate)(nil)
 )
 
 // defaultEphemeralValidityHours is the validity an ephemeral certificate
@@ -155,9 +156,9 @@ func (r *ephemeralCertificate) Configure(_ context.Context, req ephemeral.Config
 	}
 }
 
-// request is m as cmpv2_certificate's configuration and plan of a create,
-// with the defaults of the ephemeral certificate, for sendIR.
-func (m *ephemeralCertificateModel) request() (certificateModel, error) {
+// setDefaults fills what m leaves unset with the ephemeral certificate's
+// defaults, which are cmpv2_certificate's but for the validity.
+func (m *ephemeralCertificateModel) setDefaults() {
 	if m.ValidityPeriodHours.IsNull() {
 		m.ValidityPeriodHours = types.Int64Value(defaultEphemeralValidityHours)
 	}
@@ -175,17 +176,37 @@ func (m *ephemeralCertificateModel) request() (certificateModel, error) {
 	if m.RSABits.IsNull() {
 		m.RSABits = types.Int64Value(defaultRSABits)
 	}
+}
+
+// asCertificate is m as cmpv2_certificate's configuration (and plan of a
+// create), for the rules and the request building of the resource.
+func (m ephemeralCertificateModel) asCertificate() (certificateModel, diag.Diagnostics) {
 	enrollment, diags := asEnrollmentObject(m.Enrollment)
-	if diags.HasError() {
-		return certificateModel{}, errors.New(diags.Errors()[0].Detail())
-	}
 	return certificateModel{
 		Server: m.Server, Enrollment: enrollment, Subject: m.Subject, DNSNames: m.DNSNames,
 		IPAddresses: m.IPAddresses, URIs: m.URIs, EmailAddresses: m.EmailAddresses, KeyUsages: m.KeyUsages,
 		ExtendedKeyUsages: m.ExtendedKeyUsages, ValidityPeriodHours: m.ValidityPeriodHours,
 		CertificateProfile: m.CertificateProfile, KeyAlgorithm: m.KeyAlgorithm, RSABits: m.RSABits,
 		ECDSACurve: m.ECDSACurve, PrivateKeyPEM: types.StringNull(),
-	}, nil
+	}, diags
+}
+
+// ValidateConfig applies cmpv2_certificate's rules for what is wrong
+// whatever happens: key attributes of another algorithm, credentials that
+// can never protect an IR, nothing to certify.
+func (r *ephemeralCertificate) ValidateConfig(ctx context.Context, req ephemeral.ValidateConfigRequest, resp *ephemeral.ValidateConfigResponse) {
+	var m ephemeralCertificateModel
+	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
+		return
+	}
+	cm, diags := m.asCertificate()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	validateKeyAttributes(cm, &resp.Diagnostics)
+	_, _, diags = irCredentials(ctx, cm.Enrollment, nil, "")
+	resp.Diagnostics.Append(diags...)
+	validateSomethingToCertify(ctx, cm, &resp.Diagnostics)
 }
 
 // privateHandle is the key of the ephemeral resource's private data that
@@ -199,9 +220,9 @@ func (r *ephemeralCertificate) Open(ctx context.Context, req ephemeral.OpenReque
 	if resp.Diagnostics.Append(req.Config.Get(ctx, &m)...); resp.Diagnostics.HasError() {
 		return
 	}
-	cm, err := m.request()
-	if err != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: unreadable enrollment", err.Error())
+	m.setDefaults()
+	cm, diags := m.asCertificate()
+	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
 		return
 	}
 	reason, err := cmpclient.ParseReason(m.RevocationReason.ValueString())

@@ -325,6 +325,32 @@ ephemeral "cmpv2_certificate" "test" {
 }`, e.reference),
 			want: `(?s)initialization request \(IR\) failed`,
 		},
+		{
+			name: "conflicting credentials",
+			config: e.providerBlock(true) + fmt.Sprintf(`
+ephemeral "cmpv2_certificate" "test" {
+  subject    = { common_name = "conflict.example" }
+  enrollment = { reference = %q, secret = %q, certificate_pem = "x", private_key_pem = "y" }
+}`, e.reference, e.secret),
+			want: `(?s)Conflicting enrollment credentials`,
+		},
+		{
+			name: "nothing to certify",
+			config: e.providerBlock(true) + `
+ephemeral "cmpv2_certificate" "test" {
+  extended_key_usages = ["client_auth"]
+}`,
+			want: `(?s)Nothing to certify`,
+		},
+		{
+			name: "rsa_bits for an ECDSA key",
+			config: e.providerBlock(true) + `
+ephemeral "cmpv2_certificate" "test" {
+  subject  = { common_name = "rsa.example" }
+  rsa_bits = 4096
+}`,
+			want: `(?s)rsa_bits`,
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -378,3 +378,31 @@ ephemeral "cmpv2_certificate" "test" {
 		})
 	}
 }
+
+// TestAccEphemeralCertificateUnconfirmed: a certificate issued whose
+// certConf the CA refuses is held by nobody after the failed open, so the
+// open revokes it before it fails.
+func TestAccEphemeralCertificateUnconfirmed(t *testing.T) {
+	clearProviderEnv(t)
+	e := startCA(t, devca.Config{Faults: []devca.Fault{devca.FaultCertConfError}})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: e.providerBlock(true) + `
+ephemeral "cmpv2_certificate" "test" {
+  subject = { common_name = "unconfirmed.example" }
+}`,
+			ExpectError: regexp.MustCompile(`(?s)certificate issued but the IR did not complete`),
+		}},
+	})
+	issued := ephemeralIssued(t, e, 0)
+	if len(issued) != 1 {
+		t.Fatalf("the CA issued %d certificates, want 1: %v", len(issued), e.ops(0))
+	}
+	if _, revoked, _ := e.ca.Certificate(issued[0].SerialNumber.String()); !revoked {
+		t.Errorf("the unconfirmed certificate was not revoked: the CA saw %v", e.ops(0))
+	}
+	if !slices.Contains(e.ops(0), "rr:accepted") {
+		t.Errorf("the CA saw %v, want an rr", e.ops(0))
+	}
+}

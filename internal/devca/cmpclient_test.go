@@ -273,6 +273,29 @@ func TestClientOperations(t *testing.T) {
 				t.Errorf("p10cr certificate %s %v %q", e.Certificate.Subject, e.Certificate.DNSNames, e.Operation)
 			}
 		}},
+		{"genm rootCaCert with a new root announced", Config{AnnounceNewRoot: true}, func(t *testing.T, c *testCA) {
+			// RFC 9483 4.3.2: the update certifies the new root's key with
+			// the old root and the old root's key with the new one; the
+			// client checks both (cmpclient.RootCAUpdate).
+			cl, old := c.client(0), c.ca.CACertificate()
+			upd, err := cl.RootCAUpdate(ctxT(t), old)
+			if err != nil || upd == nil || upd.NewWithOld == nil || upd.OldWithNew == nil {
+				t.Fatalf("rootCaCert: update %+v, %v; want newWithNew, newWithOld and oldWithNew", upd, err)
+			}
+			if certificateEqual(upd.NewWithNew, old) || string(upd.NewWithNew.RawSubject) != string(old.RawSubject) {
+				t.Errorf("new root %s is the old one or renamed", upd.NewWithNew.Subject)
+			}
+			// Asked about a root that is not the CA's: no update.
+			other := testpki.Root(t, "another root").Cert
+			if upd, err := cl.RootCAUpdate(ctxT(t), other); err != nil || upd != nil {
+				t.Errorf("rootCaCert for another root: update %+v, %v; want none", upd, err)
+			}
+			// The CA still issues under its current root.
+			e, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Key: newKey(t), Subject: pkix.Name{CommonName: "after"}})
+			if err != nil || e.Certificate.CheckSignatureFrom(old) != nil {
+				t.Errorf("enrolment after the announcement: %v; want a certificate under the current root", err)
+			}
+		}},
 		{"genm caCerts, rootCaCert, certReqTemplate", Config{}, func(t *testing.T, c *testCA) {
 			cl := c.client(0)
 			certs, err := cl.CACerts(ctxT(t))

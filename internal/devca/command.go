@@ -93,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		clientAuth = fs.Bool("tls-require-client-cert", false, "with -tls: require a client certificate issued by this CA (mutual TLS)")
 		basicAuth  = fs.String("basic-auth", "", "require HTTP basic authentication `user:password` on every request (default: env DEVCA_BASIC_AUTH)")
 		emulate    = fs.String("emulate", "", "answer as `CA` does: vault (Vault Enterprise) or mtg (MTG CLM); see Emulations below")
+		newRoot    = fs.Bool("announce-new-root", false, "announce a successor of the root CA (made at start, in memory) in answers to genm rootCaCert: rootCaKeyUpdate with its link certificates")
 		faults     = fs.String("fault", "", "comma-separated misbehaviours for client tests: "+strings.Join(faultNames(), ", "))
 	)
 	fs.Usage = func() {
@@ -165,6 +166,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		MaxTimeSkew:       *timeSkew,
 		Faults:            faultList,
 		Emulate:           emulation,
+		AnnounceNewRoot:   *newRoot,
 	}
 	if *trust != "" {
 		if cfg.Trusted, err = readCertificates(*trust); err != nil {

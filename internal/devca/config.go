@@ -51,6 +51,13 @@ type Config struct {
 	// client certificate, which may also chain to Trusted.
 	Emulate Emulation
 
+	// AnnounceNewRoot makes the CA announce a successor of its root at
+	// start (a new key, in memory only) in every answer to genm rootCaCert:
+	// rootCaKeyUpdate with newWithNew, newWithOld and oldWithNew (RFC 9483
+	// section 4.3.2), for tests of clients' root key update handling. It
+	// keeps issuing under its current root. The CA must be self-signed.
+	AnnounceNewRoot bool
+
 	// Faults switches on misbehaviour for tests of clients; see Faults.
 	Faults []Fault
 

@@ -1,6 +1,7 @@
 package devca
 
 import (
+	"bytes"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"time"
@@ -40,15 +41,22 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 			}
 			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDCACerts, Value: v})
 		case itav.Type.Equal(cmp.OIDRootCACert):
+			var oldRoot []byte
 			if itav.Value != nil {
-				if _, err := cmp.ParseRootCACertValue(itav.Value); err != nil {
+				var err error
+				if oldRoot, err = cmp.ParseRootCACertValue(itav.Value); err != nil {
 					ref := refuse(cmp.FailBadDataFormat, "rootCaCert: %v", err)
 					return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
 				}
 			}
-			// RFC 9483 4.3.2: this CA never rolls its root key, so there is
-			// no update: rootCaKeyUpdate without a value.
-			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDRootCAKeyUpdate})
+			// RFC 9483 4.3.2: without an update (or when the client asks
+			// about a root that is not this CA's) rootCaKeyUpdate has no
+			// value.
+			update := cmp.InfoTypeAndValue{Type: cmp.OIDRootCAKeyUpdate}
+			if ca.rootUpdate != nil && (oldRoot == nil || bytes.Equal(oldRoot, ca.st.caCert.Raw)) {
+				update.Value = ca.rootUpdate
+			}
+			out = append(out, update)
 		case itav.Type.Equal(cmp.OIDSignKeyPairTypes):
 			// RFC 9810 5.3.19.2: the signature algorithms whose keys this CA
 			// certifies (and accepts for POP).

@@ -31,6 +31,9 @@ type CA struct {
 	// ownRoots holds the CA certificate; externalRoots Config.Trusted (nil
 	// when there are none).
 	ownRoots, externalRoots *x509.CertPool
+	// rootUpdate is the rootCaKeyUpdate value announcing a new root
+	// (Config.AnnounceNewRoot), nil when there is none.
+	rootUpdate []byte
 	// stopExpiry ends the timer that revokes unconfirmed certificates.
 	stopExpiry chan struct{}
 	closeOnce  sync.Once
@@ -73,6 +76,12 @@ func New(cfg Config) (*CA, error) {
 		ca.externalRoots = x509.NewCertPool()
 		for _, c := range cfg.Trusted {
 			ca.externalRoots.AddCert(c)
+		}
+	}
+	if cfg.AnnounceNewRoot {
+		if ca.rootUpdate, err = newRootUpdate(st.caKey, st.caCert, cfg.Now()); err != nil {
+			_ = s.close()
+			return nil, err
 		}
 	}
 	go ca.expiryLoop(ca.stopExpiry)

@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
 // defaultOperationTimeout bounds a whole CMP operation (all its messages,
@@ -31,33 +33,11 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	}
 	timeout, diags := plan.Timeouts.Create(ctx, defaultOperationTimeout)
 	resp.Diagnostics.Append(diags...)
-	conn, diags := resolveConnection(ctx, path.Root("server"), plan.Server, r.defaults)
-	resp.Diagnostics.Append(diags...)
-	creds, credsFrom, diags := irCredentials(ctx, config.Enrollment, r.defaults, createNeeds(config))
-	resp.Diagnostics.Append(diags...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if creds == nil {
-		resp.Diagnostics.AddAttributeError(path.Root("enrollment"), "IR credentials not known",
-			"The enrollment credentials are still unknown during apply.")
-		return
-	}
-	send, keyPEM, op, diags := createRequest(ctx, config, plan, r.clock.now())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-
-	ctx, cancel := operationContext(ctx, timeout, r.clock.stopGrace())
-	defer cancel()
-	enr, err := send(ctx, newCMPClient(ctx, conn, creds))
-	// A certificate refused as not what was asked for is not ours to keep:
-	// the rejection told the CA to revoke it, and its serial is in the error.
-	var rejected *cmpclient.CertificateRejectedError
-	if enr == nil || errors.As(err, &rejected) {
-		resp.Diagnostics.AddError("cmpv2_certificate: "+op+" failed",
-			cmpErrorDetail(err)+credentialHint(err, credsFrom))
+	enr, keyPEM, op, err, diags := sendCreate(ctx, r.defaults, r.clock, config, plan, timeout)
+	if resp.Diagnostics.Append(diags...); enr == nil {
 		return
 	}
 	if serr := setIssued(&plan, enr, keyPEM.ValueString(), nil, r.clock.now()); serr != nil {
@@ -77,4 +57,48 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 		}
 		resp.Diagnostics.AddError("cmpv2_certificate: certificate issued but the "+op+" did not complete", detail)
 	}
+}
+
+// sendCreate is the one first request of a certificate, for
+// cmpv2_certificate's Create and the ephemeral cmpv2_certificate's Open: an
+// initialization request (RFC 9483 section 4.1.1), or a p10cr for a CSR
+// (createRequest). It resolves the server of plan over the provider defaults
+// d, takes the IR credentials of config's enrollment (irCredentials), and
+// enrolls within timeout.
+//
+// enr is nil when nothing was issued, with the error in diags. Otherwise
+// keyPEM is what private_key_pem holds (null for a CSR), op names the
+// request, and err, when set, says that the transaction did not complete
+// after the certificate was issued (certConf failed, the apply was
+// interrupted): the caller must keep or revoke it.
+func sendCreate(ctx context.Context, d *Defaults, clk clock, config, plan certificateModel, timeout time.Duration) (
+	enr *cmpclient.Enrollment, keyPEM types.String, op string, err error, diags diag.Diagnostics) {
+	conn, dd := resolveConnection(ctx, path.Root("server"), plan.Server, d)
+	diags.Append(dd...)
+	creds, credsFrom, dd := irCredentials(ctx, config.Enrollment, d, createNeeds(config))
+	diags.Append(dd...)
+	if diags.HasError() {
+		return nil, keyPEM, "", nil, diags
+	}
+	if creds == nil {
+		diags.AddAttributeError(path.Root("enrollment"), "IR credentials not known",
+			"The enrollment credentials are still unknown during apply.")
+		return nil, keyPEM, "", nil, diags
+	}
+	send, keyPEM, op, dd := createRequest(ctx, config, plan, clk.now())
+	if diags.Append(dd...); diags.HasError() {
+		return nil, keyPEM, "", nil, diags
+	}
+
+	ctx, cancel := operationContext(ctx, timeout, clk.stopGrace())
+	defer cancel()
+	enr, err = send(ctx, newCMPClient(ctx, conn, creds))
+	// A certificate refused as not what was asked for is not ours to keep:
+	// the rejection told the CA to revoke it, and its serial is in the error.
+	var rejected *cmpclient.CertificateRejectedError
+	if enr == nil || errors.As(err, &rejected) {
+		diags.AddError("cmpv2_certificate: "+op+" failed", cmpErrorDetail(err)+credentialHint(err, credsFrom))
+		return nil, keyPEM, "", nil, diags
+	}
+	return enr, keyPEM, op, err, diags
 }

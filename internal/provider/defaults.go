@@ -152,13 +152,20 @@ func resolveMACSettings(src settingsSource, cfg providerModel, secret *string, d
 // Defaults in *dst. ProviderData is nil before the provider is configured
 // (validation runs then), which leaves *dst as it is.
 func configureDefaults(dst **Defaults, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
+	if d := providerDefaults(req.ProviderData, &resp.Diagnostics); d != nil {
+		*dst = d
 	}
-	d, ok := req.ProviderData.(*Defaults)
+}
+
+// providerDefaults is the provider's Defaults as Configure hands them to a
+// resource, data source or ephemeral resource (nil before Configure).
+func providerDefaults(data any, diags *diag.Diagnostics) *Defaults {
+	if data == nil {
+		return nil
+	}
+	d, ok := data.(*Defaults)
 	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", req.ProviderData))
-		return
+		diags.AddError("Unexpected provider data", fmt.Sprintf("want *Defaults, got %T", data))
 	}
-	*dst = d
+	return d
 }

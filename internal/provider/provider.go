@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -21,10 +22,13 @@ type cmpv2Provider struct {
 	version string
 	getenv  func(string) string
 	clock   clock
+	// open holds the ephemeral certificates to revoke on close.
+	open openCertificates
 }
 
 var (
-	_ provider.Provider = (*cmpv2Provider)(nil)
+	_ provider.Provider                       = (*cmpv2Provider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*cmpv2Provider)(nil)
 )
 
 // New returns the provider factory that providerserver.Serve expects.
@@ -142,6 +146,7 @@ func (p *cmpv2Provider) Configure(ctx context.Context, req provider.ConfigureReq
 	}
 	resp.ResourceData = defaults
 	resp.DataSourceData = defaults
+	resp.EphemeralResourceData = defaults
 }
 
 func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
@@ -151,6 +156,12 @@ func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
 	}
 }
 
+func (p *cmpv2Provider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{
+		func() ephemeral.EphemeralResource { return &ephemeralCertificate{clock: p.clock, open: &p.open} },
+	}
+}
+
 func (p *cmpv2Provider) DataSources(context.Context) []func() datasource.DataSource {
-	return nil
+	return []func() datasource.DataSource{NewCACertificatesDataSource}
 }

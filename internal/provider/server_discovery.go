@@ -60,7 +60,7 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel, wo writeO
 			return diags
 		}
 		fromConfig = certs
-		if checkPublished(conn, certs, "ca_certificates_pem in the configuration", &diags); diags.HasError() {
+		if checkPublished(conn, certs, "ca_certificates_pem in the configuration", path.Root("trusted_ca_pem"), "cmpv2_server", &diags); diags.HasError() {
 			return diags
 		}
 	}
@@ -112,22 +112,17 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel, wo writeO
 	}
 	if configured {
 		certs = fromConfig
-	} else if checkPublished(conn, certs, "the server published (genm caCerts, RFC 9483 section 4.3.1)", &diags); diags.HasError() {
+	} else if checkPublished(conn, certs, "the server published (genm caCerts, RFC 9483 section 4.3.1)", path.Root("trusted_ca_pem"), "cmpv2_server", &diags); diags.HasError() {
 		return diags
 	}
 	m.CACertificatesPEM = types.StringValue(certificatesPEM(certs))
 
-	switch upd, err := client.RootCAUpdate(ctx, firstSelfSigned(conn)); {
-	case errors.Is(err, cmpclient.ErrRootCAUpdate) && len(conn.TrustedCAs) > 0:
-		diags.AddAttributeError(path.Root("trusted_ca_pem"), "cmpv2_server: the root CA update does not verify with trusted_ca_pem",
-			"The server's root CA key update (id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2) does not certify its "+
-				"new root with the root in trusted_ca_pem: trusted_ca_pem is probably not this CA's root.\n\n"+err.Error())
+	upd := askRootCAUpdate(ctx, client, firstSelfSigned(conn), "trusted_ca_pem", len(conn.TrustedCAs) > 0,
+		path.Empty(), "cmpv2_server", &diags)
+	if diags.HasError() {
 		return diags
-	case err != nil:
-		diags.AddAttributeWarning(path.Root("url"), "cmpv2_server: no root CA update information",
-			"The server did not answer id-it-rootCaCert (RFC 9483 section 4.3.2); root CA key updates will not be "+
-				"announced.\n\n"+err.Error())
-	case upd != nil && upd.NewWithNew != nil:
+	}
+	if upd != nil {
 		diags.AddAttributeWarning(path.Root("trusted_ca_pem"), "cmpv2_server: the CA announces a new root CA certificate",
 			fmt.Sprintf("The server offers a new root CA certificate %q (serial %s, valid from %s): add it to "+
 				"trusted_ca_pem before the old root is retired.\n\n%s", upd.NewWithNew.Subject, upd.NewWithNew.SerialNumber,
@@ -146,17 +141,44 @@ func (r *serverResource) discover(ctx context.Context, m *serverModel, wo writeO
 // trusted_ca_pem: a MAC-protected genp proves who answered, not that its
 // CA is the one trusted_ca_pem names, and a configured value proves
 // nothing. A wrong anchor then fails here, not when a certificate has been
-// issued and must be refused.
-func checkPublished(conn *Connection, certs []*x509.Certificate, where string, diags *diag.Diagnostics) {
+// issued and must be refused. at is the trusted_ca_pem attribute of who
+// (the resource or data source asking).
+func checkPublished(conn *Connection, certs []*x509.Certificate, where string, at path.Path, who string, diags *diag.Diagnostics) {
 	anchors := &cmpclient.Client{TrustAnchors: conn.TrustedCAs}
 	if len(conn.TrustedCAs) == 0 || len(certs) == 0 || len(anchors.TrustedAmong(certs)) > 0 {
 		return
 	}
-	diags.AddAttributeError(path.Root("trusted_ca_pem"), "cmpv2_server: trusted_ca_pem is not this CA's",
+	diags.AddAttributeError(at, who+": trusted_ca_pem is not this CA's",
 		fmt.Sprintf("None of the %d CA certificates %s (%s) chains to trusted_ca_pem (%s). Certificates this CA "+
 			"issues would be refused as not chaining to the trust anchors. Set trusted_ca_pem to this CA's root "+
-			"certificate (ca_certificates_pem after a successful apply shows what the server publishes; compare it "+
-			"with the CA's out of band).", len(certs), where, subjects(certs), subjects(conn.TrustedCAs)))
+			"certificate (compare what the server publishes, genm caCerts, with the CA's out of band).",
+			len(certs), where, subjects(certs), subjects(conn.TrustedCAs)))
+}
+
+// askRootCAUpdate asks the CA whether the root oldRoot (nil: the CA's)
+// has a successor (genm id-it-rootCaCert, answered with
+// id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2) and returns it, nil when
+// there is none. cmpclient checks the update's certificates against each
+// other and against oldRoot, which came from rootFrom. An update that
+// fails these checks is an error when strict (oldRoot is trusted, or the
+// update is what the asker reports), at rootFrom under at; otherwise it
+// and a server that does not answer are a warning on the url.
+func askRootCAUpdate(ctx context.Context, client *cmpclient.Client, oldRoot *x509.Certificate, rootFrom string,
+	strict bool, at path.Path, who string, diags *diag.Diagnostics) *cmpclient.RootCAUpdate {
+	upd, err := client.RootCAUpdate(ctx, oldRoot)
+	switch {
+	case errors.Is(err, cmpclient.ErrRootCAUpdate) && strict:
+		diags.AddAttributeError(at.AtName("trusted_ca_pem"), who+": the root CA update does not verify",
+			"The server's root CA key update (id-it-rootCaKeyUpdate, RFC 9483 section 4.3.2) does not certify its "+
+				"new root with the root in "+rootFrom+": either is probably not this CA's root.\n\n"+err.Error())
+	case err != nil:
+		diags.AddAttributeWarning(at.AtName("url"), who+": no root CA update information",
+			"The server did not answer id-it-rootCaCert (RFC 9483 section 4.3.2); root CA key updates will not be "+
+				"announced.\n\n"+err.Error())
+	case upd != nil && upd.NewWithNew != nil:
+		return upd
+	}
+	return nil
 }
 
 // genmRefused reports whether err is the server refusing general messages

@@ -86,6 +86,9 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"certificate_request_pem": schema.StringAttribute{
 				Optional: true,
 			},
+			"private_key_wo":          schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
+			"private_key_wo_version":  schema.Int64Attribute{Optional: true},
+			"previous_private_key_wo": schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
 			"certificate_profile": optString(false),
 			"renew_before_expiry": optString(false),
 			"renew_after_issue":   optString(false),

@@ -65,6 +65,9 @@ type certificateModel struct {
 
 	// Where the key lives instead (key_custody.go).
 	CertificateRequestPEM types.String `tfsdk:"certificate_request_pem"`
+	PrivateKeyWO          types.String `tfsdk:"private_key_wo"`
+	PrivateKeyWOVersion   types.Int64  `tfsdk:"private_key_wo_version"`
+	PreviousPrivateKeyWO  types.String `tfsdk:"previous_private_key_wo"`
 
 	// Computed (fixed names).
 	ID                     types.String `tfsdk:"id"`
@@ -244,6 +247,9 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:   true,
 				Validators: []validator.String{csrValidator()},
 			},
+			"private_key_wo":          keyWOAttribute(),
+			"private_key_wo_version":  keyWOVersionAttribute(),
+			"previous_private_key_wo": previousKeyWOAttribute(),
 			"renew_before_expiry": schema.StringAttribute{
 				Description: "Renew (KUR) this long before `not_after`, as a Go duration such as `720h`. With " +
 					"neither this nor `renew_after_issue` set, renewal is due when one third of the granted " +

@@ -401,3 +401,24 @@ func (r *certificateResource) warnKeyWODestroy(ctx context.Context, req resource
 	}
 	resp.Diagnostics.Append(keyWONotRevoked(state, r.clock.now(), revokesSuperseded(state))...)
 }
+
+// keyWOSupersededNote is supersededNote (note) for a write-only key: the
+// certificate previous_certificate_pem holds is revoked only when its key
+// is at hand in the configuration (private_key_wo or
+// previous_private_key_wo) or MAC protects its RR; otherwise the note says
+// it leaves the state unrevoked, naming its serial.
+func keyWOSupersededNote(config, plan, state certificateModel, note string) string {
+	prev, err := parseCertificatePEM(state.PreviousCertificatePEM.ValueString())
+	if err != nil || !revokesSuperseded(plan) || plan.UpdateProtection.ValueString() == updateProtectionMAC {
+		return note
+	}
+	for _, v := range []types.String{config.PrivateKeyWO, config.PreviousPrivateKeyWO} {
+		if key, err := keyWO(v, ""); err == nil && pemkey.BelongsTo(key, prev) || v.IsUnknown() {
+			return note
+		}
+	}
+	return fmt.Sprintf(" The certificate previous_certificate_pem holds now (serial %s) leaves the state and is NOT "+
+		"revoked: its key is neither private_key_wo nor previous_private_key_wo, and an RR must be signed with it "+
+		"(RFC 9483 section 4.2). Give it as previous_private_key_wo to revoke it; else it stays valid until %s.",
+		prev.SerialNumber, formatTime(prev.NotAfter))
+}

@@ -97,11 +97,12 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if u.FellBack {
 		warnRenewalFallback(u.NotBefore, u.NotAfter, u.Settings, true, &resp.Diagnostics)
 	}
-	protection := protectionNote(plan)
+	protection, superseded := protectionNote(plan), supersededNote(state, revokesSuperseded(plan))
 	if custodyOf(state) == custodyWriteOnly {
 		if protection = checkKeyWOPlan(config, plan, state, u.Op, u.Why, &resp.Diagnostics); resp.Diagnostics.HasError() {
 			return
 		}
+		superseded = keyWOSupersededNote(config, plan, state, superseded)
 	}
 
 	switch u.Op {
@@ -144,7 +145,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
 			fmt.Sprintf("Applying sends a %s %s, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
-				operationName(u.Op), protection, strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
+				operationName(u.Op), protection, strings.Join(u.Why, "; "), superseded))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }

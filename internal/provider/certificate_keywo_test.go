@@ -1,0 +1,372 @@
+package provider
+
+import (
+	"archive/zip"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-testing/config"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// keyWORun is a certificate whose key is write-only, under a development
+// CA that grants 24 hours: the provider's clock, what the CA saw since
+// mark, where Terraform works (dir) and logs at TRACE (log), and the keys
+// that must never reach a file Terraform writes.
+type keyWORun struct {
+	t    *testing.T
+	e    *caEnv
+	now  *testClock
+	dir  string
+	log  string
+	mark int
+	keys []*csrKey
+}
+
+func newKeyWORun(t *testing.T, keys int) *keyWORun {
+	clearProviderEnv(t)
+	dir, logDir := t.TempDir(), t.TempDir()
+	t.Setenv("TF_ACC_TEMP_DIR", dir)
+	t.Setenv("TF_ACC_LOG", "TRACE")
+	t.Setenv("TF_ACC_LOG_PATH", filepath.Join(logDir, "trace.log"))
+	f := &keyWORun{t: t, e: startCA(t, devca.Config{MaxValidity: 24 * time.Hour}), now: newTestClock(), dir: dir,
+		log: filepath.Join(logDir, "trace.log")}
+	for range keys {
+		f.keys = append(f.keys, newCSRKey(t))
+	}
+	return f
+}
+
+// keyPEM is key i as PKCS#8 PEM, as a secret store would hand it out.
+func (f *keyWORun) keyPEM(i int) string {
+	der, err := x509.MarshalPKCS8PrivateKey(f.keys[i].key)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+// config is the provider (no credentials) and the resource with extra
+// settings; the key, the previous key and the enrollment secret come from
+// ephemeral variables, the key's version from a plain one.
+func (f *keyWORun) config(dnsNames, extra string) string {
+	return f.e.providerBlock(false) + fmt.Sprintf(`
+variable "key" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+  default   = null
+}
+variable "previous_key" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+  default   = null
+}
+variable "enrollment_secret" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+  default   = null
+}
+variable "key_version" {
+  type = number
+}
+resource "cmpv2_certificate" "test" {
+  subject                 = { common_name = "keyless.example" }
+  dns_names               = %s
+  enrollment              = { reference = %q, secret_wo = var.enrollment_secret }
+  private_key_wo          = var.key
+  private_key_wo_version  = var.key_version
+  previous_private_key_wo = var.previous_key
+  %s
+}`, dnsNames, f.e.reference, extra)
+}
+
+// vars gives key i (-1: none) as version v, previous key p (-1: none) and
+// the enrollment secret.
+func (f *keyWORun) vars(i, v, p int) config.Variables {
+	vars := config.Variables{"key_version": config.IntegerVariable(v),
+		"enrollment_secret": config.StringVariable(f.e.secret)}
+	if i >= 0 {
+		vars["key"] = config.StringVariable(f.keyPEM(i))
+	}
+	if p >= 0 {
+		vars["previous_key"] = config.StringVariable(f.keyPEM(p))
+	}
+	return vars
+}
+
+func (f *keyWORun) setMark() { f.mark = f.e.mark() }
+
+// saw checks that the CA handled exactly want since the mark, each as
+// "op:status:protection".
+func (f *keyWORun) saw(want ...string) resource.TestCheckFunc {
+	return f.e.sawProtected(&f.mark, want...)
+}
+
+// found reports which form of which key text holds, "" for none.
+func (f *keyWORun) found(text []byte) string {
+	for i, k := range f.keys {
+		for name, form := range k.forms {
+			if strings.Contains(string(text), form) {
+				return fmt.Sprintf("key %d (%s)", i, name)
+			}
+		}
+	}
+	return ""
+}
+
+// noKeyInFiles searches every file Terraform wrote under dir (states,
+// backups, saved plans unpacked, lock and configuration) and the TRACE
+// log for every form of every key. The variables file the test framework
+// writes is the input, as a secret store is, and is not searched. wantPlan
+// says a saved plan must be among them (a plan check), else a state.
+func (f *keyWORun) noKeyInFiles(wantPlan bool) error {
+	states, plans := 0, 0
+	err := filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || strings.Contains(p, "plugins") ||
+			filepath.Base(p) == "terraform-plugin-testing.auto.tfvars.json" {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(p, ".tfstate"):
+			states++
+		case filepath.Base(p) == "tfplan":
+			plans++
+			return f.noKeyInPlanFile(p, b)
+		}
+		if k := f.found(b); k != "" {
+			return fmt.Errorf("%s holds %s", p, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if (!wantPlan && states == 0) || (wantPlan && plans == 0) {
+		return fmt.Errorf("found %d state files and %d saved plans under %s to search", states, plans, f.dir)
+	}
+	log, err := os.ReadFile(f.log)
+	if err != nil || len(log) < 100_000 || !strings.Contains(string(log), "cmpv2_certificate") {
+		return fmt.Errorf("the TRACE log %s is missing or too short to search (%d bytes, %v)", f.log, len(log), err)
+	}
+	if k := f.found(log); k != "" {
+		return fmt.Errorf("the TRACE log holds %s", k)
+	}
+	return nil
+}
+
+// noKeyInPlanFile searches a saved plan, a zip archive, entry by entry.
+func (f *keyWORun) noKeyInPlanFile(p string, b []byte) error {
+	if k := f.found(b); k != "" {
+		return fmt.Errorf("%s holds %s", p, k)
+	}
+	z, err := zip.NewReader(strings.NewReader(string(b)), int64(len(b)))
+	if err != nil {
+		return fmt.Errorf("saved plan %s: %w", p, err)
+	}
+	for _, e := range z.File {
+		r, err := e.Open()
+		if err != nil {
+			return err
+		}
+		text, err := io.ReadAll(r)
+		r.Close()
+		if err != nil {
+			return err
+		}
+		if k := f.found(text); k != "" {
+			return fmt.Errorf("%s, entry %s, holds %s", p, e.Name, k)
+		}
+	}
+	return nil
+}
+
+// check is noKeyInFiles as a step's check.
+func (f *keyWORun) check(*terraform.State) error { return f.noKeyInFiles(false) }
+
+// noKeyInPlan is a plan check: the plan as `terraform show -json` gives it
+// and the saved plan file hold no key.
+type noKeyInPlan struct{ f *keyWORun }
+
+func (c noKeyInPlan) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest, resp *plancheck.CheckPlanResponse) {
+	b, err := json.Marshal(req.Plan)
+	if err != nil {
+		resp.Error = err
+		return
+	}
+	if k := c.f.found(b); k != "" {
+		resp.Error = fmt.Errorf("the JSON plan holds %s", k)
+		return
+	}
+	resp.Error = c.f.noKeyInFiles(true)
+}
+
+// certifies checks that the state's certificate is for key i, made by op,
+// with private_key_pem null and private_key_wo_version v.
+func (f *keyWORun) certifies(i int, op string, v int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		cert, err := parseCertificatePEM(stateAttr(s, certAddr, "certificate_pem"))
+		if err != nil {
+			return err
+		}
+		if !pemkey.HasPublicKey(f.keys[i].key, cert.PublicKey) {
+			return fmt.Errorf("certificate serial %s does not certify key %d", cert.SerialNumber, i)
+		}
+		for name, want := range map[string]string{"private_key_pem": "", "private_key_wo": "",
+			"previous_private_key_wo": "", "last_operation": op, "private_key_wo_version": fmt.Sprint(v)} {
+			if got := stateAttr(s, certAddr, name); got != want {
+				return fmt.Errorf("%s is %q, want %q", name, got, want)
+			}
+		}
+		return nil
+	}
+}
+
+// plans are the checks of a step's plan: its action, last_operation
+// (unknown when op is ""), and no key in the plan.
+func (f *keyWORun) plans(action plancheck.ResourceActionType, op string) []plancheck.PlanCheck {
+	checks := []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, action), noKeyInPlan{f},
+		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("private_key_pem"), knownvalue.Null())}
+	if op != "" {
+		checks = append(checks, plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("last_operation"), knownvalue.StringExact(op)))
+	}
+	return checks
+}
+
+// TestAccCertificateKeyWO: a certificate whose key comes only from an
+// ephemeral variable through private_key_wo, through create (an IR whose
+// POP the key signs), a plan without changes, a renewal (a KUR for the
+// same key, signed with it), a rotation signed with the previous key (a
+// KUR for the new key, signed with previous_private_key_wo; the certificate
+// leaving the state is revoked with the key that is its own), a CR (signed
+// with the key; previous_private_key_wo revokes the certificate leaving the
+// state), a rotation protected by MAC (sent MAC-protected; the development
+// CA refuses a MAC-protected KUR, RFC 9483 section 4.1.3, and the state
+// keeps the certificate) and destroy (no RR: a destroy gets no write-only
+// value). After every step no file Terraform wrote, no saved plan and no
+// TRACE log line holds the key.
+func TestAccCertificateKeyWO(t *testing.T) {
+	keyWOLifecycle(t, newKeyWORun(t, 3))
+}
+
+func keyWOLifecycle(t *testing.T, f *keyWORun) {
+	var serials []string
+	record := func(s *terraform.State) error {
+		serials = append(serials, stateAttr(s, certAddr, "serial_number"))
+		return f.e.accountedFor(t, s)
+	}
+	revoked := func(i int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if !f.e.revoked(t, serials[i]) {
+				return fmt.Errorf("serial %s, which left the state, is not revoked", serials[i])
+			}
+			return nil
+		}
+	}
+	one, two := `["keyless.example"]`, `["keyless.example", "www.keyless.example"]`
+	empty := []plancheck.PlanCheck{plancheck.ExpectEmptyPlan(), noKeyInPlan{f}}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps: []resource.TestStep{
+			{
+				PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: f.plans(plancheck.ResourceActionCreate, ""),
+					PostApplyPostRefresh: empty},
+				Check: resource.ComposeTestCheckFunc(f.saw("ir:accepted:mac", "certConf:confirmed:mac"),
+					f.certifies(0, "ir", 1), record, f.check),
+			},
+			// A plan without changes sends nothing, with the key or without.
+			{PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1), PlanOnly: true},
+			{Config: f.config(one, ""), ConfigVariables: f.vars(-1, 1, -1), PlanOnly: true},
+			// The default window (a third of 24h left) opens at 16h: a KUR
+			// for the same key, signed with it.
+			{
+				PreConfig: func() {
+					if err := f.e.sawSince(f.mark, nil); err != nil {
+						t.Error(err)
+					}
+					f.setMark()
+					f.now.Add(17 * time.Hour)
+				},
+				Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: f.plans(plancheck.ResourceActionUpdate, "kur")},
+				// The CA grants 24h from its own clock: at the provider's the
+				// new certificate is due at once, until the clock is set back.
+				ExpectNonEmptyPlan: true,
+				Check: resource.ComposeTestCheckFunc(f.saw("kur:accepted:signature", "certConf:confirmed:signature"),
+					f.certifies(0, "kur", 1), record, f.check),
+			},
+			{PreConfig: func() { f.now.Set(time.Now()); f.setMark() }, RefreshState: true},
+			{Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1), PlanOnly: true},
+			// Rotation to key 1, signed with key 0 given once as
+			// previous_private_key_wo, which also signs the RR of the first
+			// certificate, leaving the state.
+			{
+				PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(1, 2, 0),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: f.plans(plancheck.ResourceActionUpdate, "kur"),
+					PostApplyPostRefresh: empty},
+				Check: resource.ComposeTestCheckFunc(
+					f.saw("kur:accepted:signature", "certConf:confirmed:signature", "rr:accepted:signature"),
+					f.certifies(1, "kur", 2), record, revoked(0), f.check),
+			},
+			// A CR for another name, signed with key 1; key 0 signs the RR of
+			// the renewed certificate leaving the state.
+			{
+				PreConfig: f.setMark, Config: f.config(two, ""), ConfigVariables: f.vars(1, 2, 0),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: f.plans(plancheck.ResourceActionUpdate, "cr"),
+					PostApplyPostRefresh: empty},
+				Check: resource.ComposeTestCheckFunc(
+					f.saw("cr:accepted:signature", "certConf:confirmed:signature", "rr:accepted:signature"),
+					f.certifies(1, "cr", 2), record, revoked(1), f.check),
+			},
+			// Rotation to key 2 protected by MAC: the KUR reaches the CA
+			// MAC-protected, and this CA refuses it; the state keeps key 1's
+			// certificate.
+			{
+				PreConfig: f.setMark, Config: f.config(two, `update_protection = "mac"`), ConfigVariables: f.vars(2, 3, -1),
+				ExpectError: regexp.MustCompile(`(?s)key update request \(KUR\) failed.*keeps the current certificate`),
+			},
+			{
+				PreConfig: func() {
+					if got := f.e.protectedOps(f.mark); !slices.Equal(got, []string{"kur:error:mac"}) {
+						t.Errorf("the CA saw %v, want one MAC-protected kur", got)
+					}
+				},
+				Config: f.config(two, ""), ConfigVariables: f.vars(1, 2, -1),
+				Check:  resource.ComposeTestCheckFunc(f.certifies(1, "cr", 2), f.check),
+			},
+		},
+		// Destroy sends no RR: it gets no write-only value (its plan and
+		// the destroy warn with the serials).
+		CheckDestroy: func(*terraform.State) error {
+			if err := f.e.sawSince(f.mark, []string{"kur:error"}); err != nil {
+				return err
+			}
+			return f.noKeyInFiles(false)
+		},
+	})
+}

@@ -357,7 +357,7 @@ func keyWOLifecycle(t *testing.T, f *keyWORun) {
 					}
 				},
 				Config: f.config(two, ""), ConfigVariables: f.vars(1, 2, -1),
-				Check:  resource.ComposeTestCheckFunc(f.certifies(1, "cr", 2), f.check),
+				Check: resource.ComposeTestCheckFunc(f.certifies(1, "cr", 2), f.check),
 			},
 		},
 		// Destroy sends no RR: it gets no write-only value (its plan and

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -354,9 +355,9 @@ func checkKeyWOStands(config, state tftypes.Value) diag.Diagnostics {
 	}
 	var version int64
 	if v := s["private_key_wo_version"]; v.IsKnown() && !v.IsNull() {
-		var n float64
+		n := new(big.Float)
 		if v.As(&n) == nil {
-			version = int64(n)
+			version, _ = n.Int64()
 		}
 	}
 	keyWOMismatch(cert, certificateModel{PrivateKeyWOVersion: types.Int64Value(version)}, &diags)

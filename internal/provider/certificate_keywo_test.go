@@ -19,6 +19,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
@@ -369,4 +370,88 @@ func keyWOLifecycle(t *testing.T, f *keyWORun) {
 			return f.noKeyInFiles(false)
 		},
 	})
+}
+
+// TestAccCertificateKeyWOPlanErrors: every plan that needs the write-only
+// key and lacks it, or is given a key that is not the certificate's,
+// fails at plan time naming the attribute, and no message reaches the CA;
+// so do the configurations that cannot work.
+func TestAccCertificateKeyWOPlanErrors(t *testing.T) {
+	f := newKeyWORun(t, 3)
+	one, two := `["keyless.example"]`, `["keyless.example", "www.keyless.example"]`
+	_, otherKeyPEM := testCertificate(t, "other")
+	csr := f.keys[0].csr(t, "keyless.example", "keyless.example")
+	noVersion := strings.Replace(f.config(one, ""), "private_key_wo_version  = var.key_version", "", 1)
+	withCSR := strings.NewReplacer("subject                 = { common_name = \"keyless.example\" }", "",
+		"dns_names               = [\"keyless.example\"]", "").Replace(f.config(one, "certificate_request_pem = <<EOT\n"+csr+"EOT"))
+	planFails := func(cfg string, vars config.Variables, want string) resource.TestStep {
+		return resource.TestStep{Config: cfg, ConfigVariables: vars, PlanOnly: true, ExpectError: regexp.MustCompile(want)}
+	}
+	unchanged := func() {
+		if err := f.e.sawSince(f.mark, nil); err != nil {
+			t.Error(err)
+		}
+	}
+	steps := []resource.TestStep{
+		// Configurations that cannot work, before anything exists.
+		planFails(f.config(one, ""), f.vars(-1, 1, -1),
+			`(?s)private_key_wo needed.*initialization request \(IR\).*private_key_wo is not set`),
+		planFails(noVersion, f.vars(0, 1, -1), `(?s)private_key_wo needs private_key_wo_version`),
+		planFails(f.config(one, "private_key_pem = <<EOT\n"+otherKeyPEM+"EOT"), f.vars(0, 1, -1),
+			`(?s)private_key_pem conflicts with private_key_wo`),
+		planFails(f.config(one, `key_algorithm = "RSA"`), f.vars(0, 1, -1), `(?s)key_algorithm conflicts with private_key_wo`),
+		planFails(withCSR, f.vars(0, 1, -1), `(?s)certificate_request_pem conflicts with private_key_wo`),
+		planFails(f.config(one, ""), f.vars(-1, 1, 0), `(?s)previous_private_key_wo.*private_key_wo`),
+		// The certificate, for key 0.
+		{PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1)},
+		// Another key under the same version, with nothing to send.
+		{PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(1, 1, -1), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)private_key_wo is not the certificate's key.*private_key_wo_version is\s+still\s+1`)},
+		// A renewal due without the key.
+		{PreConfig: func() { f.now.Add(17 * time.Hour) }, Config: f.config(one, ""), ConfigVariables: f.vars(-1, 1, -1),
+			PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)private_key_wo needed.*key update request \(KUR\).*renewal\s+window.*private_key_wo is not set`)},
+		// A renewal due with another key under the same version.
+		planFails(f.config(one, ""), f.vars(1, 1, -1), `(?s)private_key_wo is not the certificate's key`),
+		// A CR without the key, and with another key.
+		{PreConfig: func() { f.now.Set(time.Now()) }, Config: f.config(two, ""), ConfigVariables: f.vars(-1, 1, -1),
+			PlanOnly: true, ExpectError: regexp.MustCompile(`(?s)private_key_wo needed.*certification request \(CR\)`)},
+		planFails(f.config(two, ""), f.vars(1, 1, -1), `(?s)private_key_wo is not the certificate's key`),
+		// A rotation without the previous key or MAC, with a previous key
+		// that is not the certificate's, and without the new key.
+		planFails(f.config(one, ""), f.vars(1, 2, -1),
+			`(?s)previous_private_key_wo needed.*previous_private_key_wo.*update_protection\s+=\s+"mac"`),
+		planFails(f.config(one, ""), f.vars(1, 2, 2), `(?s)previous_private_key_wo needed.*previous_private_key_wo is not the key of\s+the\s+certificate`),
+		planFails(f.config(one, ""), f.vars(-1, 2, -1), `(?s)private_key_wo needed.*private_key_wo is not set`),
+		// None of them sent anything.
+		{PreConfig: unchanged, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1), PlanOnly: true},
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps:                    steps,
+		CheckDestroy:             func(*terraform.State) error { return f.e.sawSince(f.mark, nil) },
+	})
+}
+
+// TestKeyWONotRevoked: the warning of a destroy that cannot revoke a
+// certificate of a write-only key names its serial and why, and says
+// nothing of a certificate that expired.
+func TestKeyWONotRevoked(t *testing.T) {
+	certPEM, _ := testCertificate(t, "keyless.example")
+	state := certificateModel{CertificatePEM: types.StringValue(certPEM), LastOperation: types.StringValue("kur"),
+		PreviousCertificatePEM: types.StringValue(certPEM)}
+	diags := keyWONotRevoked(state, time.Now(), true)
+	if len(diags) != 2 || diags.HasError() {
+		t.Fatalf("want two warnings, got %v", diags)
+	}
+	for _, want := range []string{"serial 1", "private_key_wo", "update_protection = \"mac\"", "stays valid until"} {
+		if !strings.Contains(diags[0].Detail(), want) {
+			t.Errorf("the warning %q does not say %q", diags[0].Detail(), want)
+		}
+	}
+	if !strings.Contains(diags[1].Detail(), "the last KUR replaced") {
+		t.Errorf("the second warning %q does not name the replaced certificate", diags[1].Detail())
+	}
+	if got := keyWONotRevoked(state, time.Now().Add(2*time.Hour), true); len(got) != 0 {
+		t.Errorf("expired certificates: %v", got)
+	}
 }

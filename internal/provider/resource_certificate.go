@@ -119,7 +119,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
 			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
 			"(CR); a due renewal, " +
-			"a changed `rotation_triggers` or a new `private_key_pem` sends a key update request (KUR); destroy " +
+			"a changed `rotation_triggers`, a new `private_key_pem` or a new `private_key_wo_version` sends a key update request (KUR); destroy " +
 			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA. A certificate " +
 			"that expired before an apply renewed it is replaced by a new IR without an RR (it can sign no " +
 			"request): destroy-then-create by default, so the state holds no certificate until the IR succeeds " +

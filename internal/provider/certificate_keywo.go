@@ -229,13 +229,14 @@ func validateKeyWOConfig(c certificateModel, diags *diag.Diagnostics) {
 // write-only key (config's custody): the plan shows the key's algorithm,
 // size and curve and private_key_pem null, and it returns the public key
 // the certificate will certify. Without the key in config (a plan that
-// sends nothing needs none) they are the state's (prior; nil at create:
-// unknown until the apply reads the key).
+// sends nothing needs none) they are the state's (prior; nil at create),
+// and while it is unknown they are unknown too, until setIssued reads them
+// off the issued certificate.
 func planKeyAttributesFromWriteOnly(config certificateModel, prior *certificateModel, plan *certificateModel) types.String {
 	plan.PrivateKeyPEM = custodyWriteOnly.stateKeyPEM("")
 	key, err := keyWO(config.PrivateKeyWO, "private_key_wo")
 	if err != nil {
-		if prior != nil && custodyOf(*prior) == custodyWriteOnly {
+		if prior != nil && custodyOf(*prior) == custodyWriteOnly && config.PrivateKeyWO.IsNull() {
 			plan.KeyAlgorithm, plan.RSABits, plan.ECDSACurve = prior.KeyAlgorithm, prior.RSABits, prior.ECDSACurve
 			return prior.PublicKeyPEM
 		}
@@ -246,18 +247,28 @@ func planKeyAttributesFromWriteOnly(config certificateModel, prior *certificateM
 	if pub, err := pemkey.MarshalPublicKey(key.Public()); err == nil {
 		publicKey = types.StringValue(string(pub))
 	}
-	if spec, err := specOf(key); err == nil {
-		plan.KeyAlgorithm = types.StringValue(spec.Algorithm)
-		plan.RSABits = types.Int64Value(defaultRSABits)
-		plan.ECDSACurve = types.StringValue(defaultECDSACurve)
-		if spec.Algorithm == keyAlgorithmRSA {
-			plan.RSABits = types.Int64Value(int64(spec.RSABits))
-		}
-		if spec.Algorithm == keyAlgorithmECDSA {
-			plan.ECDSACurve = types.StringValue(spec.Curve)
-		}
-	}
+	setKeyAttributes(plan, key.Public())
 	return publicKey
+}
+
+// setKeyAttributes sets key_algorithm, rsa_bits and ecdsa_curve of m to
+// describe pub, the other algorithm's attribute at its default: for a
+// write-only key, which the configuration does not describe (the key
+// decides, validateKeyWOConfig).
+func setKeyAttributes(m *certificateModel, pub crypto.PublicKey) {
+	spec, err := specOfPublicKey(pub)
+	if err != nil {
+		return // certRequest refuses the key
+	}
+	m.KeyAlgorithm = types.StringValue(spec.Algorithm)
+	m.RSABits = types.Int64Value(defaultRSABits)
+	m.ECDSACurve = types.StringValue(defaultECDSACurve)
+	if spec.Algorithm == keyAlgorithmRSA {
+		m.RSABits = types.Int64Value(int64(spec.RSABits))
+	}
+	if spec.Algorithm == keyAlgorithmECDSA {
+		m.ECDSACurve = types.StringValue(spec.Curve)
+	}
 }
 
 // checkKeyWOPlan checks, at plan time, that the write-only keys the

@@ -3,6 +3,7 @@ package provider
 import (
 	"archive/zip"
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
@@ -475,5 +476,91 @@ func TestKeyWONotRevoked(t *testing.T) {
 	}
 	if got := keyWONotRevoked(state, time.Now().Add(2*time.Hour), true); len(got) != 0 {
 		t.Errorf("expired certificates: %v", got)
+	}
+}
+
+// TestKeyWOUpdateKeys: which key signs a CR or KUR of a write-only key, and
+// every refusal, each naming the attribute at fault, before anything is sent.
+func TestKeyWOUpdateKeys(t *testing.T) {
+	certPEM, keyPEM := testCertificate(t, "keyless.example")
+	_, newKeyPEM := testCertificate(t, "new")
+	_, otherKeyPEM := testCertificate(t, "other")
+	cur, err := parseCertificatePEM(certPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	str := func(s string) types.String {
+		if s == "" {
+			return types.StringNull()
+		}
+		return types.StringValue(s)
+	}
+	state := certificateModel{PrivateKeyWOVersion: types.Int64Value(1)}
+	cases := []struct {
+		name              string
+		key, previous     string
+		version           int64
+		mac               bool
+		signer, attr, err string // signer: "key", "previous" or ""
+	}{
+		{"renewal with the certificate's key", keyPEM, "", 1, false, "key", "", ""},
+		{"another key, same version", otherKeyPEM, "", 1, false, "", "private_key_wo", "is not the key of the certificate"},
+		{"another key, same version, with MAC", otherKeyPEM, "", 1, true, "", "private_key_wo", "is not the key of the certificate"},
+		{"no key", "", "", 1, false, "", "private_key_wo", "private_key_wo is not set"},
+		{"rotation signed with the previous key", newKeyPEM, keyPEM, 2, false, "previous", "", ""},
+		{"rotation with a previous key not the certificate's", newKeyPEM, otherKeyPEM, 2, false, "", "previous_private_key_wo", "previous_private_key_wo is not the key"},
+		{"rotation by MAC", newKeyPEM, "", 2, true, "", "", ""},
+		{"rotation without previous key or MAC", newKeyPEM, "", 2, false, "", "previous_private_key_wo", `update_protection = "mac"`},
+		{"new version, same key", keyPEM, "", 2, false, "key", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			config := certificateModel{PrivateKeyWO: str(tc.key), PreviousPrivateKeyWO: str(tc.previous),
+				PrivateKeyWOVersion: types.Int64Value(tc.version)}
+			signer, key, keyPEMOut, _, attr, err := keyWOUpdateKeys(config, state, cur, tc.mac)
+			if attr != tc.attr || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Fatalf("attr %q, error %v; want %q, %q", attr, err, tc.attr, tc.err)
+			}
+			if err != nil {
+				if strings.Contains(err.Error(), "PRIVATE KEY") {
+					t.Errorf("the error quotes a key")
+				}
+				return
+			}
+			if keyPEMOut != "" || !pemkey.HasPublicKey(key, mustKey(t, tc.key).Public()) {
+				t.Errorf("certified key is not private_key_wo, or its PEM is kept (%d bytes)", len(keyPEMOut))
+			}
+			want := map[string]string{"key": tc.key, "previous": tc.previous}[tc.signer]
+			switch {
+			case want == "" && signer != nil:
+				t.Errorf("signed with a key, want MAC")
+			case want != "" && (signer == nil || !pemkey.HasPublicKey(signer, mustKey(t, want).Public())):
+				t.Errorf("not signed with the %s key", tc.signer)
+			}
+		})
+	}
+}
+
+func mustKey(t *testing.T, keyPEM string) crypto.Signer {
+	t.Helper()
+	key, err := parsePrivateKeyPEM(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
+// TestKeyWODecision: with a write-only key only a new private_key_wo_version
+// is a new key, and the reason names the version.
+func TestKeyWODecision(t *testing.T) {
+	state := certificateModel{PrivateKeyWOVersion: types.Int64Value(1)}
+	rotation := keyWODecision(updateDecision{Op: opKUR, NewKey: true, Why: []string{"private_key_pem changed"}}, state,
+		certificateModel{PrivateKeyWOVersion: types.Int64Value(2)})
+	if !rotation.NewKey || rotation.Why[0] != "private_key_wo_version changed from 1 to 2" {
+		t.Errorf("rotation: %+v", rotation)
+	}
+	triggers := keyWODecision(updateDecision{Op: opKUR, NewKey: true, Why: []string{"rotation_triggers changed"}}, state, state)
+	if triggers.NewKey || triggers.Op != opKUR {
+		t.Errorf("rotation_triggers with the same version: %+v, want a KUR for the same key", triggers)
 	}
 }

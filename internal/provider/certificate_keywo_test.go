@@ -278,22 +278,7 @@ func TestAccCertificateKeyWO(t *testing.T) {
 // TestAccCertificateKeyWOOtherCLI is TestAccCertificateKeyWO with the CLI
 // the acceptance tests do not run with (OpenTofu beside Terraform).
 func TestAccCertificateKeyWOOtherCLI(t *testing.T) {
-	current := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || current == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
-	}
-	other, tofu := otherCLI(current)
-	if other == "" {
-		t.Skip("ONLY ONE CLI: no second Terraform-compatible CLI to run the write-only key's lifecycle with; it ran " +
-			"with " + current + " only")
-	}
-	t.Logf("write-only key lifecycle with %s", other)
-	t.Setenv("TF_ACC_TERRAFORM_PATH", other)
-	if tofu {
-		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
-	} else {
-		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.terraform.io")
-	}
+	useOtherCLI(t, "the write-only key's lifecycle")
 	keyWOLifecycle(t, newKeyWORun(t, 3))
 }
 

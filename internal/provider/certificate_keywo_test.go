@@ -20,6 +20,7 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -547,5 +548,42 @@ func TestKeyWODecision(t *testing.T) {
 	triggers := keyWODecision(updateDecision{Op: opKUR, NewKey: true, Why: []string{"rotation_triggers changed"}}, state, state)
 	if triggers.NewKey || triggers.Op != opKUR {
 		t.Errorf("rotation_triggers with the same version: %+v, want a KUR for the same key", triggers)
+	}
+}
+
+// TestCheckKeyWOPlan: the plan's warning says how a CR or KUR of a
+// write-only key is signed: with the key, with previous_private_key_wo, or
+// by MAC; a plan that sends nothing needs no key.
+func TestCheckKeyWOPlan(t *testing.T) {
+	certPEM, keyPEM := testCertificate(t, "keyless.example")
+	_, newKeyPEM := testCertificate(t, "new")
+	state := certificateModel{CertificatePEM: types.StringValue(certPEM), PrivateKeyWOVersion: types.Int64Value(1),
+		PreviousPrivateKeyWO: types.StringNull()}
+	signature, mac := certificateModel{UpdateProtection: types.StringValue(updateProtectionSignature)},
+		certificateModel{UpdateProtection: types.StringValue(updateProtectionMAC)}
+	cases := []struct {
+		name          string
+		key, previous types.String
+		version       int64
+		op            operation
+		plan          certificateModel
+		want          string
+	}{
+		{"renewal", types.StringValue(keyPEM), types.StringNull(), 1, opKUR, signature, "signed with the current certificate and the key private_key_wo supplies"},
+		{"rotation with the previous key", types.StringValue(newKeyPEM), types.StringValue(keyPEM), 2, opKUR, signature, "signed with the current certificate and previous_private_key_wo"},
+		{"rotation by MAC", types.StringValue(newKeyPEM), types.StringNull(), 2, opKUR, mac, `update_protection = "mac"`},
+		{"key known during apply", types.StringUnknown(), types.StringNull(), 1, opCR, signature, "known during apply"},
+		{"nothing to send, no key", types.StringNull(), types.StringNull(), 1, opNone, signature, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var diags diag.Diagnostics
+			config := certificateModel{PrivateKeyWO: tc.key, PreviousPrivateKeyWO: tc.previous,
+				PrivateKeyWOVersion: types.Int64Value(tc.version)}
+			got := checkKeyWOPlan(config, tc.plan, state, tc.op, []string{"a test"}, &diags)
+			if diags.HasError() || !strings.Contains(got, tc.want) {
+				t.Errorf("protection %q (%v), want %q", got, diags, tc.want)
+			}
+		})
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/opensslpeer"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -708,5 +709,51 @@ func TestAccCertificateCSRKeyAttributes(t *testing.T) {
 				resource.TestCheckResourceAttr(certAddr, "rsa_bits", "3072"),
 				resource.TestCheckNoResourceAttr(certAddr, "private_key_pem")),
 		}},
+	})
+}
+
+// TestAccCertificateCSROpenSSLMock: a certificate made from a CSR (for the
+// key of the mock's fixed certificate, which stays in the test) is enrolled
+// by a MAC-protected p10cr and, with update_protection = "mac", revoked on
+// destroy by a MAC-protected RR, which OpenSSL's mock accepts: the RR the
+// provider can protect for a key it never held.
+func TestAccCertificateCSROpenSSLMock(t *testing.T) {
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+	if !opensslpeer.InNetNS(t) {
+		return
+	}
+	clearProviderEnv(t)
+	creds := opensslpeer.NewCreds(t)
+	mock := opensslpeer.StartMock(t, creds)
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: creds.Client1.Cert.Subject}, creds.Client1.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := hclConfig{url: mock.URL, messageTimeout: "10s", trustedCAPEM: certificatePEM(creds.Root.Cert),
+		body: fmt.Sprintf(`certificate_request_pem = <<EOT
+%sEOT
+enrollment        = { reference = %q, secret = %q }
+update_protection = "mac"`, pem.EncodeToMemory(&pem.Block{Type: pemkey.TypeCSR, Bytes: csr}),
+			opensslpeer.MockReference, opensslpeer.MockSecret)}.String()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:           config,
+			ConfigPlanChecks: emptyPlanAfterApply,
+			Check: resource.ComposeTestCheckFunc(
+				resource.TestCheckResourceAttr(certAddr, "last_operation", "p10cr"),
+				resource.TestCheckResourceAttr(certAddr, "serial_number", creds.Client1.Cert.SerialNumber.String()),
+				resource.TestCheckNoResourceAttr(certAddr, "private_key_pem"),
+			),
+		}},
+		// The destroy succeeded, so the mock accepted the MAC-protected RR.
+		CheckDestroy: func(*terraform.State) error {
+			if n := strings.Count(mock.Output(), "Received request"); n != 3 {
+				return fmt.Errorf("the mock received %d requests, want 3 (p10cr, certConf, rr):\n%s", n, mock.Output())
+			}
+			return nil
+		},
 	})
 }

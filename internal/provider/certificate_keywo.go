@@ -199,7 +199,8 @@ func nonNil(keys ...crypto.Signer) []crypto.Signer {
 // key can come from, nor with the key attributes (the key decides them);
 // previous_private_key_wo only beside private_key_wo (its validator).
 func validateKeyWOConfig(c certificateModel, diags *diag.Diagnostics) {
-	if !c.PrivateKeyWO.IsNull() && c.PrivateKeyWOVersion.IsNull() {
+	// Unknown (variables during validation) is checked again once known.
+	if !c.PrivateKeyWO.IsNull() && !c.PrivateKeyWO.IsUnknown() && c.PrivateKeyWOVersion.IsNull() {
 		diags.AddAttributeError(path.Root("private_key_wo_version"), "private_key_wo needs private_key_wo_version",
 			"private_key_wo is write-only, so no plan or state keeps it: set private_key_wo_version beside it (for "+
 				"example 1), and change the version to rotate to a new key.")

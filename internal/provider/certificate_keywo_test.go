@@ -587,3 +587,54 @@ func TestCheckKeyWOPlan(t *testing.T) {
 		})
 	}
 }
+
+// TestAccCertificateKeyWOCustodyChange: setting private_key_wo_version on a
+// certificate whose key is in state replaces it (an RR signed with the key
+// in state, then an IR for the write-only key); removing it replaces it
+// again, and the certificate of the write-only key leaves unrevoked, since
+// its destroy gets no write-only value.
+func TestAccCertificateKeyWOCustodyChange(t *testing.T) {
+	f := newKeyWORun(t, 1)
+	one := `["keyless.example"]`
+	inState := strings.Replace(f.config(one, ""), "private_key_wo_version  = var.key_version", "", 1)
+	var serials []string
+	record := func(s *terraform.State) error {
+		serials = append(serials, stateAttr(s, certAddr, "serial_number"))
+		return nil
+	}
+	replaces := []plancheck.PlanCheck{plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionDestroyBeforeCreate)}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
+		Steps: []resource.TestStep{
+			{PreConfig: f.setMark, Config: inState, ConfigVariables: f.vars(-1, 1, -1),
+				Check: resource.ComposeTestCheckFunc(f.saw("ir:accepted:mac", "certConf:confirmed:mac"), record)},
+			{
+				PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: replaces, PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
+				Check: resource.ComposeTestCheckFunc(
+					f.saw("rr:accepted:signature", "ir:accepted:mac", "certConf:confirmed:mac"),
+					f.certifies(0, "ir", 1), record, f.check,
+					func(*terraform.State) error {
+						if !f.e.revoked(t, serials[0]) {
+							return fmt.Errorf("the certificate whose key was in state (serial %s) is not revoked", serials[0])
+						}
+						return nil
+					}),
+			},
+			{
+				PreConfig: f.setMark, Config: inState, ConfigVariables: f.vars(-1, 1, -1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: replaces},
+				Check: resource.ComposeTestCheckFunc(f.saw("ir:accepted:mac", "certConf:confirmed:mac"), record,
+					func(s *terraform.State) error {
+						if stateAttr(s, certAddr, "private_key_pem") == "" || f.e.revoked(t, serials[1]) {
+							return fmt.Errorf("the key is not back in state, or the write-only key's certificate was revoked")
+						}
+						return nil
+					}),
+			},
+		},
+		CheckDestroy: func(*terraform.State) error {
+			return f.e.sawSince(f.mark, []string{"ir:accepted", "certConf:confirmed", "rr:accepted"})
+		},
+	})
+}

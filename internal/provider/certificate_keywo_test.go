@@ -173,8 +173,11 @@ func (f *keyWORun) noKeyInFiles(wantPlan bool) error {
 		return fmt.Errorf("found %d state files and %d saved plans under %s to search", states, plans, f.dir)
 	}
 	log, err := os.ReadFile(f.log)
-	if err != nil || len(log) < 100_000 || !strings.Contains(string(log), "cmpv2_certificate") {
-		return fmt.Errorf("the TRACE log %s is missing or too short to search (%d bytes, %v)", f.log, len(log), err)
+	// Terraform's own lines and the provider's (the framework logs each
+	// request it serves at TRACE) must both be there to be searched.
+	if err != nil || !strings.Contains(string(log), "PlanResourceChange") || !strings.Contains(string(log), "sdk.framework") {
+		return fmt.Errorf("the TRACE log %s is missing, or lacks Terraform's or the provider's lines (%d bytes, %v)",
+			f.log, len(log), err)
 	}
 	if k := f.found(log); k != "" {
 		return fmt.Errorf("the TRACE log holds %s", k)

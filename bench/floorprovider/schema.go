@@ -86,10 +86,13 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"certificate_request_pem": schema.StringAttribute{
 				Optional: true,
 			},
-			"certificate_profile": optString(false),
-			"renew_before_expiry": optString(false),
-			"renew_after_issue":   optString(false),
-			"rotation_triggers":   schema.MapAttribute{Optional: true, ElementType: types.StringType},
+			"private_key_wo":          schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
+			"private_key_wo_version":  schema.Int64Attribute{Optional: true},
+			"previous_private_key_wo": schema.StringAttribute{Optional: true, Sensitive: true, WriteOnly: true},
+			"certificate_profile":     optString(false),
+			"renew_before_expiry":     optString(false),
+			"renew_after_issue":       optString(false),
+			"rotation_triggers":       schema.MapAttribute{Optional: true, ElementType: types.StringType},
 			"revoke_on_destroy": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(true),
 			},

@@ -31,10 +31,10 @@ func otherCLI(current string) (path string, tofu bool) {
 	return strings.TrimSpace(string(out)), true
 }
 
-// TestAccCertificateOtherCLI runs the lifecycle (IR with a write-only
-// secret, CR, RR) with the other CLI, so the provider is proven with both
-// Terraform and OpenTofu where both are at hand.
-func TestAccCertificateOtherCLI(t *testing.T) {
+// useOtherCLI makes the rest of test t run with the CLI the acceptance
+// tests do not run with (otherCLI), and skips it where there is none
+// (outside CI); what names what the test proves, for the skip.
+func useOtherCLI(t *testing.T, what string) {
 	current := os.Getenv("TF_ACC_TERRAFORM_PATH")
 	if os.Getenv("TF_ACC") == "" || current == "" {
 		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
@@ -42,20 +42,27 @@ func TestAccCertificateOtherCLI(t *testing.T) {
 	other, tofu := otherCLI(current)
 	if other == "" && os.Getenv("CI") != "" {
 		// .ci/run builds OpenTofu first, so CI proves both CLIs every run.
-		t.Fatalf("CI runs the lifecycle with Terraform and OpenTofu, but only %s is at hand: "+
-			".ci/run builds OpenTofu with scripts/terraform.sh --tofu", current)
+		t.Fatalf("CI runs %s with Terraform and OpenTofu, but only %s is at hand: "+
+			".ci/run builds OpenTofu with scripts/terraform.sh --tofu", what, current)
 	}
 	if other == "" {
 		t.Skip("ONLY ONE CLI: no second Terraform-compatible CLI (tofu on PATH or in the scripts/terraform.sh " +
-			"cache, or terraform) to run the lifecycle with; it ran with " + current + " only")
+			"cache, or terraform) to run " + what + " with; it ran with " + current + " only")
 	}
-	t.Logf("lifecycle with %s", other)
+	t.Logf("%s with %s", what, other)
 	t.Setenv("TF_ACC_TERRAFORM_PATH", other)
 	if tofu {
 		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.opentofu.org")
 	} else {
 		t.Setenv("TF_ACC_PROVIDER_HOST", "registry.terraform.io")
 	}
+}
+
+// TestAccCertificateOtherCLI runs the lifecycle (IR with a write-only
+// secret, CR, RR) with the other CLI, so the provider is proven with both
+// Terraform and OpenTofu where both are at hand.
+func TestAccCertificateOtherCLI(t *testing.T) {
+	useOtherCLI(t, "the lifecycle")
 	clearProviderEnv(t)
 	e := startCA(t, devca.Config{})
 	cfg := func(names string) string {

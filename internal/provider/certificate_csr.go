@@ -193,25 +193,27 @@ func sameCSR(a, b string) bool {
 // cannot be signed by a key the provider holds for a CSR it does not, nor
 // a CR or KUR by a key it never held), so the resource is replaced.
 func custodyChanged(state, config certificateModel) bool {
-	return custodyOf(state).holdsKey() != custodyOf(config).holdsKey()
+	return custodyOf(state).home() != custodyOf(config).home()
 }
 
 // planCustodyChange plans the replacement custodyChanged asks for: the
 // destroy revokes the current certificate as destroy does (or warns), and
 // the create enrolls anew, protected by the IR's credentials.
-func (r *certificateResource) planCustodyChange(ctx context.Context, config certificateModel, plan *certificateModel,
+func (r *certificateResource) planCustodyChange(ctx context.Context, state, config certificateModel, plan *certificateModel,
 	publicKey types.String, resp *resource.ModifyPlanResponse) {
 	_, _, diags := irCredentials(ctx, config.Enrollment, r.defaults, createNeeds(config))
 	resp.Diagnostics.Append(diags...)
 	if diags.HasError() {
 		return
 	}
-	markIssuedUnknown(plan, custodyOf(config) == custodyGenerated, publicKey)
-	resp.RequiresReplace = path.Paths{path.Root("certificate_request_pem")}
-	what := "certificate_request_pem is set: the key moves out of the provider"
-	if custodyOf(config).holdsKey() {
-		what = "certificate_request_pem is removed: the provider takes the key"
+	if custodyOf(config) == custodyWriteOnly {
+		if checkKeyWOCreate(config, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
 	}
+	markIssuedUnknown(plan, custodyOf(config) == custodyGenerated, publicKey)
+	attribute, what := custodyChangeReason(custodyOf(state), custodyOf(config))
+	resp.RequiresReplace = path.Paths{path.Root(attribute)}
 	resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement",
 		"Because "+what+", the certificate is replaced: destroy revokes the current one as destroy does, and "+
 			"create enrolls a new one.")
@@ -398,7 +400,7 @@ func csrNotRevoked(certPEM string, now time.Time, what string) diag.Diagnostics 
 // certificate previous_certificate_pem holds.
 func (r *certificateResource) warnCSRDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var state certificateModel
-	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() || custodyOf(state).holdsKey() ||
+	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() || custodyOf(state) != custodyCSR ||
 		!state.RevokeOnDestroy.ValueBool() || state.UpdateProtection.ValueString() == updateProtectionMAC {
 		return
 	}

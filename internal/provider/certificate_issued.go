@@ -51,6 +51,9 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	} else {
 		m.PreviousCertificatePEM = types.StringNull()
 	}
+	if m.KeyAlgorithm.IsUnknown() {
+		setKeyAttributes(m, cert.PublicKey) // a write-only key unknown at plan
+	}
 	setRenewal(m, cert.NotBefore, cert.NotAfter, now)
 	return nil
 }

@@ -25,11 +25,13 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		r.checkTrustForDestroy(ctx, req, resp)
 		r.checkCredentialsForDestroy(ctx, req, resp)
 		r.warnCSRDestroy(ctx, req, resp)
+		r.warnKeyWODestroy(ctx, req, resp)
 		return
 	}
 	// Most plans change nothing: answer those without the whole model
 	// (plan_fastpath.go).
 	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, r.clock.now()) {
+		resp.Diagnostics.Append(checkKeyWOStands(req.Config.Raw, req.State.Raw)...)
 		return
 	}
 	r.modifyPlan(ctx, req, resp)
@@ -51,6 +53,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	generatedKey := custodyOf(config) == custodyGenerated
 
 	if req.State.Raw.IsNull() {
+		if custodyOf(config) == custodyWriteOnly {
+			userPublicKey = planKeyAttributesFromWriteOnly(config, nil, &plan)
+			checkKeyWOCreate(config, &resp.Diagnostics)
+		}
 		r.checkCreatable(ctx, config, &resp.Diagnostics)
 		// The CA may grant less than validity_period_hours: then the plan
 		// after the IR warns with the validity granted.
@@ -70,8 +76,11 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if custodyOf(config) == custodyWriteOnly {
+		userPublicKey = planKeyAttributesFromWriteOnly(config, &state, &plan)
+	}
 	if custodyChanged(state, config) {
-		r.planCustodyChange(ctx, config, &plan, userPublicKey, resp)
+		r.planCustodyChange(ctx, state, config, &plan, userPublicKey, resp)
 		return
 	}
 	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
@@ -87,6 +96,13 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	}
 	if u.FellBack {
 		warnRenewalFallback(u.NotBefore, u.NotAfter, u.Settings, true, &resp.Diagnostics)
+	}
+	protection, superseded := protectionNote(plan), supersededNote(state, revokesSuperseded(plan))
+	if custodyOf(state) == custodyWriteOnly {
+		if protection = checkKeyWOPlan(config, plan, state, u.Op, u.Why, &resp.Diagnostics); resp.Diagnostics.HasError() {
+			return
+		}
+		superseded = keyWOSupersededNote(config, plan, state, superseded)
 	}
 
 	switch u.Op {
@@ -129,7 +145,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		resp.Diagnostics.AddWarning(fmt.Sprintf("cmpv2_certificate: planned %s", operationName(u.Op)),
 			fmt.Sprintf("Applying sends a %s %s, because %s. The "+
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
-				operationName(u.Op), protectionNote(plan), strings.Join(u.Why, "; "), supersededNote(state, revokesSuperseded(plan))))
+				operationName(u.Op), protection, strings.Join(u.Why, "; "), superseded))
 	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
@@ -240,7 +256,14 @@ func decideUpdate(ctx context.Context, state, plan certificateModel, configKey t
 		u.updateDecision, csrKnown = classifyCSRUpdate(ctx, state, plan, now, u.RenewAt, u.NotAfter)
 		return u, settingsKnown && csrKnown, nil
 	}
+	if custodyOf(plan) == custodyWriteOnly {
+		prior.KeyPEM, planned.KeyPEM = keyWOIntent(state), keyWOIntent(plan)
+		plannedKnown = plannedKnown && !plan.PrivateKeyWOVersion.IsUnknown()
+	}
 	u.updateDecision = classifyUpdate(prior, planned, now, u.RenewAt, u.NotAfter)
+	if custodyOf(plan) == custodyWriteOnly {
+		u.updateDecision = keyWODecision(u.updateDecision, state, plan)
+	}
 	return u, settingsKnown && plannedKnown, nil
 }
 

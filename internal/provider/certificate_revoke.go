@@ -71,6 +71,11 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	conn, _, diags := certificateConnection(ctx, state.Server, r.defaults, state, state.UpdateProtection)
 	creds, credDiags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR)")
 	diags.Append(credDiags...)
+	if key == nil && creds == nil && !diags.HasError() && custodyOf(state) == custodyWriteOnly {
+		// A destroy never gets private_key_wo (certificate_keywo.go).
+		resp.Diagnostics.Append(keyWONotRevoked(state, now, prev != nil)...)
+		return
+	}
 	if key == nil && creds == nil && !diags.HasError() {
 		// Made from a CSR: no key here signs an RR (certificate_csr.go).
 		if prev != nil {

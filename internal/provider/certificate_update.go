@@ -68,14 +68,10 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddAttributeError(path.Root("certificate_pem"), "Unreadable certificate in state", err.Error())
 		return
 	}
-	curKey, err := parsePrivateKeyPEM(state.PrivateKeyPEM.ValueString())
+	curKey, key, keyPEM, spare, attr, err := updateKeys(config, plan, state, cur,
+		plan.UpdateProtection.ValueString() == updateProtectionMAC)
 	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "Unreadable private key in state", err.Error())
-		return
-	}
-	key, keyPEM, err := keyForRequest(config, plan)
-	if err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("private_key_pem"), "No key to request", err.Error())
+		resp.Diagnostics.AddAttributeError(path.Root(attr), "No key for the "+operationName(d.Op), err.Error())
 		return
 	}
 	timeout, diags := plan.Timeouts.Update(ctx, defaultOperationTimeout)
@@ -122,6 +118,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
 		return
 	}
+	plan.PrivateKeyPEM = custodyOf(plan).stateKeyPEM(keyPEM)
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -130,7 +127,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	// without being in the state, unless revoke_superseded is false.
 	if revokesSuperseded(plan) {
 		prevKey, _ := previousKey(ctx, req.Private)
-		resp.Diagnostics.Append(revokeSuperseded(ctx, conn, creds, state, r.clock.now(), prevKey, curKey)...)
+		resp.Diagnostics.Append(revokeSuperseded(ctx, conn, creds, state, r.clock.now(), append([]crypto.Signer{prevKey, curKey}, spare...)...)...)
 	}
 	previous := state.PrivateKeyPEM.ValueString()
 	if previous == keyPEM {

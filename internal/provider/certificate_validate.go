@@ -26,12 +26,15 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	// wrong whatever the plan.
 	_, _, diags := irCredentials(ctx, c.Enrollment, nil, "")
 	resp.Diagnostics.Append(diags...)
+	validateKeyWOConfig(c, &resp.Diagnostics)
 	if custodyOf(c) == custodyCSR {
 		// The CSR holds the key and what to certify (certificate_csr.go).
 		validateCSRConfig(c, &resp.Diagnostics)
 		return
 	}
-	validateKeyAttributes(c, &resp.Diagnostics)
+	if custodyOf(c) != custodyWriteOnly {
+		validateKeyAttributes(c, &resp.Diagnostics) // else the key decides them (validateKeyWOConfig)
+	}
 	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
 }
 

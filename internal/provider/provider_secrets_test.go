@@ -32,8 +32,9 @@ import (
 var secretName = regexp.MustCompile(`secret|password|private_key`)
 
 // notSecret are names secretName matches that hold no secret:
-// secret_encoding says how a secret is written.
-var notSecret = map[string]bool{"secret_encoding": true}
+// secret_encoding says how a secret is written, private_key_wo_version
+// numbers a write-only key.
+var notSecret = map[string]bool{"secret_encoding": true, "private_key_wo_version": true}
 
 // schemaAttr is what both schema packages' attributes answer.
 type schemaAttr interface {

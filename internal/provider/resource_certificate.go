@@ -65,6 +65,9 @@ type certificateModel struct {
 
 	// Where the key lives instead (key_custody.go).
 	CertificateRequestPEM types.String `tfsdk:"certificate_request_pem"`
+	PrivateKeyWO          types.String `tfsdk:"private_key_wo"`
+	PrivateKeyWOVersion   types.Int64  `tfsdk:"private_key_wo_version"`
+	PreviousPrivateKeyWO  types.String `tfsdk:"previous_private_key_wo"`
 
 	// Computed (fixed names).
 	ID                     types.String `tfsdk:"id"`
@@ -116,7 +119,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
 			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
 			"(CR); a due renewal, " +
-			"a changed `rotation_triggers` or a new `private_key_pem` sends a key update request (KUR); destroy " +
+			"a changed `rotation_triggers`, a new `private_key_pem` or a new `private_key_wo_version` sends a key update request (KUR); destroy " +
 			"revokes (RR). Other changes touch the state only. Refreshing never contacts the CA. A certificate " +
 			"that expired before an apply renewed it is replaced by a new IR without an RR (it can sign no " +
 			"request): destroy-then-create by default, so the state holds no certificate until the IR succeeds " +
@@ -244,6 +247,9 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Optional:   true,
 				Validators: []validator.String{csrValidator()},
 			},
+			"private_key_wo":          keyWOAttribute(),
+			"private_key_wo_version":  keyWOVersionAttribute(),
+			"previous_private_key_wo": previousKeyWOAttribute(),
 			"renew_before_expiry": schema.StringAttribute{
 				Description: "Renew (KUR) this long before `not_after`, as a Go duration such as `720h`. With " +
 					"neither this nor `renew_after_issue` set, renewal is due when one third of the granted " +

@@ -32,8 +32,8 @@ import (
 var secretName = regexp.MustCompile(`secret|password|private_key`)
 
 // notSecret are names secretName matches that hold no secret:
-// secret_encoding says how a secret is written.
-var notSecret = map[string]bool{"secret_encoding": true}
+// secret_encoding says how a secret is written, a *_wo_version counts changes.
+var notSecret = map[string]bool{"secret_encoding": true, "certificate_p12_password_wo_version": true}
 
 // schemaAttr is what both schema packages' attributes answer.
 type schemaAttr interface {

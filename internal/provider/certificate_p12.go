@@ -56,7 +56,7 @@ func p12Attributes() map[string]schema.Attribute {
 	return map[string]schema.Attribute{
 		"certificate_p12": schema.StringAttribute{
 			Description: "The private key, `certificate_pem` and `ca_chain_pem` as one PKCS#12 (PFX, RFC 7292) file, " +
-				"base64 (sensitive), encrypted and MACed under the password (`certificate_p12_password` or " +
+				"base64, encrypted and MACed under the password (`certificate_p12_password` or " +
 				"`certificate_p12_password_wo`), for Java keystores, Windows and load balancers: write it with " +
 				"`local_sensitive_file`'s `content_base64`, or give it to a Kubernetes secret's `binary_data`. Null " +
 				"unless a password is configured. " +

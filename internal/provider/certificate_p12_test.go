@@ -288,6 +288,12 @@ func p12Of(r p12Readers, password, encoding string, into *string) resource.TestC
 	}
 }
 
+// withChecks adds checks to the step s.
+func withChecks(s resource.TestStep, checks ...resource.TestCheckFunc) resource.TestStep {
+	s.Check = resource.ComposeTestCheckFunc(append([]resource.TestCheckFunc{s.Check}, checks...)...)
+	return s
+}
+
 // p12Kept checks that certificate_p12 is still the bundle *was.
 func p12Kept(was *string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
@@ -357,7 +363,8 @@ func (c planHoldsNo) CheckPlan(_ context.Context, req plancheck.CheckPlanRequest
 // and read by Go, OpenSSL and keytool; an apply that changes nothing keeps
 // it byte for byte; a KUR makes it again with the new key; a new password
 // and each encoding make it again without a CMP message; without a
-// password it is null. Destroy revokes both certificates.
+// password it is null, and asked for again it is made without a message.
+// Destroy revokes both certificates.
 func TestAccCertificateP12(t *testing.T) {
 	readers := findP12Readers(t)
 	const cn = "p12.example"
@@ -373,10 +380,6 @@ func TestAccCertificateP12(t *testing.T) {
 		return b
 	}
 	var bundle, beforeKUR string
-	step := func(s resource.TestStep, checks ...resource.TestCheckFunc) resource.TestStep {
-		s.Check = resource.ComposeTestCheckFunc(append([]resource.TestCheckFunc{s.Check}, checks...)...)
-		return s
-	}
 	remade := func(s resource.TestStep) resource.TestStep {
 		s.ConfigPlanChecks.PreApply = append(s.ConfigPlanChecks.PreApply,
 			plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate),
@@ -386,11 +389,11 @@ func TestAccCertificateP12(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
 		Steps: []resource.TestStep{
-			step(f.step(0, body("1", "first-pass", ""), sentIR), p12Of(readers, "first-pass", p12Modern, &bundle),
+			withChecks(f.step(0, body("1", "first-pass", ""), sentIR), p12Of(readers, "first-pass", p12Modern, &bundle),
 				previousKeyMatches(false)),
 			// Nothing changed: no message, the same bundle.
-			step(f.step(time.Hour, body("1", "first-pass", "")), p12Kept(&bundle)),
-			step(f.step(0, body("2", "first-pass", ""), sentKUR), func(s *terraform.State) error {
+			withChecks(f.step(time.Hour, body("1", "first-pass", "")), p12Kept(&bundle)),
+			withChecks(f.step(0, body("2", "first-pass", ""), sentKUR), func(s *terraform.State) error {
 				beforeKUR = bundle
 				return nil
 			}, p12Of(readers, "first-pass", p12Modern, &bundle), previousKeyMatches(true), func(s *terraform.State) error {
@@ -406,10 +409,12 @@ func TestAccCertificateP12(t *testing.T) {
 					chainPEM: stateAttr(s, certAddr, "ca_chain_pem"),
 				})
 			}),
-			step(remade(f.step(0, body("2", "second-pass", ""))), p12Of(readers, "second-pass", p12Modern, &bundle)),
-			step(remade(f.step(0, body("2", "second-pass", p12Legacy))), p12Of(readers, "second-pass", p12Legacy, &bundle)),
-			step(remade(f.step(0, body("2", "second-pass", p12LegacyRC2))), p12Of(readers, "second-pass", p12LegacyRC2, &bundle)),
-			step(f.step(0, body("2", "-", "")), resource.TestCheckNoResourceAttr(certAddr, "certificate_p12")),
+			withChecks(remade(f.step(0, body("2", "second-pass", ""))), p12Of(readers, "second-pass", p12Modern, &bundle)),
+			withChecks(remade(f.step(0, body("2", "second-pass", p12Legacy))), p12Of(readers, "second-pass", p12Legacy, &bundle)),
+			withChecks(remade(f.step(0, body("2", "second-pass", p12LegacyRC2))), p12Of(readers, "second-pass", p12LegacyRC2, &bundle)),
+			withChecks(f.step(0, body("2", "-", "")), resource.TestCheckNoResourceAttr(certAddr, "certificate_p12")),
+			// Asked for again: made from the certificate in state, no message.
+			withChecks(remade(f.step(0, body("2", "third-pass", ""))), p12Of(readers, "third-pass", p12Modern, &bundle)),
 		},
 		CheckDestroy: f.allRevoked(2),
 	})
@@ -432,10 +437,9 @@ func TestAccCertificateP12WriteOnly(t *testing.T) {
 	neverStored := func(s resource.TestStep, checks ...resource.TestCheckFunc) resource.TestStep {
 		s.ConfigStateChecks = append(s.ConfigStateChecks, stateHoldsNo{first, second})
 		s.ConfigPlanChecks.PreApply = append(s.ConfigPlanChecks.PreApply, planHoldsNo{first, second})
-		s.Check = resource.ComposeTestCheckFunc(append([]resource.TestCheckFunc{s.Check,
+		return withChecks(s, append([]resource.TestCheckFunc{
 			resource.TestCheckNoResourceAttr(certAddr, "certificate_p12_password_wo"),
 			resource.TestCheckNoResourceAttr(certAddr, "certificate_p12_password")}, checks...)...)
-		return s
 	}
 	var bundle string
 	resource.Test(t, resource.TestCase{
@@ -494,15 +498,11 @@ func TestAccCertificateP12UserKey(t *testing.T) {
 			})
 		}
 	}
-	step := func(s resource.TestStep, checks ...resource.TestCheckFunc) resource.TestStep {
-		s.Check = resource.ComposeTestCheckFunc(append([]resource.TestCheckFunc{s.Check}, checks...)...)
-		return s
-	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
 		Steps: []resource.TestStep{
-			step(f.step(0, body(keys[0]), sentIR), holds(keys[0]), p12Of(readers, "user-key-pass", p12Modern, nil)),
-			step(f.step(0, body(keys[1]), sentKUR), holds(keys[1]), previousKeyMatches(false)),
+			withChecks(f.step(0, body(keys[0]), sentIR), holds(keys[0]), p12Of(readers, "user-key-pass", p12Modern, nil)),
+			withChecks(f.step(0, body(keys[1]), sentKUR), holds(keys[1]), previousKeyMatches(false)),
 		},
 		CheckDestroy: f.allRevoked(2),
 	})
@@ -520,18 +520,14 @@ func TestAccCertificatePreviousPrivateKey(t *testing.T) {
 	body := func(dns, epoch string) string {
 		return fmt.Sprintf("subject = { common_name = %q }\ndns_names = [%q]\nrotation_triggers = { epoch = %q }\n", cn, dns, epoch)
 	}
-	step := func(s resource.TestStep, checks ...resource.TestCheckFunc) resource.TestStep {
-		s.Check = resource.ComposeTestCheckFunc(append([]resource.TestCheckFunc{s.Check}, checks...)...)
-		return s
-	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: providersAt(clock{Now: f.now.Now}),
 		Steps: []resource.TestStep{
-			step(f.step(0, body("a.previous-key.example", "1"), sentIR), previousKeyMatches(false),
+			withChecks(f.step(0, body("a.previous-key.example", "1"), sentIR), previousKeyMatches(false),
 				resource.TestCheckNoResourceAttr(certAddr, "certificate_p12")),
-			step(f.step(0, body("a.previous-key.example", "2"), sentKUR), previousKeyMatches(true)),
-			step(crKeepsKey(f.step(0, body("b.previous-key.example", "2"), sentCR, sentRR)), previousKeyMatches(false)),
-			step(f.step(0, body("c.previous-key.example", "3"), sentCR, sentRR), previousKeyMatches(true)),
+			withChecks(f.step(0, body("a.previous-key.example", "2"), sentKUR), previousKeyMatches(true)),
+			withChecks(crKeepsKey(f.step(0, body("b.previous-key.example", "2"), sentCR, sentRR)), previousKeyMatches(false)),
+			withChecks(f.step(0, body("c.previous-key.example", "3"), sentCR, sentRR), previousKeyMatches(true)),
 		},
 		CheckDestroy: func(s *terraform.State) error {
 			if err := f.allRevoked(4)(s); err != nil {

@@ -68,8 +68,8 @@ func p12Attributes() map[string]schema.Attribute {
 		"certificate_p12_password": schema.StringAttribute{
 			Description: "Password of `certificate_p12`; setting it (or `certificate_p12_password_wo`) asks for the " +
 				"bundle. Stored in state (sensitive): prefer `certificate_p12_password_wo`. An empty string asks for a " +
-				"bundle under the empty password, for importers that ask for none (Java's keytool refuses it). A " +
-				"change re-makes the bundle with the same key and certificate (a state-only update).",
+				"bundle under the empty password, for importers that take none; whoever holds the file can then " +
+				"read the key. A change re-makes the bundle with the same key and certificate (a state-only update).",
 			Optional:   true,
 			Sensitive:  true,
 			Validators: []validator.String{stringvalidator.ConflictsWith(passwordWO)},
@@ -97,7 +97,7 @@ func p12Attributes() map[string]schema.Attribute {
 				"` (3DES and an HMAC-SHA-1 MAC, as `openssl pkcs12 -descert` writes: older Java and Windows " +
 				"importers) or `" + p12LegacyRC2 + "` (40-bit RC2 for the certificates, 3DES for the key, as OpenSSL " +
 				"before 3.0 wrote; OpenSSL 3 reads it only with `-legacy`). The legacy encodings are weak: protect " +
-				"such a file by other means. A change re-makes the bundle (a state-only update).",
+				"such a file by other means. Used only with a password. A change re-makes the bundle (a state-only update).",
 			Optional:   true,
 			Validators: []validator.String{stringvalidator.OneOf(p12Modern, p12Legacy, p12LegacyRC2)},
 		},

@@ -109,9 +109,6 @@ func (r p12Readers) check(b64, password, encoding string, want p12Want) error {
 	if got := strings.Count(out, "BEGIN CERTIFICATE"); err != nil || got != wantCerts {
 		return fmt.Errorf("openssl pkcs12 -nokeys (%v): %d certificates, want %d", err, got, wantCerts)
 	}
-	if password == "" {
-		return nil // keytool takes no empty keystore password
-	}
 	out, err = run(r.keytool, "-list", "-v", "-storetype", "PKCS12", "-keystore", file, "-storepass:env", "P12_PASSWORD")
 	if err != nil || !strings.Contains(out, "Entry type: PrivateKeyEntry") ||
 		!strings.Contains(out, fmt.Sprintf("Certificate chain length: %d", wantCerts)) {

@@ -73,9 +73,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	// KUR, and findable in the CA's records.
 	plan.ID = plan.SerialNumber
 	if p12Err := setP12(&plan, config, true); p12Err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("certificate_p12"), "cmpv2_certificate: no PKCS#12 bundle",
-			"The IR issued certificate serial "+plan.SerialNumber.ValueString()+", which is in the state, but "+
-				p12Err.Error()+".")
+		p12Failed(&resp.Diagnostics, "The IR issued certificate serial "+plan.SerialNumber.ValueString(), p12Err)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if err != nil {

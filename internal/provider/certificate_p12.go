@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -165,6 +166,17 @@ func setP12(m *certificateModel, config certificateModel, remake bool) error {
 	}
 	m.CertificateP12 = types.StringValue(base64.StdEncoding.EncodeToString(der))
 	return nil
+}
+
+// p12Failed reports a bundle setP12 could not make. issued says what the
+// apply put in the state all the same (the certificate an enrollment
+// issued), "" when it issued nothing.
+func p12Failed(diags *diag.Diagnostics, issued string, err error) {
+	detail := err.Error() + "."
+	if issued != "" {
+		detail = issued + ", which is in the state, but " + detail
+	}
+	diags.AddAttributeError(path.Root("certificate_p12"), "cmpv2_certificate: no PKCS#12 bundle", detail)
 }
 
 // encodeP12 makes a PKCS#12 file of the key, the certificate and its issuer

@@ -241,6 +241,56 @@ func TestPlannedP12(t *testing.T) {
 	}
 }
 
+// TestSetP12: the apply makes a bundle when the configuration asks for one
+// and an enrollment or the plan needs it, keeps the planned one otherwise,
+// and stores null (never unknown) when none is asked for or none can be
+// made.
+func TestSetP12(t *testing.T) {
+	leaf := testpki.Leaf(t, nil, testpki.LeafOptions{CommonName: "p12.example"})
+	kept := types.StringValue("planned-bundle")
+	cases := []struct {
+		name        string
+		password    types.String
+		keyPEM      string
+		planned     types.String
+		remake      bool
+		wantErr     bool
+		wantBundle  bool // a new bundle that reads under the password
+		wantPlanned bool // the planned value, kept
+	}{
+		{"not asked for", types.StringNull(), string(leaf.KeyPEM()), types.StringUnknown(), true, false, false, false},
+		{"enrollment", types.StringValue("pw"), string(leaf.KeyPEM()), kept, true, false, true, false},
+		{"plan left it unknown", types.StringValue("pw"), string(leaf.KeyPEM()), types.StringUnknown(), false, false, true, false},
+		{"plan kept it", types.StringValue("pw"), string(leaf.KeyPEM()), kept, false, false, false, true},
+		{"no key", types.StringValue("pw"), "", types.StringUnknown(), true, true, false, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := nullCertificateModel()
+			m.PrivateKeyPEM, m.CertificatePEM = types.StringValue(tc.keyPEM), types.StringValue(certificatePEM(leaf.Cert))
+			m.CertificateP12, m.P12Password = tc.planned, tc.password
+			config := *m
+			err := setP12(m, config, tc.remake)
+			switch {
+			case (err != nil) != tc.wantErr:
+				t.Fatalf("error %v, want one: %t", err, tc.wantErr)
+			case m.CertificateP12.IsUnknown():
+				t.Fatal("certificate_p12 left unknown")
+			case tc.wantPlanned && !m.CertificateP12.Equal(kept):
+				t.Fatal("the planned bundle was not kept")
+			case !tc.wantBundle && !tc.wantPlanned && !m.CertificateP12.IsNull():
+				t.Fatal("certificate_p12 set, want null")
+			case tc.wantBundle:
+				err := checkP12Contents(mustDecodeBase64(m.CertificateP12.ValueString()), "pw",
+					p12Want{keyPEM: tc.keyPEM, certPEM: certificatePEM(leaf.Cert)})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // TestPreviousKeyOutput: the replaced certificate's key is handed out only
 // when the provider generated it and it differs from the current one.
 func TestPreviousKeyOutput(t *testing.T) {

@@ -32,7 +32,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	if !plan.CertificatePEM.IsUnknown() {
 		if err := setP12(&plan, config, false); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("certificate_p12"), "cmpv2_certificate: no PKCS#12 bundle", err.Error())
+			p12Failed(&resp.Diagnostics, "", err)
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -55,7 +55,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		}
 		setRenewal(&plan, d.NotBefore, d.NotAfter, r.clock.now())
 		if err := setP12(&plan, config, false); err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("certificate_p12"), "cmpv2_certificate: no PKCS#12 bundle", err.Error())
+			p12Failed(&resp.Diagnostics, "", err)
 			return
 		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -144,9 +144,8 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	resp.Diagnostics.Append(setPreviousKey(ctx, resp.Private, previous)...)
 	resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 	if p12Err != nil {
-		resp.Diagnostics.AddAttributeError(path.Root("certificate_p12"), "cmpv2_certificate: no PKCS#12 bundle",
-			fmt.Sprintf("The %s issued certificate serial %s, which is in the state, but %v.", operationName(d.Op),
-				plan.SerialNumber.ValueString(), p12Err))
+		p12Failed(&resp.Diagnostics, fmt.Sprintf("The %s issued certificate serial %s", operationName(d.Op),
+			plan.SerialNumber.ValueString()), p12Err)
 	}
 }
 

@@ -6,6 +6,7 @@ require (
 	github.com/hashicorp/terraform-plugin-framework v1.19.0
 	github.com/hashicorp/terraform-plugin-framework-validators v0.19.0
 	golang.org/x/crypto v0.58.0
+	software.sslmate.com/src/go-pkcs12 v0.7.4
 )
 
 require (

@@ -38,13 +38,31 @@ func Find(t testing.TB) *Java {
 	t.Helper()
 	j, missing := find(exec.LookPath, JarDir)
 	if len(missing) > 0 {
-		msg := "Bouncy Castle interop test needs " + strings.Join(missing, ", ")
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s; .ci/run installs them, so under CI this is a failure", msg)
-		}
-		t.Skipf("SKIPPED: %s", msg)
+		unavailable(t, "Bouncy Castle interop test needs "+strings.Join(missing, ", "))
 	}
 	return j
+}
+
+// Keytool locates the JDK's keytool, for tests that read what Java reads
+// (a PKCS#12 keystore); missing, it skips the test, or fails it under CI.
+func Keytool(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("keytool")
+	if err != nil {
+		unavailable(t, "Java keystore test needs `keytool` on PATH (package default-jdk-headless)")
+	}
+	return p
+}
+
+// unavailable skips a test that needs what .ci/run installs, naming it
+// (msg), or fails it under CI (environment variable CI set), where a
+// missing tool is a broken install rather than a developer's machine.
+func unavailable(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s; .ci/run installs them, so under CI this is a failure", msg)
+	}
+	t.Skipf("SKIPPED: %s", msg)
 }
 
 // find locates java and javac with lookPath and the jars in jarDir, and

@@ -85,6 +85,7 @@ func validateCSRConfig(c certificateModel, diags *diag.Diagnostics) {
 		san  = "subjectAltName entries come from the CSR: put them in the CSR"
 		exts = "the requested extensions come from the CSR: put them in the CSR"
 	)
+	const p12NoKey = "a PKCS#12 bundle holds the private key, which stays where the CSR was made"
 	for _, a := range []struct {
 		name, why string
 		v         attr.Value
@@ -102,6 +103,8 @@ func validateCSRConfig(c certificateModel, diags *diag.Diagnostics) {
 		{"extended_key_usages", exts, c.ExtendedKeyUsages},
 		{"validity_period_hours", "a PKCS#10 request carries no validity: the CA decides it", c.ValidityPeriodHours},
 		{"certificate_profile", "a p10cr of this provider carries no certProfile", c.CertificateProfile},
+		{"certificate_p12_password", p12NoKey, c.P12Password},
+		{"certificate_p12_password_wo_version", p12NoKey, c.P12PasswordWOVersion},
 	} {
 		if a.v.IsNull() {
 			continue

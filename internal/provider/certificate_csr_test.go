@@ -421,6 +421,7 @@ func TestAccCertificateCSRPlanErrors(t *testing.T) {
 		{"extended_key_usages", good, `extended_key_usages = ["server_auth"]`, false, `(?s)extended_key_usages conflicts with\s+certificate_request_pem`},
 		{"validity_period_hours", good, `validity_period_hours = 24`, false, `(?s)validity_period_hours conflicts with\s+certificate_request_pem.*carries\s+no\s+validity`},
 		{"certificate_profile", good, `certificate_profile = "tls"`, false, `(?s)certificate_profile conflicts with\s+certificate_request_pem`},
+		{"certificate_p12_password", good, `certificate_p12_password = "changeit"`, false, `(?s)certificate_p12_password conflicts\s+with\s+certificate_request_pem.*PKCS#12`},
 		{"no credentials for the p10cr", good, "", true, `(?s)No credentials for the initialization request.*from\s+certificate_request_pem\s+sends\s+a\s+p10cr.*enrollment.reference`},
 	}
 	for _, tc := range cases {

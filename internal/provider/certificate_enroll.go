@@ -48,6 +48,9 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	// The id is the serial of the first certificate: stable across CR and
 	// KUR, and findable in the CA's records.
 	plan.ID = plan.SerialNumber
+	if p12Err := setP12(&plan, config, true); p12Err != nil {
+		p12Failed(&resp.Diagnostics, "The IR issued certificate serial "+plan.SerialNumber.ValueString(), p12Err)
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	if err != nil {
 		var unconfirmed *cmpclient.UnconfirmedError

@@ -54,8 +54,26 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	if m.KeyAlgorithm.IsUnknown() {
 		setKeyAttributes(m, cert.PublicKey) // a write-only key unknown at plan
 	}
+	m.PreviousPrivateKeyPEM = types.StringNull() // a CR or KUR sets it (previousKeyOutput)
 	setRenewal(m, cert.NotBefore, cert.NotAfter, now)
 	return nil
+}
+
+// previousKeyOutput says where the key of the certificate a CR or KUR
+// replaced goes, when that certificate had the key oldKeyPEM and the new
+// one has newKeyPEM: the attribute previous_private_key_pem, or (record)
+// the resource's private state, which only signs the old certificate's RR
+// (RFC 9483 section 4.2). The same key goes nowhere: the current key signs
+// that RR. A key the configuration supplies (userKey) is the user's, so the
+// provider keeps the old one to itself; a key it generated is handed out.
+func previousKeyOutput(oldKeyPEM, newKeyPEM string, userKey bool) (attribute types.String, record string) {
+	switch {
+	case oldKeyPEM == "" || oldKeyPEM == newKeyPEM:
+		return types.StringNull(), ""
+	case userKey:
+		return types.StringNull(), oldKeyPEM
+	}
+	return types.StringValue(oldKeyPEM), ""
 }
 
 // setRenewal computes renewal_time and ready_for_renewal of a certificate

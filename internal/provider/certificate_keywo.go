@@ -209,6 +209,7 @@ func validateKeyWOConfig(c certificateModel, diags *diag.Diagnostics) {
 		return
 	}
 	const key = "the key private_key_wo supplies decides it"
+	const p12InState = "a PKCS#12 bundle would keep the write-only key in the state"
 	for _, a := range []struct {
 		name, why string
 		v         attr.Value
@@ -218,6 +219,8 @@ func validateKeyWOConfig(c certificateModel, diags *diag.Diagnostics) {
 		{"key_algorithm", key, c.KeyAlgorithm},
 		{"rsa_bits", key, c.RSABits},
 		{"ecdsa_curve", key, c.ECDSACurve},
+		{"certificate_p12_password", p12InState, c.P12Password},
+		{"certificate_p12_password_wo_version", p12InState, c.P12PasswordWOVersion},
 	} {
 		if !a.v.IsNull() {
 			diags.AddAttributeError(path.Root(a.name), a.name+" conflicts with private_key_wo",

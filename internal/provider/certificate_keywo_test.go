@@ -411,6 +411,8 @@ func TestAccCertificateKeyWOPlanErrors(t *testing.T) {
 			`(?s)private_key_pem conflicts with private_key_wo`),
 		planFails(f.config(one, `key_algorithm = "RSA"`), f.vars(0, 1, -1), `(?s)key_algorithm conflicts with private_key_wo`),
 		planFails(withCSR, f.vars(0, 1, -1), `(?s)certificate_request_pem conflicts with private_key_wo`),
+		planFails(f.config(one, `certificate_p12_password = "changeit"`), f.vars(0, 1, -1),
+			`(?s)certificate_p12_password conflicts with\s+private_key_wo.*PKCS#12`),
 		planFails(f.config(one, ""), f.vars(-1, 1, 0), `(?s)previous_private_key_wo.*private_key_wo`),
 		// The certificate, for key 0.
 		{PreConfig: f.setMark, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1)},

@@ -67,6 +67,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
 		}
 		plan.PublicKeyPEM = userPublicKey
+		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, nil, true)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -91,6 +92,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if !known {
 		// Some inputs are known only during apply; the operation is decided then.
 		markIssuedUnknown(&plan, generatedKey, userPublicKey)
+		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, true)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
 	}
@@ -147,6 +149,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 				"certificate is updated in place; the current one is kept in previous_certificate_pem.%s",
 				operationName(u.Op), protection, strings.Join(u.Why, "; "), superseded))
 	}
+	plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, u.Op != opNone)
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 }
 
@@ -334,6 +337,7 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 	plan.PublicKeyPEM = state.PublicKeyPEM
 	plan.FingerprintSHA256 = state.FingerprintSHA256
 	plan.PreviousCertificatePEM = state.PreviousCertificatePEM
+	plan.PreviousPrivateKeyPEM = state.PreviousPrivateKeyPEM
 	plan.LastOperation = state.LastOperation
 	plan.TrustAnchorSHA256 = state.TrustAnchorSHA256
 }
@@ -353,6 +357,7 @@ func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool, publicKey t
 	plan.PublicKeyPEM = publicKey
 	plan.FingerprintSHA256 = types.StringUnknown()
 	plan.PreviousCertificatePEM = types.StringUnknown()
+	plan.PreviousPrivateKeyPEM = types.StringUnknown()
 	plan.LastOperation = types.StringUnknown()
 	plan.TrustAnchorSHA256 = types.StringUnknown()
 	plan.ReadyForRenewal = types.BoolUnknown()

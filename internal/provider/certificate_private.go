@@ -9,11 +9,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 )
 
-// The key of previous_certificate_pem, when a KUR replaced it, is kept in
-// the resource's private state (not an attribute: nobody consumes it, and
-// it never shows in plans): an RR must be signed with the certificate it
-// revokes (RFC 9483 section 4.2), so destroy needs it to revoke the
-// previous certificate too.
+// The key of previous_certificate_pem, when a KUR replaced it, signs that
+// certificate's RR (RFC 9483 section 4.2), so destroy can revoke it too.
+// previous_private_key_pem holds it when the provider generated it; a key
+// the configuration supplied is kept in the resource's private state
+// instead (previousKeyOutput), where it never shows in plans.
 const privatePreviousKey = "previous_key"
 
 // privateState is the part of the framework's private state API we use:
@@ -45,9 +45,13 @@ func setPreviousKey(ctx context.Context, p privateSetter, keyPEM string) diag.Di
 	return p.SetKey(ctx, privatePreviousKey, b)
 }
 
-// previousKey returns the recorded key of the previous certificate, nil
-// when none is recorded.
-func previousKey(ctx context.Context, p privateState) (crypto.Signer, error) {
+// previousKey returns the key of the previous certificate of state:
+// previous_private_key_pem, else the private record; nil when neither
+// holds one.
+func previousKey(ctx context.Context, state certificateModel, p privateState) (crypto.Signer, error) {
+	if s := state.PreviousPrivateKeyPEM.ValueString(); s != "" {
+		return parsePrivateKeyPEM(s)
+	}
 	if p == nil {
 		return nil, nil
 	}

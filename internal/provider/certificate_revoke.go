@@ -105,7 +105,7 @@ func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteReq
 	// The previous certificate is revoked with its own key, or the current
 	// one where a CR kept it; an expired current certificate signs nothing.
 	if prev != nil {
-		prevKey, _ := previousKey(ctx, req.Private)
+		prevKey, _ := previousKey(ctx, state, req.Private)
 		if err := revokeWith(ctx, conn, creds, prev, cmpclient.ReasonSuperseded, prevKey, key); err != nil && !alreadyRevoked(err) {
 			resp.Diagnostics.AddWarning("cmpv2_certificate: previous certificate not known to be revoked",
 				fmt.Sprintf("The certificate replaced by the last %s (serial %s) %s; it stays "+

@@ -31,6 +31,10 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		return
 	}
 	if !plan.CertificatePEM.IsUnknown() {
+		if err := setP12(&plan, config, false); err != nil {
+			p12Failed(&resp.Diagnostics, "", err)
+			return
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
@@ -50,6 +54,10 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 			plan.PrivateKeyPEM = state.PrivateKeyPEM
 		}
 		setRenewal(&plan, d.NotBefore, d.NotAfter, r.clock.now())
+		if err := setP12(&plan, config, false); err != nil {
+			p12Failed(&resp.Diagnostics, "", err)
+			return
+		}
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
@@ -121,20 +129,24 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	plan.PrivateKeyPEM = custodyOf(plan).stateKeyPEM(keyPEM)
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
+	var previous string
+	plan.PreviousPrivateKeyPEM, previous = previousKeyOutput(state.PrivateKeyPEM.ValueString(), keyPEM,
+		!config.PrivateKeyPEM.IsNull())
+	p12Err := setP12(&plan, config, true)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
 	// without being in the state, unless revoke_superseded is false.
 	if revokesSuperseded(plan) {
-		prevKey, _ := previousKey(ctx, req.Private)
+		prevKey, _ := previousKey(ctx, state, req.Private)
 		resp.Diagnostics.Append(revokeSuperseded(ctx, conn, creds, state, r.clock.now(), append([]crypto.Signer{prevKey, curKey}, spare...)...)...)
-	}
-	previous := state.PrivateKeyPEM.ValueString()
-	if previous == keyPEM {
-		previous = "" // same key: the current one signs the previous certificate's RR
 	}
 	resp.Diagnostics.Append(setPreviousKey(ctx, resp.Private, previous)...)
 	resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
+	if p12Err != nil {
+		p12Failed(&resp.Diagnostics, fmt.Sprintf("The %s issued certificate serial %s", operationName(d.Op),
+			plan.SerialNumber.ValueString()), p12Err)
+	}
 }
 
 // discardUnconfirmed revokes a certificate a CR or KUR issued but did not

@@ -32,9 +32,10 @@ import (
 var secretName = regexp.MustCompile(`secret|password|private_key`)
 
 // notSecret are names secretName matches that hold no secret:
-// secret_encoding says how a secret is written, private_key_wo_version
-// numbers a write-only key.
-var notSecret = map[string]bool{"secret_encoding": true, "private_key_wo_version": true}
+// secret_encoding says how a secret is written, a *_wo_version counts changes
+// (private_key_wo_version numbers a write-only key).
+var notSecret = map[string]bool{"secret_encoding": true, "private_key_wo_version": true,
+	"certificate_p12_password_wo_version": true}
 
 // schemaAttr is what both schema packages' attributes answer.
 type schemaAttr interface {

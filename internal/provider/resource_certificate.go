@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"maps"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -81,10 +82,14 @@ type certificateModel struct {
 	PublicKeyPEM           types.String `tfsdk:"public_key_pem"`
 	FingerprintSHA256      types.String `tfsdk:"fingerprint_sha256"`
 	PreviousCertificatePEM types.String `tfsdk:"previous_certificate_pem"`
+	PreviousPrivateKeyPEM  types.String `tfsdk:"previous_private_key_pem"`
 	LastOperation          types.String `tfsdk:"last_operation"`
 	ReadyForRenewal        types.Bool   `tfsdk:"ready_for_renewal"`
 	RenewalTime            types.String `tfsdk:"renewal_time"`
 	TrustAnchorSHA256      types.String `tfsdk:"trust_anchor_sha256"`
+
+	// PKCS#12 output, inputs and computed (certificate_p12.go).
+	p12Model
 }
 
 // enrollmentModel is the `enrollment` object: credentials for IR only.
@@ -336,6 +341,14 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments. " +
 				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
 				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),
+			"previous_private_key_pem": schema.StringAttribute{
+				Description: "The private key of `previous_certificate_pem`, PEM (sensitive), for rollovers that " +
+					"deploy both halves of the old and the new credential for an overlap. Null when the previous " +
+					"certificate has the current key (a CR that kept it), and when `private_key_pem` is configured " +
+					"(the keys are yours, and the provider does not hand them back).",
+				Computed:  true,
+				Sensitive: true,
+			},
 			"last_operation": computed("The CMP operation that produced the current certificate: `ir` (create), " +
 				"`cr` (a change of subject or extensions), `kur` (renewal, rotation, a new key) or `p10cr` (every enrollment " +
 				"of `certificate_request_pem`); null for an imported certificate."),
@@ -360,6 +373,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"timeouts": timeouts.Block(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
+	maps.Copy(resp.Schema.Attributes, p12Attributes())
 }
 
 func (r *certificateResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

@@ -87,3 +87,32 @@ resource "cmpv2_certificate" "host" {
     secret_wo = var.enrollment_secret
   }
 }
+# A PKCS#12 keystore for a Java service, under a password the state never
+# holds (write-only): the service reads the same password from its own
+# secret. Every apply must give the password; raise the version to re-make
+# the keystore under a new one. The keystore is made again at every renewal.
+resource "cmpv2_certificate" "api" {
+  server              = cmpv2_server.ca.endpoint
+  subject             = { common_name = "api.example" }
+  dns_names           = ["api.example"]
+  extended_key_usages = ["server_auth"]
+
+  certificate_p12_password_wo         = var.keystore_password
+  certificate_p12_password_wo_version = 1
+  # certificate_p12_encoding = "legacy" # for Java before 12 or Windows before Server 2019
+}
+
+resource "kubernetes_secret_v1" "api_keystore" {
+  metadata {
+    name = "api-keystore"
+  }
+  binary_data = {
+    "keystore.p12" = cmpv2_certificate.api.certificate_p12 # base64, as binary_data takes it
+  }
+}
+
+variable "keystore_password" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -24,7 +25,8 @@ type cmpv2Provider struct {
 }
 
 var (
-	_ provider.Provider = (*cmpv2Provider)(nil)
+	_ provider.Provider              = (*cmpv2Provider)(nil)
+	_ provider.ProviderWithFunctions = (*cmpv2Provider)(nil)
 )
 
 // New returns the provider factory that providerserver.Serve expects.
@@ -153,4 +155,8 @@ func (p *cmpv2Provider) Resources(context.Context) []func() resource.Resource {
 
 func (p *cmpv2Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return nil
+}
+
+func (p *cmpv2Provider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newCertificateInfoFunction, newCertificateChainFunction}
 }

@@ -65,10 +65,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 			cmpErrorDetail(err)+credentialHint(err, credsFrom))
 		return
 	}
-	if serr := setIssued(&plan, enr, keyPEM, nil, r.clock.now()); serr != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", serr.Error())
-		return
-	}
+	setIssued(&plan, enr, keyPEM, nil, r.clock.now())
 	// The id is the serial of the first certificate: stable across CR and
 	// KUR, and findable in the CA's records.
 	plan.ID = plan.SerialNumber

@@ -115,10 +115,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
 	}
-	if err := setIssued(&plan, enr, keyPEM, cur, r.clock.now()); err != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
-		return
-	}
+	setIssued(&plan, enr, keyPEM, cur, r.clock.now())
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

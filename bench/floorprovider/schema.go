@@ -32,6 +32,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 	}
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	return schema.Schema{
+		Version:     1,
 		Description: "A no-op certificate with cmpv2_certificate's schema, for benchmarks.",
 		Attributes: map[string]schema.Attribute{
 			"server": schema.SingleNestedAttribute{

@@ -108,6 +108,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 		return schema.StringAttribute{Description: desc, Computed: true}
 	}
 	resp.Schema = schema.Schema{
+		Version: certificateSchemaVersion,
 		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
 			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
 			"(CR); a due renewal, " +

@@ -13,10 +13,10 @@ import (
 // setIssued stores an issued certificate in m: the certificate, its chain,
 // serial and validity, the key that goes with it, and the renewal window.
 // What else a certificate says is derivable from it, so the state keeps
-// none of it (certificate_info, certificate_chain). previous is the certificate a CR or KUR replaced (nil after an
-// IR); it is kept for overlapping deployments and only then, so the state
-// holds no second copy of anything: the state stays lean. now decides
-// ready_for_renewal.
+// none of it (the functions certificate_info and certificate_chain).
+// previous is the certificate a CR or KUR replaced (nil after an IR); it
+// is kept for overlapping deployments and only then, so the state holds no
+// second copy of anything. now decides ready_for_renewal.
 func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate, now time.Time) {
 	cert := enr.Certificate
 	// ca_chain_pem is the issuer chain without the leaf; cmpclient built

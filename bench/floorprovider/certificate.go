@@ -89,15 +89,10 @@ func computedValue(name string, typ tftypes.Type, s sample, serial string, prior
 		"serial_number":   serial,
 		"certificate_pem": s.certificatePEM,
 		"ca_chain_pem":    s.caChainPEM,
-		// The sample's chain is its root alone, which the served chain leaves out.
-		"certificate_chain_pem": s.certificatePEM,
-		"private_key_pem":       s.privateKeyPEM,
-		"public_key_pem":        s.publicKeyPEM,
-		"fingerprint_sha256":    s.fingerprint,
-		"issuer":                s.issuer,
-		"not_before":            s.notBefore,
-		"not_after":             s.notAfter,
-		"renewal_time":          s.renewalTime,
+		"private_key_pem": s.privateKeyPEM,
+		"not_before":      s.notBefore,
+		"not_after":       s.notAfter,
+		"renewal_time":    s.renewalTime,
 	}
 	switch {
 	case name == "previous_certificate_pem":

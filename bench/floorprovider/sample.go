@@ -4,10 +4,8 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -24,9 +22,6 @@ type sample struct {
 	certificatePEM string
 	caChainPEM     string
 	privateKeyPEM  string
-	publicKeyPEM   string
-	fingerprint    string
-	issuer         string
 	notBefore      string
 	notAfter       string
 	renewalTime    string
@@ -95,18 +90,10 @@ func makeSample(now time.Time) (sample, error) {
 	if err != nil {
 		return sample{}, err
 	}
-	pubPEM, err := pemkey.MarshalPublicKey(&key.PublicKey)
-	if err != nil {
-		return sample{}, err
-	}
-	sum := sha256.Sum256(leafDER)
 	return sample{
 		certificatePEM: string(pemkey.EncodeCertificates(leafDER)),
 		caChainPEM:     string(pemkey.EncodeCertificates(caDER)),
 		privateKeyPEM:  string(keyPEM),
-		publicKeyPEM:   string(pubPEM),
-		fingerprint:    hex.EncodeToString(sum[:]),
-		issuer:         ca.Subject.String(),
 		notBefore:      now.UTC().Format(time.RFC3339),
 		notAfter:       notAfter.UTC().Format(time.RFC3339),
 		renewalTime:    now.Add(60 * 24 * time.Hour).UTC().Format(time.RFC3339),

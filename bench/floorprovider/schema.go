@@ -32,6 +32,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 	}
 	keepState := []planmodifier.String{stringplanmodifier.UseStateForUnknown()}
 	return schema.Schema{
+		Version:     1,
 		Description: "A no-op certificate with cmpv2_certificate's schema, for benchmarks.",
 		Attributes: map[string]schema.Attribute{
 			"server": schema.SingleNestedAttribute{
@@ -109,13 +110,9 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"id":                                  schema.StringAttribute{Computed: true, PlanModifiers: keepState},
 			"certificate_pem":                     computedString(),
 			"ca_chain_pem":                        computedString(),
-			"certificate_chain_pem":               computedString(),
 			"serial_number":                       computedString(),
-			"issuer":                              computedString(),
 			"not_before":                          computedString(),
 			"not_after":                           computedString(),
-			"public_key_pem":                      computedString(),
-			"fingerprint_sha256":                  computedString(),
 			"previous_certificate_pem":            computedString(),
 			"previous_private_key_pem":            schema.StringAttribute{Computed: true, Sensitive: true},
 			"certificate_p12":                     schema.StringAttribute{Computed: true, Sensitive: true},

@@ -27,6 +27,9 @@ func TestFloorSchemaMatchesCertificate(t *testing.T) {
 		t.Fatalf("certificate schema: %v", real.Diagnostics)
 	}
 	floor := certificateSchema(ctx)
+	if floor.Version != real.Schema.Version {
+		t.Errorf("schema version: floor %d, cmpv2_certificate %d", floor.Version, real.Schema.Version)
+	}
 	compareAttributes(t, "", real.Schema.Attributes, floor.Attributes)
 
 	if got, want := slices.Sorted(maps.Keys(floor.Blocks)), slices.Sorted(maps.Keys(real.Schema.Blocks)); !slices.Equal(got, want) {

@@ -64,7 +64,7 @@ output "certificate_pem" {
 # The certificate and its intermediates without the root: what a TLS
 # server sends (a Kubernetes tls.crt, a load balancer's chain).
 output "certificate_chain_pem" {
-  value = cmpv2_certificate.demo.certificate_chain_pem
+  value = provider::cmpv2::certificate_chain(cmpv2_certificate.demo.certificate_pem, cmpv2_certificate.demo.ca_chain_pem)
 }
 
 output "serial_number" {

@@ -83,8 +83,9 @@ func TestLastOperationNamesWhatTheProviderSends(t *testing.T) {
 }
 
 // TestAccCertificateChainWithIntermediate: with a CA that issues from an
-// intermediate under a root, certificate_chain_pem is certificate_pem and
-// the intermediate, without the root; ca_chain_pem is the intermediate and
+// intermediate under a root, certificate_chain (the function, on
+// certificate_pem and ca_chain_pem) is certificate_pem and the
+// intermediate, without the root; ca_chain_pem is the intermediate and
 // then the root (the trust anchor), nearest issuer first.
 func TestAccCertificateChainWithIntermediate(t *testing.T) {
 	clearProviderEnv(t)
@@ -105,15 +106,18 @@ func TestAccCertificateChainWithIntermediate(t *testing.T) {
 		Steps: []tfresource.TestStep{{
 			Config: hclConfig{url: e.url, reference: e.reference, secret: e.secret, messageTimeout: "5s",
 				trustedCAPEM: rootPEM, body: `subject = { common_name = "chain.example" }
-dns_names = ["chain.example"]`}.String(),
+dns_names = ["chain.example"]`}.String() + `
+output "served_chain" {
+  value = provider::cmpv2::certificate_chain(cmpv2_certificate.test.certificate_pem, cmpv2_certificate.test.ca_chain_pem)
+}`,
 			ConfigPlanChecks: emptyPlanAfterApply,
 			Check: tfresource.ComposeTestCheckFunc(
 				checkIssued(t, e, "ir", "chain.example"),
 				record(&serials),
 				func(s *terraform.State) error {
 					cert := stateAttr(s, certAddr, "certificate_pem")
-					if got, want := stateAttr(s, certAddr, "certificate_chain_pem"), cert+interPEM; got != want {
-						return fmt.Errorf("certificate_chain_pem:\n%s\nwant certificate_pem and the intermediate:\n%s", got, want)
+					if o := s.RootModule().Outputs["served_chain"]; o == nil || o.Value != cert+interPEM {
+						return fmt.Errorf("certificate_chain:\n%v\nwant certificate_pem and the intermediate:\n%s", o, cert+interPEM)
 					}
 					if got, want := stateAttr(s, certAddr, "ca_chain_pem"), interPEM+rootPEM; got != want {
 						return fmt.Errorf("ca_chain_pem:\n%s\nwant the intermediate, then the root:\n%s", got, want)

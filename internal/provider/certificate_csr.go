@@ -116,24 +116,19 @@ func validateCSRConfig(c certificateModel, diags *diag.Diagnostics) {
 
 // planKeyAttributesFromCSR is planKeyAttributesFromUserKey for a CSR: the
 // plan shows the CSR's key algorithm, size and curve (the configuration
-// sets none, validateCSRConfig), private_key_pem null, and the public key
-// the certificate will certify (unknown while the CSR is). ok is false
-// when config is not made from a CSR.
-func planKeyAttributesFromCSR(config certificateModel, plan *certificateModel) (publicKey types.String, ok bool) {
+// sets none, validateCSRConfig) and private_key_pem null, when config is
+// made from a CSR.
+func planKeyAttributesFromCSR(config certificateModel, plan *certificateModel) {
 	if custodyOf(config) != custodyCSR {
-		return types.StringUnknown(), false
+		return
 	}
 	plan.PrivateKeyPEM = custodyCSR.stateKeyPEM("")
 	if config.CertificateRequestPEM.IsUnknown() {
-		return types.StringUnknown(), true
+		return
 	}
 	csr, err := parseCSRPEM(config.CertificateRequestPEM.ValueString())
 	if err != nil {
-		return types.StringUnknown(), true // the attribute's validator reports it
-	}
-	publicKey = types.StringUnknown()
-	if pub, err := pemkey.MarshalPublicKey(csr.PublicKey); err == nil {
-		publicKey = types.StringValue(string(pub))
+		return // the attribute's validator reports it
 	}
 	if spec, err := specOfPublicKey(csr.PublicKey); err == nil {
 		plan.KeyAlgorithm = types.StringValue(spec.Algorithm)
@@ -144,7 +139,6 @@ func planKeyAttributesFromCSR(config certificateModel, plan *certificateModel) (
 			plan.ECDSACurve = types.StringValue(spec.Curve)
 		}
 	}
-	return publicKey, true
 }
 
 // classifyCSRUpdate is classifyUpdate for a certificate made from a CSR
@@ -203,7 +197,7 @@ func custodyChanged(state, config certificateModel) bool {
 // destroy revokes the current certificate as destroy does (or warns), and
 // the create enrolls anew, protected by the IR's credentials.
 func (r *certificateResource) planCustodyChange(ctx context.Context, state, config certificateModel, plan *certificateModel,
-	publicKey types.String, resp *resource.ModifyPlanResponse) {
+	resp *resource.ModifyPlanResponse) {
 	_, _, diags := irCredentials(ctx, config.Enrollment, r.defaults, createNeeds(config))
 	resp.Diagnostics.Append(diags...)
 	if diags.HasError() {
@@ -214,7 +208,7 @@ func (r *certificateResource) planCustodyChange(ctx context.Context, state, conf
 			return
 		}
 	}
-	markIssuedUnknown(plan, custodyOf(config) == custodyGenerated, publicKey)
+	markIssuedUnknown(plan, custodyOf(config) == custodyGenerated)
 	attribute, what := custodyChangeReason(custodyOf(state), custodyOf(config))
 	resp.RequiresReplace = path.Paths{path.Root(attribute)}
 	resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement",
@@ -245,7 +239,7 @@ func csrForUpdate(why []string) string {
 // a signed answer could not be verified, or when update_protection = "mac"
 // has no secret for the RR. ok is false on error.
 func (r *certificateResource) planP10CR(ctx context.Context, config certificateModel, plan *certificateModel,
-	state certificateModel, d updateDecision, publicKey types.String, diags *diag.Diagnostics) bool {
+	state certificateModel, d updateDecision, diags *diag.Diagnostics) bool {
 	creds, from, credDiags := irCredentials(ctx, config.Enrollment, r.defaults, csrForUpdate(d.Why))
 	diags.Append(credDiags...)
 	if credDiags.HasError() {
@@ -261,7 +255,7 @@ func (r *certificateResource) planP10CR(ctx context.Context, config certificateM
 	if rrDiags.HasError() {
 		return false
 	}
-	markIssuedUnknown(plan, false, publicKey)
+	markIssuedUnknown(plan, false)
 	plan.PrivateKeyPEM = custodyCSR.stateKeyPEM("")
 	plan.LastOperation = types.StringValue(string(opP10CR))
 	if from == "" {
@@ -354,10 +348,7 @@ func (r *certificateResource) renewCSR(ctx context.Context, plan, config, state 
 		resp.Diagnostics.AddError("cmpv2_certificate: p10cr failed", detail)
 		return
 	}
-	if err := setIssued(&plan, enr, "", cur, r.clock.now()); err != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
-		return
-	}
+	setIssued(&plan, enr, "", cur, r.clock.now())
 	plan.PrivateKeyPEM = custodyCSR.stateKeyPEM("")
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)

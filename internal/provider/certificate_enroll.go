@@ -40,10 +40,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.Append(diags...); enr == nil {
 		return
 	}
-	if serr := setIssued(&plan, enr, keyPEM.ValueString(), nil, r.clock.now()); serr != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", serr.Error())
-		return
-	}
+	setIssued(&plan, enr, keyPEM.ValueString(), nil, r.clock.now())
 	plan.PrivateKeyPEM = keyPEM
 	// The id is the serial of the first certificate: stable across CR and
 	// KUR, and findable in the CA's records.

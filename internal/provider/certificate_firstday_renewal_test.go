@@ -155,14 +155,15 @@ func TestAccFirstDayRenewalWindows(t *testing.T) {
 }
 
 // crKeepsKey adds to a step whose plan is a CR keeping the key the checks
-// that the plan shows public_key_pem known (the key does not change) and
-// issuer unknown (the CA chooses it).
+// that the plan shows private_key_pem known (the key does not change, so
+// neither does the public key certificate_info will show) and the issuer
+// chain unknown (the CA chooses the issuer).
 func crKeepsKey(s resource.TestStep) resource.TestStep {
 	s.ConfigPlanChecks.PreApply = append(s.ConfigPlanChecks.PreApply,
 		plancheck.ExpectResourceAction(certAddr, plancheck.ResourceActionUpdate),
-		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("public_key_pem"), knownvalue.StringRegexp(regexp.MustCompile("PUBLIC KEY"))),
+		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("private_key_pem"), knownvalue.StringRegexp(regexp.MustCompile("PRIVATE KEY"))),
 		plancheck.ExpectKnownValue(certAddr, tfjsonpath.New("last_operation"), knownvalue.StringExact("cr")),
-		plancheck.ExpectUnknownValue(certAddr, tfjsonpath.New("issuer")),
+		plancheck.ExpectUnknownValue(certAddr, tfjsonpath.New("ca_chain_pem")),
 		plancheck.ExpectUnknownValue(certAddr, tfjsonpath.New("certificate_pem")))
 	return s
 }

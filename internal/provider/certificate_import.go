@@ -67,9 +67,7 @@ func importedModel(ctx context.Context, pemText string, now time.Time) (*certifi
 	keyPEM := string(pem.EncodeToMemory(keyBlock))
 
 	m := nullCertificateModel()
-	if err := setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil, now); err != nil {
-		return nil, err
-	}
+	setIssued(m, &cmpclient.Enrollment{Certificate: cert, Chain: certs[1:]}, keyPEM, nil, now)
 	m.ID = m.SerialNumber
 	m.LastOperation = types.StringNull() // not known: another client enrolled it
 	m.KeyAlgorithm = types.StringValue(spec.Algorithm)

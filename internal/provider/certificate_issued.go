@@ -2,9 +2,7 @@ package provider
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
@@ -12,35 +10,27 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 )
 
-// setIssued stores an issued certificate in m: the certificate, its chain
-// and what users read off it, the key that goes with it, and the renewal
-// window. previous is the certificate a CR or KUR replaced (nil after an
-// IR); it is kept for overlapping deployments and only then, so the state
-// holds no second copy of anything: the state stays lean. now decides
-// ready_for_renewal.
-func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate, now time.Time) error {
+// setIssued stores an issued certificate in m: the certificate, its chain,
+// serial and validity, the key that goes with it, and the renewal window.
+// What else a certificate says is derivable from it, so the state keeps
+// none of it (the functions certificate_info and certificate_chain).
+// previous is the certificate a CR or KUR replaced (nil after an IR); it
+// is kept for overlapping deployments and only then, so the state holds no
+// second copy of anything. now decides ready_for_renewal.
+func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, previous *x509.Certificate, now time.Time) {
 	cert := enr.Certificate
-	pub, err := pemkey.MarshalPublicKey(cert.PublicKey)
-	if err != nil {
-		return err
-	}
 	// ca_chain_pem is the issuer chain without the leaf; cmpclient built
 	// (and, with trust anchors, verified) it from extraCerts and caPubs.
 	chain := enr.Chain
 	if len(chain) == 0 {
 		chain = enr.CACerts
 	}
-	sum := sha256.Sum256(cert.Raw)
 
 	m.CertificatePEM = types.StringValue(certificatePEM(cert))
 	m.CAChainPEM = types.StringValue(certificatesPEM(chain))
-	m.CertificateChainPEM = types.StringValue(certificatesPEM(servedChain(cert, enr.Chain)))
 	m.SerialNumber = types.StringValue(cert.SerialNumber.String())
-	m.Issuer = types.StringValue(cert.Issuer.String())
 	m.NotBefore = types.StringValue(formatTime(cert.NotBefore))
 	m.NotAfter = types.StringValue(formatTime(cert.NotAfter))
-	m.PublicKeyPEM = types.StringValue(string(pub))
-	m.FingerprintSHA256 = types.StringValue(hex.EncodeToString(sum[:]))
 	m.LastOperation = types.StringValue(enr.Operation)
 	// The adopted anchor ends the verified chain, so ca_chain_pem holds it
 	// and trust_anchor_sha256 only names it (certificate_trust.go).
@@ -56,7 +46,6 @@ func setIssued(m *certificateModel, enr *cmpclient.Enrollment, keyPEM string, pr
 	}
 	m.PreviousPrivateKeyPEM = types.StringNull() // a CR or KUR sets it (previousKeyOutput)
 	setRenewal(m, cert.NotBefore, cert.NotAfter, now)
-	return nil
 }
 
 // previousKeyOutput says where the key of the certificate a CR or KUR

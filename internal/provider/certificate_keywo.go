@@ -231,28 +231,22 @@ func validateKeyWOConfig(c certificateModel, diags *diag.Diagnostics) {
 
 // planKeyAttributesFromWriteOnly is planKeyAttributesFromUserKey for a
 // write-only key (config's custody): the plan shows the key's algorithm,
-// size and curve and private_key_pem null, and it returns the public key
-// the certificate will certify. Without the key in config (a plan that
-// sends nothing needs none) they are the state's (prior; nil at create),
-// and while it is unknown they are unknown too, until setIssued reads them
-// off the issued certificate.
-func planKeyAttributesFromWriteOnly(config certificateModel, prior *certificateModel, plan *certificateModel) types.String {
+// size and curve and private_key_pem null. Without the key in config (a
+// plan that sends nothing needs none) they are the state's (prior; nil at
+// create), and while it is unknown they are unknown too, until setIssued
+// reads them off the issued certificate.
+func planKeyAttributesFromWriteOnly(config certificateModel, prior *certificateModel, plan *certificateModel) {
 	plan.PrivateKeyPEM = custodyWriteOnly.stateKeyPEM("")
 	key, err := keyWO(config.PrivateKeyWO, "private_key_wo")
 	if err != nil {
 		if prior != nil && custodyOf(*prior) == custodyWriteOnly && config.PrivateKeyWO.IsNull() {
 			plan.KeyAlgorithm, plan.RSABits, plan.ECDSACurve = prior.KeyAlgorithm, prior.RSABits, prior.ECDSACurve
-			return prior.PublicKeyPEM
+			return
 		}
 		plan.KeyAlgorithm, plan.RSABits, plan.ECDSACurve = types.StringUnknown(), types.Int64Unknown(), types.StringUnknown()
-		return types.StringUnknown()
-	}
-	publicKey := types.StringUnknown()
-	if pub, err := pemkey.MarshalPublicKey(key.Public()); err == nil {
-		publicKey = types.StringValue(string(pub))
+		return
 	}
 	setKeyAttributes(plan, key.Public())
-	return publicKey
 }
 
 // setKeyAttributes sets key_algorithm, rsa_bits and ecdsa_curve of m to

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
+	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -29,6 +31,17 @@ func certOf(s *terraform.State) (*x509.Certificate, error) {
 	return x509.ParseCertificate(block.Bytes)
 }
 
+// infoOf is one string of certificate_info (the provider function) on the
+// certificate_pem of the resource under test; "" when it does not decode.
+func infoOf(s *terraform.State, name string) string {
+	info, err := certificateInfo(stateAttr(s, certAddr, "certificate_pem"))
+	if err != nil {
+		return ""
+	}
+	v, _ := info[name].(types.String)
+	return v.ValueString()
+}
+
 // checkIssued checks what the state says about the certificate against
 // the certificate itself and the CA: op produced it, it carries cn, the CA
 // issued it and has not revoked it.
@@ -44,15 +57,24 @@ func checkIssued(t *testing.T, e *caEnv, op, cn string) resource.TestCheckFunc {
 		for name, want := range map[string]string{
 			"serial_number":  c.SerialNumber.String(),
 			"last_operation": op,
-			"issuer":         c.Issuer.String(),
 		} {
 			if got := stateAttr(s, certAddr, name); got != want {
 				return fmt.Errorf("%s = %q, want %q", name, got, want)
 			}
 		}
+		// What the resource no longer stores, certificate_info gives.
+		if got := infoOf(s, "issuer"); got != c.Issuer.String() {
+			return fmt.Errorf("certificate_info issuer = %q, want %q", got, c.Issuer)
+		}
+		key, err := parsePrivateKeyPEM(stateAttr(s, certAddr, "private_key_pem"))
+		if err != nil {
+			return fmt.Errorf("private_key_pem: %w", err)
+		}
+		if pub, err := pemkey.MarshalPublicKey(key.Public()); err != nil || infoOf(s, "public_key_pem") != string(pub) {
+			return fmt.Errorf("certificate_info public_key_pem is not that of private_key_pem (%v)", err)
+		}
 		if stateAttr(s, certAddr, "not_after") == "" || stateAttr(s, certAddr, "renewal_time") == "" ||
-			!strings.Contains(stateAttr(s, certAddr, "public_key_pem"), "PUBLIC KEY") ||
-			len(stateAttr(s, certAddr, "fingerprint_sha256")) != 64 {
+			len(infoOf(s, "fingerprint_sha256")) != 64 {
 			return fmt.Errorf("computed attributes missing: %v", s.RootModule().Resources[certAddr].Primary.Attributes)
 		}
 		chain := stateAttr(s, certAddr, "ca_chain_pem")
@@ -219,7 +241,7 @@ validity_period_hours = 24`
 						Check: resource.ComposeTestCheckFunc(checkIssued(t, e, "ir", tc.wantCN), record(&serials),
 							func(s *terraform.State) error {
 								first.serial, first.cert = stateAttr(s, certAddr, "serial_number"), stateAttr(s, certAddr, "certificate_pem")
-								first.key, first.pub = stateAttr(s, certAddr, "private_key_pem"), stateAttr(s, certAddr, "public_key_pem")
+								first.key, first.pub = stateAttr(s, certAddr, "private_key_pem"), infoOf(s, "public_key_pem")
 								return nil
 							}),
 					},
@@ -251,7 +273,7 @@ validity_period_hours = 24`
 								if stateAttr(s, certAddr, "id") != first.serial {
 									return fmt.Errorf("id changed to %q", stateAttr(s, certAddr, "id"))
 								}
-								newKey := stateAttr(s, certAddr, "public_key_pem") != first.pub
+								newKey := infoOf(s, "public_key_pem") != first.pub
 								if newKey != tc.wantNewKey {
 									return fmt.Errorf("new public key: %v, want %v", newKey, tc.wantNewKey)
 								}

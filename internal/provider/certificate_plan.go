@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cmpv2/terraform-provider-cmpv2/internal/pemkey"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -46,15 +45,13 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	userPublicKey := planKeyAttributesFromUserKey(config, &plan)
-	if pub, csr := planKeyAttributesFromCSR(config, &plan); csr {
-		userPublicKey = pub
-	}
+	planKeyAttributesFromUserKey(config, &plan)
+	planKeyAttributesFromCSR(config, &plan)
 	generatedKey := custodyOf(config) == custodyGenerated
 
 	if req.State.Raw.IsNull() {
 		if custodyOf(config) == custodyWriteOnly {
-			userPublicKey = planKeyAttributesFromWriteOnly(config, nil, &plan)
+			planKeyAttributesFromWriteOnly(config, nil, &plan)
 			checkKeyWOCreate(config, &resp.Diagnostics)
 		}
 		r.checkCreatable(ctx, config, &resp.Diagnostics)
@@ -66,7 +63,6 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			requested := time.Duration(config.ValidityPeriodHours.ValueInt64()) * time.Hour
 			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
 		}
-		plan.PublicKeyPEM = userPublicKey
 		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, nil, true)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -78,10 +74,10 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	if custodyOf(config) == custodyWriteOnly {
-		userPublicKey = planKeyAttributesFromWriteOnly(config, &state, &plan)
+		planKeyAttributesFromWriteOnly(config, &state, &plan)
 	}
 	if custodyChanged(state, config) {
-		r.planCustodyChange(ctx, state, config, &plan, userPublicKey, resp)
+		r.planCustodyChange(ctx, state, config, &plan, resp)
 		return
 	}
 	u, known, err := decideUpdate(ctx, state, plan, config.PrivateKeyPEM, importPending(ctx, req.Private), r.clock.now())
@@ -91,7 +87,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	}
 	if !known {
 		// Some inputs are known only during apply; the operation is decided then.
-		markIssuedUnknown(&plan, generatedKey, userPublicKey)
+		markIssuedUnknown(&plan, generatedKey)
 		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, true)
 		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
 		return
@@ -120,13 +116,13 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		if diags.HasError() {
 			return
 		}
-		markIssuedUnknown(&plan, generatedKey, userPublicKey)
+		markIssuedUnknown(&plan, generatedKey)
 		resp.RequiresReplace = path.Paths{path.Root("not_after")}
 		resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement (new IR)",
 			"Because "+strings.Join(u.Why, "; ")+", the certificate is replaced by a new initialization request: "+
 				"CMP does not accept an expired certificate as proof of identity for a KUR.")
 	case opP10CR:
-		if !r.planP10CR(ctx, config, &plan, state, u.updateDecision, userPublicKey, &resp.Diagnostics) {
+		if !r.planP10CR(ctx, config, &plan, state, u.updateDecision, &resp.Diagnostics) {
 			return
 		}
 	case opCR, opKUR:
@@ -137,10 +133,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			resp.Diagnostics.Append(diags...)
 			return
 		}
-		markIssuedUnknown(&plan, u.NewKey && generatedKey, userPublicKey)
-		if !u.NewKey {
-			plan.PublicKeyPEM = state.PublicKeyPEM
-		}
+		markIssuedUnknown(&plan, u.NewKey && generatedKey)
 		// Update runs the operation decided here, and the CA's answer
 		// names it (cmpclient.Enrollment.Operation).
 		plan.LastOperation = types.StringValue(string(u.Op))
@@ -155,33 +148,22 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 
 // planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size
 // and curve in the plan where the configuration leaves them unset, instead
-// of the defaults for generated keys, and returns its public key: what
-// public_key_pem will hold after any enrollment with that key, since the
-// certificate must certify the requested key (cmpclient rejects one that
-// does not, RFC 9483 section 4.1.1). It is unknown when the key is
-// generated or not known yet.
-//
-// The same holds for a CR or KUR that keeps the key in state; issuer does
-// not: nothing in a CR or KUR names the issuer (RFC 4211 section 5: the
-// template's issuer is optional and the provider leaves it out), and a CA
-// may answer from a new issuing CA certificate after a key rollover or a
-// change of issuing CA, so a planned issuer could differ from the issued
-// one and fail the apply with an inconsistent result after the CA issued.
-func planKeyAttributesFromUserKey(config certificateModel, plan *certificateModel) (publicKey types.String) {
-	publicKey = types.StringUnknown()
+// of the defaults for generated keys. The key itself stays known in the
+// plan (private_key_pem is the configuration's), as does a key in state
+// that a CR or KUR keeps (markIssuedUnknown), so what is derived from the
+// key is known at plan time; what is derived from the certificate is not,
+// since a CA may answer from a new issuing CA certificate.
+func planKeyAttributesFromUserKey(config certificateModel, plan *certificateModel) {
 	if config.PrivateKeyPEM.IsNull() || config.PrivateKeyPEM.IsUnknown() {
-		return publicKey
+		return
 	}
 	key, err := parsePrivateKeyPEM(config.PrivateKeyPEM.ValueString())
 	if err != nil {
-		return publicKey // the attribute's validator reports it
-	}
-	if pub, err := pemkey.MarshalPublicKey(key.Public()); err == nil {
-		publicKey = types.StringValue(string(pub))
+		return // the attribute's validator reports it
 	}
 	spec, err := specOf(key)
 	if err != nil {
-		return publicKey
+		return
 	}
 	if config.KeyAlgorithm.IsNull() {
 		plan.KeyAlgorithm = types.StringValue(spec.Algorithm)
@@ -192,7 +174,6 @@ func planKeyAttributesFromUserKey(config certificateModel, plan *certificateMode
 	if config.ECDSACurve.IsNull() && spec.Algorithm == keyAlgorithmECDSA {
 		plan.ECDSACurve = types.StringValue(spec.Curve)
 	}
-	return publicKey
 }
 
 // warnRenewalFallback warns when renewalTime sets a configured renewal
@@ -329,13 +310,9 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 	plan.ID = state.ID
 	plan.CertificatePEM = state.CertificatePEM
 	plan.CAChainPEM = state.CAChainPEM
-	plan.CertificateChainPEM = state.CertificateChainPEM
 	plan.SerialNumber = state.SerialNumber
-	plan.Issuer = state.Issuer
 	plan.NotBefore = state.NotBefore
 	plan.NotAfter = state.NotAfter
-	plan.PublicKeyPEM = state.PublicKeyPEM
-	plan.FingerprintSHA256 = state.FingerprintSHA256
 	plan.PreviousCertificatePEM = state.PreviousCertificatePEM
 	plan.PreviousPrivateKeyPEM = state.PreviousPrivateKeyPEM
 	plan.LastOperation = state.LastOperation
@@ -343,19 +320,15 @@ func copyIssued(plan *certificateModel, state certificateModel) {
 }
 
 // markIssuedUnknown marks what a new certificate will change as unknown;
-// newGeneratedKey says the provider will generate a new private key too,
-// and publicKey is the new certificate's public key when it is known (a
-// user-supplied key), else unknown.
-func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool, publicKey types.String) {
+// newGeneratedKey says the provider will generate a new private key too
+// (else private_key_pem keeps its planned value: the configuration's or
+// the state's).
+func markIssuedUnknown(plan *certificateModel, newGeneratedKey bool) {
 	plan.CertificatePEM = types.StringUnknown()
 	plan.CAChainPEM = types.StringUnknown()
-	plan.CertificateChainPEM = types.StringUnknown()
 	plan.SerialNumber = types.StringUnknown()
-	plan.Issuer = types.StringUnknown()
 	plan.NotBefore = types.StringUnknown()
 	plan.NotAfter = types.StringUnknown()
-	plan.PublicKeyPEM = publicKey
-	plan.FingerprintSHA256 = types.StringUnknown()
 	plan.PreviousCertificatePEM = types.StringUnknown()
 	plan.PreviousPrivateKeyPEM = types.StringUnknown()
 	plan.LastOperation = types.StringUnknown()

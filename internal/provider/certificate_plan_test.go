@@ -62,11 +62,8 @@ func issuedState() certificateModel {
 		CertificatePEM:         str("CERT-PEM"),
 		CAChainPEM:             str("CHAIN-PEM"),
 		SerialNumber:           str("1234"),
-		Issuer:                 str("CN=Dev CA"),
 		NotBefore:              str(t0.Format(time.RFC3339)),
 		NotAfter:               str(t1.Format(time.RFC3339)),
-		PublicKeyPEM:           str("PUB-PEM"),
-		FingerprintSHA256:      str("ab"),
 		PreviousCertificatePEM: types.StringNull(),
 		LastOperation:          str("ir"),
 		ReadyForRenewal:        types.BoolValue(false),
@@ -78,8 +75,8 @@ func issuedState() certificateModel {
 // computed-only attributes null, and the generated key not configured.
 func configOf(m certificateModel, userKey bool) certificateModel {
 	c := m
-	for _, s := range []*types.String{&c.ID, &c.CertificatePEM, &c.CAChainPEM, &c.SerialNumber, &c.Issuer,
-		&c.NotBefore, &c.NotAfter, &c.PublicKeyPEM, &c.FingerprintSHA256, &c.PreviousCertificatePEM,
+	for _, s := range []*types.String{&c.ID, &c.CertificatePEM, &c.CAChainPEM, &c.SerialNumber,
+		&c.NotBefore, &c.NotAfter, &c.PreviousCertificatePEM,
 		&c.LastOperation, &c.RenewalTime} {
 		*s = types.StringNull()
 	}
@@ -88,6 +85,24 @@ func configOf(m certificateModel, userKey bool) certificateModel {
 		c.PrivateKeyPEM = types.StringNull()
 	}
 	return c
+}
+
+// plannedPublicKey is the public key, PEM, of a planned private_key_pem:
+// "" when it is unknown, the value itself when it is no key (the
+// stand-in of issuedState).
+func plannedPublicKey(key types.String) string {
+	if key.IsUnknown() {
+		return ""
+	}
+	signer, err := parsePrivateKeyPEM(key.ValueString())
+	if err != nil {
+		return key.ValueString()
+	}
+	pub, err := pemkey.MarshalPublicKey(signer.Public())
+	if err != nil {
+		return "unmarshalable: " + err.Error()
+	}
+	return string(pub)
 }
 
 func TestCertificateModifyPlan(t *testing.T) {
@@ -115,19 +130,22 @@ func TestCertificateModifyPlan(t *testing.T) {
 		userKey      bool                      // private_key_pem is in the configuration
 		wantCertKept bool                      // certificate_pem stays known (state only)
 		wantKeyKept  bool                      // private_key_pem stays known
-		wantPub      string                    // public_key_pem planned; "": unknown
-		wantLastOp   string                    // last_operation planned; "": unknown
-		wantWarning  string                    // "" : none
-		wantError    string
-		wantReplace  bool
+		// wantPub is the planned public key (certificate_info's public_key_pem
+		// after apply): that of the planned private_key_pem, which must be
+		// known; "": unknown. The state's generated key stands for itself.
+		wantPub     string
+		wantLastOp  string // last_operation planned; "": unknown
+		wantWarning string // "" : none
+		wantError   string
+		wantReplace bool
 	}{
 		{name: "nothing changed before the window", now: t0.Add(time.Hour), defaults: withCredentials,
-			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
+			wantCertKept: true, wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "ir"},
 		{name: "renewal window open: in-place KUR with a new key", now: renewAt, defaults: withCredentials,
 			wantKeyKept: false, wantLastOp: "kur", wantWarning: "key update request (KUR)"},
 		{name: "revoke_on_destroy changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit:         func(m *certificateModel) { m.RevokeOnDestroy = types.BoolValue(false) },
-			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
+			wantCertKept: true, wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "ir"},
 		{name: "server changed: state only", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.Server = types.ObjectValueMust(connectionAttrTypes, map[string]attr.Value{
@@ -136,12 +154,12 @@ func TestCertificateModifyPlan(t *testing.T) {
 					"tls": types.ObjectNull(tlsAttrTypes), "basic_auth": types.ObjectNull(basicAuthAttrTypes),
 					"implicit_confirm": types.BoolNull(), "message_timeout": types.StringNull()})
 			},
-			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir"},
+			wantCertKept: true, wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "ir"},
 		{name: "SAN added: CR keeping the key", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.DNSNames = types.ListValueMust(types.StringType, []attr.Value{types.StringValue("web.example"), types.StringValue("api.example")})
 			},
-			wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "cr", wantWarning: "certification request (CR)"},
+			wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "cr", wantWarning: "certification request (CR)"},
 		{name: "subject changed: CR keeping the key plans public_key_pem known, issuer unknown", now: t0.Add(time.Hour),
 			defaults: withCredentials,
 			edit: func(m *certificateModel) {
@@ -151,7 +169,7 @@ func TestCertificateModifyPlan(t *testing.T) {
 					"locality": types.StringNull(), "street_address": types.StringNull(), "postal_code": types.StringNull(),
 					"serial_number": types.StringNull()})
 			},
-			wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "cr", wantWarning: "subject changed"},
+			wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "cr", wantWarning: "subject changed"},
 		{name: "rotation trigger changed: KUR with a new key", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit: func(m *certificateModel) {
 				m.RotationTriggers = types.MapValueMust(types.StringType, map[string]attr.Value{"epoch": types.StringValue("2")})
@@ -159,29 +177,27 @@ func TestCertificateModifyPlan(t *testing.T) {
 			wantLastOp: "kur", wantWarning: "rotation_triggers changed"},
 		{name: "new user-supplied key: KUR with that key", now: t0.Add(time.Hour), defaults: withCredentials,
 			userKey: true, edit: func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue("USER-KEY-PEM") },
-			wantKeyKept: true, wantLastOp: "kur", wantWarning: "private_key_pem changed"},
+			wantKeyKept: true, wantPub: "USER-KEY-PEM", wantLastOp: "kur", wantWarning: "private_key_pem changed"},
 		{name: "new user-supplied key: public_key_pem planned from it", now: t0.Add(time.Hour), defaults: withCredentials,
 			userKey: true, edit: func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
 			wantKeyKept: true, wantPub: string(userPub), wantLastOp: "kur", wantWarning: "private_key_pem changed"},
 		{name: "user-supplied key, window open: KUR with the same key keeps public_key_pem", now: renewAt,
 			defaults: withCredentials, userKey: true, state: func(m *certificateModel) {
 				m.PrivateKeyPEM = types.StringValue(userKey)
-				m.PublicKeyPEM = types.StringValue(string(userPub))
 			},
 			edit:        func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
 			wantKeyKept: true, wantPub: string(userPub), wantLastOp: "kur", wantWarning: "the renewal window opened"},
 		{name: "renewal window longer than the granted validity falls back", now: t0.Add(time.Hour), defaults: withCredentials,
 			edit:         func(m *certificateModel) { m.RenewBeforeExpiry = types.StringValue("2400h") },
-			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir",
+			wantCertKept: true, wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "ir",
 			wantWarning: "Renewal window does not fit the granted validity"},
 		{name: "renew_after_issue under half the validity falls back, naming it", now: t0.Add(time.Hour),
 			defaults: withCredentials, edit: func(m *certificateModel) { m.RenewAfterIssue = types.StringValue("24h") },
-			wantCertKept: true, wantKeyKept: true, wantPub: "PUB-PEM", wantLastOp: "ir",
+			wantCertKept: true, wantKeyKept: true, wantPub: "GENERATED-KEY-PEM", wantLastOp: "ir",
 			wantWarning: `renew_after_issue = "24h0m0s" would open the renewal window`},
 		{name: "expired with a user-supplied key: public_key_pem planned from it", now: t1.Add(time.Minute),
 			defaults: withCredentials, userKey: true, state: func(m *certificateModel) {
 				m.PrivateKeyPEM = types.StringValue(userKey)
-				m.PublicKeyPEM = types.StringValue(string(userPub))
 			},
 			edit:        func(m *certificateModel) { m.PrivateKeyPEM = types.StringValue(userKey) },
 			wantKeyKept: true, wantPub: string(userPub), wantReplace: true, wantWarning: "planned replacement (new IR)"},
@@ -250,14 +266,15 @@ func TestCertificateModifyPlan(t *testing.T) {
 			if kept := !got.PrivateKeyPEM.IsUnknown(); kept != tc.wantKeyKept {
 				t.Errorf("private_key_pem kept = %v, want %v", kept, tc.wantKeyKept)
 			}
-			if got.PublicKeyPEM.IsUnknown() != (tc.wantPub == "") || got.PublicKeyPEM.ValueString() != tc.wantPub {
-				t.Errorf("public_key_pem = %v, want %q (\"\": unknown)", got.PublicKeyPEM, tc.wantPub)
+			if pub := plannedPublicKey(got.PrivateKeyPEM); pub != tc.wantPub {
+				t.Errorf("planned public key (of private_key_pem %v) = %q, want %q (\"\": unknown)", got.PrivateKeyPEM, pub, tc.wantPub)
 			}
 			if got.LastOperation.IsUnknown() != (tc.wantLastOp == "") || got.LastOperation.ValueString() != tc.wantLastOp {
 				t.Errorf("last_operation = %v, want %q (\"\": unknown)", got.LastOperation, tc.wantLastOp)
 			}
-			if !tc.wantCertKept && !got.Issuer.IsUnknown() {
-				t.Errorf("issuer = %v planned known for a new certificate; the CA chooses it", got.Issuer)
+			// certificate_info(certificate_pem).issuer: the CA chooses it.
+			if !tc.wantCertKept && !got.CertificatePEM.IsUnknown() {
+				t.Errorf("certificate_pem = %v planned known for a new certificate, so would its issuer be; the CA chooses it", got.CertificatePEM)
 			}
 			if got.ID.ValueString() != "1234" {
 				t.Errorf("id = %s, want it stable", got.ID)

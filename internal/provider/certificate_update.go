@@ -122,10 +122,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 		resp.Diagnostics.AddError(fmt.Sprintf("cmpv2_certificate: %s failed", operationName(d.Op)), detail)
 		return
 	}
-	if err := setIssued(&plan, enr, keyPEM, cur, r.clock.now()); err != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
-		return
-	}
+	setIssued(&plan, enr, keyPEM, cur, r.clock.now())
 	plan.PrivateKeyPEM = custodyOf(plan).stateKeyPEM(keyPEM)
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)

@@ -261,10 +261,7 @@ func (r *ephemeralCertificate) Open(ctx context.Context, req ephemeral.OpenReque
 		resp.Diagnostics.AddError("cmpv2_certificate: certificate issued but the IR did not complete", detail)
 		return
 	}
-	if err := setIssued(&cm, enr, keyPEM.ValueString(), nil, r.clock.now()); err != nil {
-		resp.Diagnostics.AddError("cmpv2_certificate: issued certificate unreadable", err.Error())
-		return
-	}
+	setIssued(&cm, enr, keyPEM.ValueString(), nil, r.clock.now())
 	m.CertificatePEM, m.CAChainPEM, m.PrivateKeyPEM = cm.CertificatePEM, cm.CAChainPEM, cm.PrivateKeyPEM
 	m.SerialNumber, m.NotBefore, m.NotAfter = cm.SerialNumber, cm.NotBefore, cm.NotAfter
 	if m.RevokeOnClose.ValueBool() {

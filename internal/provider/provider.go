@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -29,6 +30,7 @@ type cmpv2Provider struct {
 var (
 	_ provider.Provider                       = (*cmpv2Provider)(nil)
 	_ provider.ProviderWithEphemeralResources = (*cmpv2Provider)(nil)
+	_ provider.ProviderWithFunctions          = (*cmpv2Provider)(nil)
 )
 
 // New returns the provider factory that providerserver.Serve expects.
@@ -164,4 +166,8 @@ func (p *cmpv2Provider) EphemeralResources(context.Context) []func() ephemeral.E
 
 func (p *cmpv2Provider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewCACertificatesDataSource}
+}
+
+func (p *cmpv2Provider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newCertificateInfoFunction, newCertificateChainFunction}
 }

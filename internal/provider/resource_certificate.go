@@ -70,17 +70,15 @@ type certificateModel struct {
 	PrivateKeyWOVersion   types.Int64  `tfsdk:"private_key_wo_version"`
 	PreviousPrivateKeyWO  types.String `tfsdk:"previous_private_key_wo"`
 
-	// Computed (fixed names).
+	// Computed (fixed names). What is derivable from certificate_pem
+	// (issuer, public key, fingerprint, the served chain) is not stored:
+	// the functions certificate_info and certificate_chain give it.
 	ID                     types.String `tfsdk:"id"`
 	CertificatePEM         types.String `tfsdk:"certificate_pem"`
 	CAChainPEM             types.String `tfsdk:"ca_chain_pem"`
-	CertificateChainPEM    types.String `tfsdk:"certificate_chain_pem"`
 	SerialNumber           types.String `tfsdk:"serial_number"`
-	Issuer                 types.String `tfsdk:"issuer"`
 	NotBefore              types.String `tfsdk:"not_before"`
 	NotAfter               types.String `tfsdk:"not_after"`
-	PublicKeyPEM           types.String `tfsdk:"public_key_pem"`
-	FingerprintSHA256      types.String `tfsdk:"fingerprint_sha256"`
 	PreviousCertificatePEM types.String `tfsdk:"previous_certificate_pem"`
 	PreviousPrivateKeyPEM  types.String `tfsdk:"previous_private_key_pem"`
 	LastOperation          types.String `tfsdk:"last_operation"`
@@ -121,6 +119,7 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 		return schema.StringAttribute{Description: desc, Computed: true}
 	}
 	resp.Schema = schema.Schema{
+		Version: certificateSchemaVersion,
 		Description: "An X.509 certificate enrolled over CMP and kept current: create sends an initialization " +
 			"request (IR); a change of subject, SANs, usages or requested validity sends a certification request " +
 			"(CR); a due renewal, " +
@@ -322,22 +321,18 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Computed:      true,
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
-			"certificate_pem": computed("The issued certificate, PEM."),
+			"certificate_pem": computed("The issued certificate, PEM. `provider::cmpv2::certificate_info(certificate_pem)` " +
+				"decodes it (issuer, public key, SHA-256 fingerprint, SANs)."),
 			"ca_chain_pem": computed("The issuer chain of the certificate, PEM, nearest issuer first: the first " +
 				"certificate issued `certificate_pem`, each next one issued the one before it. With trust anchors " +
 				"(`trusted_ca_pem`) it is the verified chain and ends with the anchor it verified to, usually the root; " +
 				"without, it goes as far as the certificates the CA sent (extraCerts, caPubs) allow, and ends with the " +
-				"root when the CA sent it. When the CA sent no certificate that issued it, it holds the CA's caPubs as sent."),
-			"certificate_chain_pem": computed("The certificate followed by its intermediate CA certificates, PEM: " +
-				"`certificate_pem` and `ca_chain_pem` without the root (a self-signed CA certificate), in that order. " +
-				"This is what a TLS server sends, ready for a Kubernetes `tls.crt` or a load balancer's certificate chain. " +
-				"When no issuer chain could be built (ca_chain_pem holds caPubs as sent), the certificate alone."),
-			"serial_number":      computed("Serial number of the certificate, decimal."),
-			"issuer":             computed("Issuer distinguished name, RFC 4514 form."),
-			"not_before":         computed("Start of the granted validity, RFC 3339."),
-			"not_after":          computed("End of the granted validity, RFC 3339."),
-			"public_key_pem":     computed("Public key of the certificate, PEM (SubjectPublicKeyInfo)."),
-			"fingerprint_sha256": computed("SHA-256 fingerprint of the certificate's DER, lower-case hex."),
+				"root when the CA sent it. When the CA sent no certificate that issued it, it holds the CA's caPubs as sent. " +
+				"`provider::cmpv2::certificate_chain(certificate_pem, ca_chain_pem)` is the chain a TLS server sends: the " +
+				"certificate and this chain without its root."),
+			"serial_number": computed("Serial number of the certificate, decimal."),
+			"not_before":    computed("Start of the granted validity, RFC 3339."),
+			"not_after":     computed("End of the granted validity, RFC 3339."),
 			"previous_certificate_pem": computed("The certificate the last CR or KUR replaced, PEM, for overlapping deployments. " +
 				"The next CR or KUR revokes it (reason superseded), so at most two certificates of the resource are valid; " +
 				"with `revoke_superseded = false` it is not revoked and stays valid until it expires."),

@@ -32,15 +32,15 @@ resource "cmpv2_certificate" "web" {
 }
 
 # The certificate and key as a Kubernetes TLS secret: tls.crt is the
-# certificate followed by its intermediates (certificate_chain_pem), without
-# the root, which clients hold as their trust anchor.
+# certificate followed by its intermediates (the certificate_chain function),
+# without the root, which clients hold as their trust anchor.
 resource "kubernetes_secret_v1" "web_tls" {
   metadata {
     name = "web-tls"
   }
   type = "kubernetes.io/tls"
   data = {
-    "tls.crt" = cmpv2_certificate.web.certificate_chain_pem
+    "tls.crt" = provider::cmpv2::certificate_chain(cmpv2_certificate.web.certificate_pem, cmpv2_certificate.web.ca_chain_pem)
     "tls.key" = cmpv2_certificate.web.private_key_pem
   }
 }

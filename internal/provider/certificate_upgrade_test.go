@@ -88,8 +88,17 @@ func TestCertificateUpgradeStateFromVersion0(t *testing.T) {
 				}
 				delete(want, name)
 			}
-			if len(attrs) != len(want) {
-				t.Errorf("upgraded state has %d attributes, want %d", len(attrs), len(want))
+			// Every attribute of the old state is kept; those it did not
+			// have (added since) are null.
+			for name, v := range attrs {
+				if _, old := want[name]; !old && !v.IsNull() {
+					t.Errorf("%s, which the version 0 state did not have, is %v, want null", name, v)
+				}
+			}
+			for name := range want {
+				if _, ok := attrs[name]; !ok {
+					t.Errorf("%s of the version 0 state is missing from the upgraded state", name)
+				}
 			}
 			for name, w := range want {
 				s, isString := w.(string)

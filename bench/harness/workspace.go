@@ -18,8 +18,11 @@ type lab struct {
 	dir       string
 	repo      string
 	terraform string
-	// provider and floor are the real binaries the wrapper starts.
+	// provider and floor are the real binaries the wrapper starts; tls is
+	// the hashicorp/tls provider, "" when tlsSkip says why there is none.
 	provider, floor string
+	tls, tlsSkip    string
+	tlsFixtures     tlsFixtures
 	cliConfig       string
 }
 
@@ -58,9 +61,16 @@ func newLab(repo, terraform, rev string) (*lab, error) {
 			return l, err
 		}
 	}
+	if l.tls, l.tlsSkip, err = tlsProvider(bin); err != nil {
+		return l, err
+	}
+	if l.tlsFixtures, err = newTLSFixtures(); err != nil {
+		return l, err
+	}
 	overrides := map[string]string{
 		"cmpv2/cmpv2":      filepath.Join(dir, "override-cmpv2", "terraform-provider-cmpv2"),
 		"cmpv2/cmpv2floor": filepath.Join(dir, "override-floor", "terraform-provider-cmpv2floor"),
+		"hashicorp/tls":    filepath.Join(dir, "override-tls", "terraform-provider-tls"),
 	}
 	var cfg strings.Builder
 	cfg.WriteString("provider_installation {\n  dev_overrides {\n")
@@ -171,8 +181,10 @@ func (w *workspace) run(label string, args ...string) (measurement, error) {
 	switch {
 	case w.exec != "":
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.exec)
-	case w.kind == kindPlugin:
+	case w.kind == kindPlugin || w.kind == kindMinimal:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.floor)
+	case isTLS(w.kind):
+		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.tls)
 	case w.kind == kindCMPv2:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.provider)
 	}

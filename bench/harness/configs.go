@@ -51,7 +51,9 @@ func kindsAt(n, chainMax int) []kind {
 }
 
 // isTLS reports whether k runs the hashicorp/tls provider.
-func isTLS(k kind) bool { return k == kindTLSChain || k == kindTLSKey || k == kindTLSRequest || k == kindTLSSigned }
+func isTLS(k kind) bool {
+	return k == kindTLSChain || k == kindTLSKey || k == kindTLSRequest || k == kindTLSSigned
+}
 
 // certificateBody is the configuration every certificate shares: an
 // ECDSA P-256 key, a subject and a SAN with the index in them, key usages.

@@ -10,13 +10,13 @@ import (
 // results is everything one run measured; written as JSON, TSV and a
 // markdown report.
 type results struct {
-	Started     string        `json:"started"`
-	DurationSec float64       `json:"duration_s"`
-	Command     string        `json:"command"`
-	Machine     machine       `json:"machine"`
-	Renewal     string        `json:"renewal_scenario"`
+	Started     string  `json:"started"`
+	DurationSec float64 `json:"duration_s"`
+	Command     string  `json:"command"`
+	Machine     machine `json:"machine"`
+	Renewal     string  `json:"renewal_scenario"`
 	// TLSSkipped says why the tls comparison did not run ("" when it ran).
-	TLSSkipped string `json:"tls_skipped,omitempty"`
+	TLSSkipped  string        `json:"tls_skipped,omitempty"`
 	Rows        []row         `json:"terraform"`
 	TerraformCA caSummary     `json:"terraform_devca"`
 	Enroll      enrollResults `json:"enroll"`

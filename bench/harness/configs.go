@@ -15,6 +15,10 @@ const (
 	kindPlugin kind = "plugin_floor"
 	// kindCMPv2 is cmpv2_certificate enrolled at the development CA.
 	kindCMPv2 kind = "cmpv2_certificate"
+	// kindBaseline is cmpv2_certificate as the provider of another
+	// revision (BENCH_BASELINE_REV) serves it: before and after a change,
+	// in one run.
+	kindBaseline kind = "cmpv2_baseline"
 	// kindMinimal is cmpv2floor_minimal, one string attribute: the plugin
 	// floor without the certificate schema.
 	kindMinimal kind = "plugin_minimal"
@@ -42,8 +46,11 @@ var (
 // the tls comparison, which is the chain up to chainMax and the three tls
 // types one at a time above it (Terraform's graph of 3N chained
 // resources grows past memory and hours at N=1000).
-func kindsAt(n, chainMax int) []kind {
+func kindsAt(n, chainMax int, baseline bool) []kind {
 	ks := []kind{kindCore, kindPlugin, kindMinimal, kindCMPv2}
+	if baseline {
+		ks = append(ks, kindBaseline)
+	}
 	if n <= chainMax {
 		return append(ks, kindTLSChain)
 	}
@@ -123,7 +130,7 @@ resource "cmpv2floor_certificate" "c" {
 %s
 }
 `, n, fmt.Sprintf(certificateBody, "2160", extra))
-	case kindCMPv2:
+	case kindCMPv2, kindBaseline:
 		// The provider reads url, reference, secret and trusted_ca_pem
 		// from CMPV2_* variables the harness sets to the devca's.
 		fmt.Fprintf(&b, `terraform {

@@ -21,6 +21,8 @@
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
+//	BENCH_BASELINE_REV also measure cmpv2_certificate as the provider of this
+//	               git revision serves it, in the same run (before/after)
 //	BENCH_SDK_LOG  "trace" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
 //	               and TF_LOG_SDK_PROTO at TRACE, the SDKs' default that
 //	               internal/pluginlog turns off (both providers alike)
@@ -98,7 +100,7 @@ func run() error {
 		return fmt.Errorf("BENCH_TLS_CHAIN_MAX: %w", err)
 	}
 	logf("building the provider, the floor provider, the wrapper and the tls provider")
-	l, err := newLab(repo, terraform, os.Getenv("BENCH_REV"))
+	l, err := newLab(repo, terraform, os.Getenv("BENCH_REV"), os.Getenv("BENCH_BASELINE_REV"))
 	if err != nil {
 		return err
 	}
@@ -220,7 +222,7 @@ func machineMarkdown(m machine) string {
 
 func commandLine() string {
 	var parts []string
-	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_SDK_LOG", "BENCH_RENEWAL", "BENCH_CLOCK_ENV", "BENCH_TLS_SOURCE", "BENCH_TLS_PROVIDER", "BENCH_TLS_CHAIN_MAX"} {
+	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_SDK_LOG", "BENCH_RENEWAL", "BENCH_CLOCK_ENV", "BENCH_TLS_SOURCE", "BENCH_TLS_PROVIDER", "BENCH_TLS_CHAIN_MAX", "BENCH_BASELINE_REV"} {
 		if v := os.Getenv(name); v != "" {
 			parts = append(parts, name+"="+v)
 		}

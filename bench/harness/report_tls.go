@@ -79,6 +79,29 @@ func (r *results) tlsMarkdown(ns []int) string {
 	if r.TLSSkipped != "" {
 		fmt.Fprintf(&b, "\n**The tls comparison was SKIPPED: %s.**\n", r.TLSSkipped)
 	}
+	b.WriteString(r.baselineMarkdown(ns, perRes))
+	return b.String()
+}
+
+// baselineMarkdown compares cmpv2 with the provider of BENCH_BASELINE_REV,
+// measured in the same run; "" when there is none.
+func (r *results) baselineMarkdown(ns []int, perRes func(*row, int) string) string {
+	var b strings.Builder
+	for _, n := range ns {
+		for _, command := range []string{"apply", "plan"} {
+			base := r.find("scale", kindBaseline, n, command, 10)
+			if base == nil {
+				continue
+			}
+			if b.Len() == 0 {
+				b.WriteString("\n| N | command | cmpv2 at BENCH_BASELINE_REV wall (CPU) | cmpv2 wall (CPU) | cmpv2 / baseline wall (CPU) | provider CPU ms per certificate baseline / cmpv2 (ratio) |\n|---|---|---|---|---|---|\n")
+			}
+			real := r.find("scale", kindCMPv2, n, command, 10)
+			fmt.Fprintf(&b, "| %d | %s | %s | %s | %s (%s) | %s / %s (%s) |\n", n, command, wallCPU(base), wallCPU(real),
+				ratio(real, base, wall), ratio(real, base, cpu), perRes(base, n), perRes(real, n),
+				ratio(real, base, func(x *row) float64 { return x.ProviderCPUSec }))
+		}
+	}
 	return b.String()
 }
 

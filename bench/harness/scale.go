@@ -163,7 +163,7 @@ func planStep(label string, parallelism int, env ...string) step {
 func (s *scaleRunner) scale(n, repeats int, renewal bool) {
 	runs := map[kind][][]row{}
 	last := map[kind]*workspace{}
-	kinds := kindsAt(n, s.chainMax)
+	kinds := kindsAt(n, s.chainMax, s.lab.baseline != "")
 	for rep := range repeats {
 		for _, k := range kinds {
 			ws, err := s.prepare(fmt.Sprintf("%s-%d-r%d", k, n, rep), k, n, s.renewal.base(k, n))
@@ -210,7 +210,7 @@ func (s *scaleRunner) parallelism(n, p int) {
 
 func (s *scaleRunner) prepare(name string, k kind, n int, v variant) (*workspace, error) {
 	var env []string
-	if k == kindCMPv2 && s.ca != nil {
+	if (k == kindCMPv2 || k == kindBaseline) && s.ca != nil {
 		env = s.ca.env()
 	}
 	ws, err := s.lab.workspace(name, k, env)

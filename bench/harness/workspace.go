@@ -21,9 +21,11 @@ type lab struct {
 	// provider and floor are the real binaries the wrapper starts; tls is
 	// the hashicorp/tls provider, "" when tlsSkip says why there is none.
 	provider, floor string
-	tls, tlsSkip    string
-	tlsFixtures     tlsFixtures
-	cliConfig       string
+	// baseline is the provider built from BENCH_BASELINE_REV, "" without.
+	baseline     string
+	tls, tlsSkip string
+	tlsFixtures  tlsFixtures
+	cliConfig    string
 }
 
 // newLab builds the provider, the floor provider and the wrapper, and
@@ -31,7 +33,7 @@ type lab struct {
 // wrapper for cmpv2/cmpv2 and cmpv2/cmpv2floor. Each override gets its own
 // folder because Terraform picks the first file whose name starts with
 // terraform-provider-<type>, and "cmpv2floor" starts with "cmpv2".
-func newLab(repo, terraform, rev string) (*lab, error) {
+func newLab(repo, terraform, rev, baselineRev string) (*lab, error) {
 	dir, err := os.MkdirTemp("", "cmpv2-bench-")
 	if err != nil {
 		return nil, err
@@ -55,6 +57,14 @@ func newLab(repo, terraform, rev string) (*lab, error) {
 		{l.provider, ".", providerSrc},
 		{l.floor, "./bench/floorprovider", repo},
 		{wrap, "./bench/providerwrap", repo},
+	}
+	if baselineRev != "" {
+		src := filepath.Join(dir, "baseline-src")
+		if err := exportRevision(repo, baselineRev, src); err != nil {
+			return l, err
+		}
+		l.baseline = filepath.Join(bin, "terraform-provider-cmpv2-baseline")
+		builds = append(builds, struct{ out, pkg, dir string }{l.baseline, ".", src})
 	}
 	for _, b := range builds {
 		if err := goBuild(b.dir, b.out, b.pkg); err != nil {
@@ -187,6 +197,8 @@ func (w *workspace) run(label string, args ...string) (measurement, error) {
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.tls)
 	case w.kind == kindCMPv2:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.provider)
+	case w.kind == kindBaseline:
+		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.baseline)
 	}
 	start := time.Now()
 	runErr := cmd.Run()

@@ -66,6 +66,13 @@ type noChangeBench struct {
 func newNoChangeBench(t *testing.T) *noChangeBench {
 	t.Helper()
 	clearProviderEnv(t)
+	return newNoChangeBenchFor(t)
+}
+
+// newNoChangeBenchFor is newNoChangeBench for tests and benchmarks that
+// clear the provider's environment themselves, or need none cleared.
+func newNoChangeBenchFor(t testing.TB) *noChangeBench {
+	t.Helper()
 	ctx := context.Background()
 	b := &noChangeBench{clock: newTestClock()}
 	c := clock{Now: b.clock.Now}
@@ -107,7 +114,7 @@ func newNoChangeBench(t *testing.T) *noChangeBench {
 
 // configure gives the provider a CA, credentials and a trust anchor, so
 // that plans reach the CR and KUR decisions.
-func (b *noChangeBench) configure(t *testing.T, s tfprotov6.ProviderServer) {
+func (b *noChangeBench) configure(t testing.TB, s tfprotov6.ProviderServer) {
 	t.Helper()
 	ctx := context.Background()
 	var ps provider.SchemaResponse
@@ -443,7 +450,7 @@ func (b *noChangeBench) upgradeRequest(t *testing.T, rng *rand.Rand) (*tfprotov6
 	return &tfprotov6.UpgradeResourceStateRequest{TypeName: "cmpv2_certificate", Version: version, RawState: rs}, strings.Join(what, ", ")
 }
 
-func (b *noChangeBench) dynamic(t *testing.T, v tftypes.Value) *tfprotov6.DynamicValue {
+func (b *noChangeBench) dynamic(t testing.TB, v tftypes.Value) *tfprotov6.DynamicValue {
 	t.Helper()
 	dv, err := tfprotov6.NewDynamicValue(b.typ, v)
 	if err != nil {
@@ -650,5 +657,61 @@ func TestNoChangeServerReadsSchema(t *testing.T) {
 	}
 	if s.types["cmpv2_server"] != nil {
 		t.Error("cmpv2_server taken without noChangeRules")
+	}
+}
+
+// BenchmarkNoChangeServer measures the three calls of a plan that changes
+// nothing, as the framework's server answers them and as noChangeServer
+// does: the per-certificate cost of `terraform plan` in the provider.
+func BenchmarkNoChangeServer(b *testing.B) {
+	nb := newNoChangeBenchFor(b)
+	nb.clock.Set(t0.Add(time.Hour))
+	state := nb.dynamic(b, nb.base)
+	config := nb.base
+	for _, name := range nb.computedOnly {
+		config = withAttr(config, name, tftypes.NewValue(attrType(nb.typ, name), nil))
+	}
+	for _, d := range nb.cert.defaults {
+		if len(d.path.Steps()) == 1 {
+			config = withPath(config, d.path, tftypes.NewValue(d.value.Type(), nil))
+		}
+	}
+	config = withAttr(config, "private_key_pem", tftypes.NewValue(tftypes.String, nil))
+	raw, err := json.Marshal(jsonOf(nb.base))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	plan := &tfprotov6.PlanResourceChangeRequest{TypeName: "cmpv2_certificate", PriorState: state, ProposedNewState: state, Config: nb.dynamic(b, config)}
+	read := &tfprotov6.ReadResourceRequest{TypeName: "cmpv2_certificate", CurrentState: state}
+	upgrade := &tfprotov6.UpgradeResourceStateRequest{TypeName: "cmpv2_certificate", Version: nb.cert.version, RawState: &tfprotov6.RawState{JSON: raw}}
+	for _, s := range []struct {
+		name   string
+		server tfprotov6.ProviderServer
+	}{{"framework", nb.plain}, {"noChangeServer", nb.wrapped}} {
+		b.Run(s.name+"/plan", func(b *testing.B) {
+			for b.Loop() {
+				if resp, err := s.server.PlanResourceChange(ctx, plan); err != nil || len(resp.Diagnostics) > 0 {
+					b.Fatal(err, resp.Diagnostics)
+				}
+			}
+		})
+		b.Run(s.name+"/read", func(b *testing.B) {
+			for b.Loop() {
+				if resp, err := s.server.ReadResource(ctx, read); err != nil || len(resp.Diagnostics) > 0 {
+					b.Fatal(err, resp.Diagnostics)
+				}
+			}
+		})
+		b.Run(s.name+"/upgrade", func(b *testing.B) {
+			for b.Loop() {
+				if resp, err := s.server.UpgradeResourceState(ctx, upgrade); err != nil || len(resp.Diagnostics) > 0 {
+					b.Fatal(err, resp.Diagnostics)
+				}
+			}
+		})
+	}
+	if n := nb.passed.plan.Load() + nb.passed.read.Load() + nb.passed.upgrade.Load(); n != 0 {
+		b.Errorf("noChangeServer handed %d of these calls to the framework", n)
 	}
 }

@@ -345,7 +345,7 @@ func (b *noChangeBench) planRequest(t *testing.T, rng *rand.Rand) (*tfprotov6.Pl
 			config = withAttr(config, name, tftypes.NewValue(d.value.Type(), nil))
 		}
 	}
-	switch rng.IntN(24) {
+	switch rng.IntN(28) {
 	case 0: // an input changed
 		name := b.inputs[rng.IntN(len(b.inputs))]
 		nv := otherValue(attrType(b.typ, name), rng)
@@ -377,6 +377,11 @@ func (b *noChangeBench) planRequest(t *testing.T, rng *rand.Rand) (*tfprotov6.Pl
 			prior = withPath(prior, p, tftypes.NewValue(tftypes.String, nil))
 			what = append(what, "write-only in config "+p.String())
 		}
+	case 7: // unknown in the prior state too, which Terraform never sends
+		name := b.inputs[rng.IntN(len(b.inputs))]
+		nv := tftypes.NewValue(attrType(b.typ, name), tftypes.UnknownValue)
+		prior, proposed, config = withAttr(prior, name, nv), withAttr(proposed, name, nv), withAttr(config, name, nv)
+		what = append(what, "unknown in prior state "+name)
 	case 4, 5, 6: // the configuration leaves out a default the state does not hold
 		d := b.cert.defaults[rng.IntN(len(b.cert.defaults))]
 		if len(d.path.Steps()) == 1 {

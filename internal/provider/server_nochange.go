@@ -29,6 +29,9 @@ import (
 // resource decides for itself (whether the clock moves anything) it asks
 // the resource (noChangeRules). TestNoChangeServerMatchesFramework feeds
 // generated requests to both servers and requires the same responses.
+// Two things would change the framework's answers and are not handled
+// here: a provider that defers (this one's Configure never does) and
+// resource identities (a request that carries one goes to the framework).
 
 // NewServer returns the provider's protocol server factory, for
 // tf6server.Serve.

@@ -3,13 +3,12 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/memlimit"
@@ -44,11 +43,13 @@ func main() {
 	pluginlog.QuietSDK(debug)
 	memlimit.Apply()
 
-	err = providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
-		Address:         address,
-		Debug:           debug,
-		ProtocolVersion: 6,
-	})
+	// The framework's protocol 6 server, behind the provider's answers to
+	// calls that change nothing (provider.NewServer).
+	var opts []tf6server.ServeOpt
+	if debug {
+		opts = append(opts, tf6server.WithManagedDebug())
+	}
+	err = tf6server.Serve(address, provider.NewServer(version), opts...)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

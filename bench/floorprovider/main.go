@@ -4,6 +4,8 @@
 // values of the same sizes, but generates no key and talks to no CA. What
 // Terraform and the plugin protocol cost for N certificates is what this
 // provider costs; the benchmarks report cmpv2_certificate as a ratio to it.
+// Its second resource, cmpv2floor_minimal, has one attribute: the cost of
+// a resource without the certificate schema.
 //
 // It is never shipped: main.go and the release configuration do not build
 // it.

@@ -27,7 +27,7 @@ func (floorProvider) Configure(context.Context, provider.ConfigureRequest, *prov
 }
 
 func (floorProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{newCertificateResource}
+	return []func() resource.Resource{newCertificateResource, newMinimalResource}
 }
 
 func (floorProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }

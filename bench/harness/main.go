@@ -1,7 +1,9 @@
 // Command harness runs `make bench`: Terraform plan and apply of N
 // cmpv2_certificate resources against the development CA next to the same
 // N of two floors (Terraform's built-in terraform_data, and a no-op
-// provider with the same schema), a renewal of a tenth of them, applies
+// provider with the same schema, beside its one-attribute resource) and of
+// the hashicorp/tls resources that make the same certificates locally, a
+// renewal of a tenth of them, applies
 // with -parallelism=10 and 50, and CMP enrollment throughput of cmpclient
 // against `openssl cmp`. Every figure is a ratio against something
 // measured in the same run on the same machine.
@@ -19,11 +21,20 @@
 //	BENCH_KEEP     keep the scratch folder (workspaces, logs) when set
 //	BENCH_REV      build the provider from this git revision instead of
 //	               the working tree (e.g. HEAD)
+//	BENCH_BASELINE_REV also measure cmpv2_certificate as the provider of this
+//	               git revision serves it, in the same run (before/after)
 //	BENCH_SDK_LOG  "trace" runs Terraform with TF_LOG_SDK, TF_LOG_SDK_FRAMEWORK
 //	               and TF_LOG_SDK_PROTO at TRACE, the SDKs' default that
 //	               internal/pluginlog turns off (both providers alike)
 //	BENCH_WRAP_GOGC, BENCH_WRAP_GOMEMLIMIT  GOGC and GOMEMLIMIT of the provider
 //	               processes only (bench/providerwrap)
+//	BENCH_TLS_SOURCE   a checkout of github.com/hashicorp/terraform-provider-tls,
+//	               built here for the tls comparison (GOFLAGS=-mod=mod)
+//	BENCH_TLS_PROVIDER a built terraform-provider-tls binary instead; with
+//	               neither, the tls rows are skipped and the report says why
+//	BENCH_TLS_CHAIN_MAX largest N at which the tls chain (3 resources per
+//	               certificate) runs; above it the three tls resource types
+//	               run one at a time (default 200)
 //	BENCH_RENEWAL  how a tenth of the certificates become due: trigger
 //	               (default) or clock (with BENCH_CLOCK_ENV, the provider's
 //	               clock variable); see renewal.go
@@ -84,10 +95,18 @@ func run() error {
 		Command: commandLine(),
 		Machine: describeMachine(terraform),
 	}
-	logf("building the provider, the floor provider and the wrapper")
-	l, err := newLab(repo, terraform, os.Getenv("BENCH_REV"))
+	chainMax, err := strconv.Atoi(envOr("BENCH_TLS_CHAIN_MAX", "200"))
+	if err != nil {
+		return fmt.Errorf("BENCH_TLS_CHAIN_MAX: %w", err)
+	}
+	logf("building the provider, the floor provider, the wrapper and the tls provider")
+	l, err := newLab(repo, terraform, os.Getenv("BENCH_REV"), os.Getenv("BENCH_BASELINE_REV"))
 	if err != nil {
 		return err
+	}
+	res.TLSSkipped = l.tlsSkip
+	if l.tlsSkip != "" {
+		logf("SKIPPING the tls comparison: %s", l.tlsSkip)
 	}
 	if os.Getenv("BENCH_KEEP") == "" {
 		defer l.close()
@@ -109,7 +128,7 @@ func run() error {
 		if err != nil {
 			return err
 		}
-		s := &scaleRunner{lab: l, ca: ca, renewal: mode, logf: logf}
+		s := &scaleRunner{lab: l, ca: ca, renewal: mode, logf: logf, chainMax: chainMax}
 		for i, n := range ns {
 			if !scale {
 				break
@@ -203,7 +222,7 @@ func machineMarkdown(m machine) string {
 
 func commandLine() string {
 	var parts []string
-	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_SDK_LOG", "BENCH_RENEWAL", "BENCH_CLOCK_ENV"} {
+	for _, name := range []string{"BENCH_N", "BENCH_REPEAT", "BENCH_SECONDS", "BENCH_SECTIONS", "BENCH_REV", "BENCH_SDK_LOG", "BENCH_RENEWAL", "BENCH_CLOCK_ENV", "BENCH_TLS_SOURCE", "BENCH_TLS_PROVIDER", "BENCH_TLS_CHAIN_MAX", "BENCH_BASELINE_REV"} {
 		if v := os.Getenv(name); v != "" {
 			parts = append(parts, name+"="+v)
 		}

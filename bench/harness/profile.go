@@ -24,7 +24,7 @@ func runProfiles(l *lab, ca *devca, n int, logf func(string, ...any)) (profiles,
 	}
 	ws, err := l.workspace(fmt.Sprintf("profile-%d", n), kindCMPv2, ca.env())
 	if err == nil {
-		err = os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(kindCMPv2, n, variant{})), 0o644)
+		err = os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(kindCMPv2, n, variant{}, tlsFixtures{})), 0o644)
 	}
 	if err != nil {
 		return out, []string{err.Error()}

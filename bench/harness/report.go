@@ -10,11 +10,13 @@ import (
 // results is everything one run measured; written as JSON, TSV and a
 // markdown report.
 type results struct {
-	Started     string        `json:"started"`
-	DurationSec float64       `json:"duration_s"`
-	Command     string        `json:"command"`
-	Machine     machine       `json:"machine"`
-	Renewal     string        `json:"renewal_scenario"`
+	Started     string  `json:"started"`
+	DurationSec float64 `json:"duration_s"`
+	Command     string  `json:"command"`
+	Machine     machine `json:"machine"`
+	Renewal     string  `json:"renewal_scenario"`
+	// TLSSkipped says why the tls comparison did not run ("" when it ran).
+	TLSSkipped  string        `json:"tls_skipped,omitempty"`
 	Rows        []row         `json:"terraform"`
 	TerraformCA caSummary     `json:"terraform_devca"`
 	Enroll      enrollResults `json:"enroll"`
@@ -119,6 +121,7 @@ func (r *results) markdown(ns []int) string {
 			r.TerraformCA.Events, r.TerraformCA.ByOp, r.TerraformCA.MaxRSSMiB)
 	}
 
+	b.WriteString("\n" + r.tlsMarkdown(ns))
 	b.WriteString("\n" + r.targets(ns))
 
 	e := r.Enroll
@@ -255,6 +258,7 @@ func (r *results) targets(ns []int) string {
 		}
 		fmt.Fprintf(&b, "| apply -parallelism=%d of N=%d completes, no CA-side failure | %s | %s |\n", p, big, msg, verdict(good, have))
 	}
+	b.WriteString(r.tlsTargets(ns))
 	e := r.Enroll
 	if e.Seconds == 0 {
 		return b.String()

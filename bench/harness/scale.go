@@ -38,6 +38,9 @@ type scaleRunner struct {
 	ca      *devca
 	renewal renewalMode
 	logf    func(string, ...any)
+	// chainMax is the largest N at which the tls chain runs; above it the
+	// tls resource types run one at a time (BENCH_TLS_CHAIN_MAX).
+	chainMax int
 	// cmpv2Missing is set once the provider turns out not to have
 	// cmpv2_certificate; the remaining cmpv2 rows are skipped.
 	cmpv2Missing string
@@ -60,6 +63,11 @@ func (s *scaleRunner) measure(ws *workspace, scenario string, n, parallelism int
 		r := row{Scenario: scenario, Kind: ws.kind, N: n, Command: st.command, Parallelism: parallelism, Repeats: 1}
 		if ws.kind == kindCMPv2 && s.cmpv2Missing != "" {
 			r.Skipped = s.cmpv2Missing
+			out = append(out, r)
+			continue
+		}
+		if isTLS(ws.kind) && s.lab.tlsSkip != "" {
+			r.Skipped = s.lab.tlsSkip
 			out = append(out, r)
 			continue
 		}
@@ -155,6 +163,7 @@ func planStep(label string, parallelism int, env ...string) step {
 func (s *scaleRunner) scale(n, repeats int, renewal bool) {
 	runs := map[kind][][]row{}
 	last := map[kind]*workspace{}
+	kinds := kindsAt(n, s.chainMax, s.lab.baseline != "")
 	for rep := range repeats {
 		for _, k := range kinds {
 			ws, err := s.prepare(fmt.Sprintf("%s-%d-r%d", k, n, rep), k, n, s.renewal.base(k, n))
@@ -172,12 +181,12 @@ func (s *scaleRunner) scale(n, repeats int, renewal bool) {
 	if !renewal {
 		return
 	}
-	for _, k := range kinds {
+	for _, k := range renewalKinds {
 		ws := last[k]
 		if ws == nil {
 			continue
 		}
-		if err := os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(k, n, s.renewal.renew(k, n))), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(k, n, s.renewal.renew(k, n), s.lab.tlsFixtures)), 0o644); err != nil {
 			s.rows = append(s.rows, row{Scenario: "renewal", Kind: k, N: n, Error: err.Error()})
 			continue
 		}
@@ -201,14 +210,14 @@ func (s *scaleRunner) parallelism(n, p int) {
 
 func (s *scaleRunner) prepare(name string, k kind, n int, v variant) (*workspace, error) {
 	var env []string
-	if k == kindCMPv2 && s.ca != nil {
+	if (k == kindCMPv2 || k == kindBaseline) && s.ca != nil {
 		env = s.ca.env()
 	}
 	ws, err := s.lab.workspace(name, k, env)
 	if err != nil {
 		return nil, err
 	}
-	return ws, os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(k, n, v)), 0o644)
+	return ws, os.WriteFile(filepath.Join(ws.dir, "main.tf"), []byte(configuration(k, n, v, s.lab.tlsFixtures)), 0o644)
 }
 
 // medianRows merges repetitions of the same steps: each figure is the

@@ -18,9 +18,14 @@ type lab struct {
 	dir       string
 	repo      string
 	terraform string
-	// provider and floor are the real binaries the wrapper starts.
+	// provider and floor are the real binaries the wrapper starts; tls is
+	// the hashicorp/tls provider, "" when tlsSkip says why there is none.
 	provider, floor string
-	cliConfig       string
+	// baseline is the provider built from BENCH_BASELINE_REV, "" without.
+	baseline     string
+	tls, tlsSkip string
+	tlsFixtures  tlsFixtures
+	cliConfig    string
 }
 
 // newLab builds the provider, the floor provider and the wrapper, and
@@ -28,7 +33,7 @@ type lab struct {
 // wrapper for cmpv2/cmpv2 and cmpv2/cmpv2floor. Each override gets its own
 // folder because Terraform picks the first file whose name starts with
 // terraform-provider-<type>, and "cmpv2floor" starts with "cmpv2".
-func newLab(repo, terraform, rev string) (*lab, error) {
+func newLab(repo, terraform, rev, baselineRev string) (*lab, error) {
 	dir, err := os.MkdirTemp("", "cmpv2-bench-")
 	if err != nil {
 		return nil, err
@@ -53,14 +58,29 @@ func newLab(repo, terraform, rev string) (*lab, error) {
 		{l.floor, "./bench/floorprovider", repo},
 		{wrap, "./bench/providerwrap", repo},
 	}
+	if baselineRev != "" {
+		src := filepath.Join(dir, "baseline-src")
+		if err := exportRevision(repo, baselineRev, src); err != nil {
+			return l, err
+		}
+		l.baseline = filepath.Join(bin, "terraform-provider-cmpv2-baseline")
+		builds = append(builds, struct{ out, pkg, dir string }{l.baseline, ".", src})
+	}
 	for _, b := range builds {
 		if err := goBuild(b.dir, b.out, b.pkg); err != nil {
 			return l, err
 		}
 	}
+	if l.tls, l.tlsSkip, err = tlsProvider(bin); err != nil {
+		return l, err
+	}
+	if l.tlsFixtures, err = newTLSFixtures(); err != nil {
+		return l, err
+	}
 	overrides := map[string]string{
 		"cmpv2/cmpv2":      filepath.Join(dir, "override-cmpv2", "terraform-provider-cmpv2"),
 		"cmpv2/cmpv2floor": filepath.Join(dir, "override-floor", "terraform-provider-cmpv2floor"),
+		"hashicorp/tls":    filepath.Join(dir, "override-tls", "terraform-provider-tls"),
 	}
 	var cfg strings.Builder
 	cfg.WriteString("provider_installation {\n  dev_overrides {\n")
@@ -171,10 +191,14 @@ func (w *workspace) run(label string, args ...string) (measurement, error) {
 	switch {
 	case w.exec != "":
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.exec)
-	case w.kind == kindPlugin:
+	case w.kind == kindPlugin || w.kind == kindMinimal:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.floor)
+	case isTLS(w.kind):
+		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.tls)
 	case w.kind == kindCMPv2:
 		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.provider)
+	case w.kind == kindBaseline:
+		cmd.Env = append(cmd.Env, "BENCH_WRAP_EXEC="+w.lab.baseline)
 	}
 	start := time.Now()
 	runErr := cmd.Run()

@@ -1,16 +1,15 @@
 // Command profprovider is the cmpv2 provider with CPU and allocation
 // profiling, for `make bench` (BENCH_SECTIONS=profile): it serves the same
-// provider package main.go serves and writes
+// protocol server main.go serves (provider.NewServer) and writes
 // $BENCH_PPROF_DIR/provider-<pid>.{cpu,heap}.pprof when Terraform stops it.
 // It is never shipped.
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6/tf6server"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/bench/profiling"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/pluginlog"
@@ -21,10 +20,7 @@ func main() {
 	// Start the way the real provider starts (main.go).
 	pluginlog.QuietSDK(false)
 	stop := profiling.Start("provider")
-	err := providerserver.Serve(context.Background(), provider.New("bench"), providerserver.ServeOpts{
-		Address:         "registry.terraform.io/cmpv2/cmpv2",
-		ProtocolVersion: 6,
-	})
+	err := tf6server.Serve("registry.terraform.io/cmpv2/cmpv2", provider.NewServer("bench"))
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

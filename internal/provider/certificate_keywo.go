@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -20,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // A certificate whose key is write-only (custodyWriteOnly): the key lives
@@ -336,41 +334,6 @@ func checkKeyWOCreate(config certificateModel, diags *diag.Diagnostics) {
 			"The initialization request (IR) certifies the key private_key_wo supplies, and its POP is signed with "+
 				"it. "+err.Error())
 	}
-}
-
-// checkKeyWOStands is the plan-time key check of a plan that changes
-// nothing (planStandsAsProposed), on the raw configuration and state: a
-// private_key_wo given must be the certificate's key. Values that do not
-// read are left to the attribute's validator.
-func checkKeyWOStands(config, state tftypes.Value) diag.Diagnostics {
-	var diags diag.Diagnostics
-	c, err := stateAttributesOf(config)
-	if err != nil || c["private_key_wo"].IsNull() || !c["private_key_wo"].IsKnown() {
-		return diags
-	}
-	keyPEM, err := c.str("private_key_wo")
-	if err != nil {
-		return diags
-	}
-	s, err := stateAttributesOf(state)
-	if err != nil {
-		return diags
-	}
-	certPEM, _ := s.str("certificate_pem")
-	key, kerr := parsePrivateKeyPEM(keyPEM)
-	cert, cerr := parseCertificatePEM(certPEM)
-	if kerr != nil || cerr != nil || pemkey.BelongsTo(key, cert) {
-		return diags
-	}
-	var version int64
-	if v := s["private_key_wo_version"]; v.IsKnown() && !v.IsNull() {
-		n := new(big.Float)
-		if v.As(&n) == nil {
-			version, _ = n.Int64()
-		}
-	}
-	keyWOMismatch(cert, certificateModel{PrivateKeyWOVersion: types.Int64Value(version)}, &diags)
-	return diags
 }
 
 // keyWONotRevoked warns that the certificates of state (a write-only key,

@@ -27,12 +27,8 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 		r.warnKeyWODestroy(ctx, req, resp)
 		return
 	}
-	// Most plans change nothing: answer those without the whole model
-	// (plan_fastpath.go).
-	if !req.State.Raw.IsNull() && planStandsAsProposed(req.Plan.Raw, req.State.Raw, r.clock.now()) {
-		resp.Diagnostics.Append(checkKeyWOStands(req.Config.Raw, req.State.Raw)...)
-		return
-	}
+	// Plans that change nothing do not come here: the protocol server
+	// answers them (server_nochange.go, plan_fastpath.go).
 	r.modifyPlan(ctx, req, resp)
 }
 

@@ -16,7 +16,7 @@ import (
 )
 
 // testCertificate makes a self-signed certificate and its PKCS#8 key, PEM.
-func testCertificate(t *testing.T, cn string) (certPEM, keyPEM string) {
+func testCertificate(t testing.TB, cn string) (certPEM, keyPEM string) {
 	t.Helper()
 	c := testpki.Issue(t, &x509.Certificate{
 		SerialNumber: big.NewInt(1),

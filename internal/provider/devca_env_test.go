@@ -14,7 +14,6 @@ import (
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
@@ -166,7 +165,7 @@ func (c *testClock) Set(t time.Time) {
 // providersAt is testAccProviders with the certificate resources on c.
 func providersAt(c clock) map[string]func() (tfprotov6.ProviderServer, error) {
 	return map[string]func() (tfprotov6.ProviderServer, error){
-		"cmpv2": providerserver.NewProtocol6WithError(newProvider("test", c)()),
+		"cmpv2": func() (tfprotov6.ProviderServer, error) { return newServer("test", c)(), nil },
 	}
 }
 

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
@@ -11,8 +13,10 @@ import (
 // whole certificateModel goes through the framework's reflection and its
 // schema lookups once per attribute, which dominated a plan of 1000
 // certificates (docs/guides/performance.md). The common case needs a handful
-// of attributes, so it reads them from the raw object value and leaves the
-// full model to the cases that change something.
+// of attributes, so it reads them from the raw object value: the protocol
+// server (server_nochange.go) asks planStands and readStands, and answers
+// the calls that change nothing without the framework; ModifyPlan and Read
+// work on the rest.
 
 // stateAttributes is the top level of a certificate's object value, by
 // attribute name. The map belongs to v: read it, never write it.
@@ -60,6 +64,42 @@ func (a stateAttributes) readyForRenewal() (ready, set bool, err error) {
 		return false, false, fmt.Errorf("ready_for_renewal: %w", err)
 	}
 	return ready, true, nil
+}
+
+// planStands and readStands are the certificate's noChangeRules. A
+// certificate marked imported is left to ModifyPlan, which adopts the
+// configuration's validity and rotation triggers (priorForImport).
+func (r *certificateResource) planStands(state tftypes.Value, private map[string][]byte) bool {
+	return !importPending(context.Background(), privateMap(private)) && planStandsAsProposed(state, state, r.clock.now())
+}
+
+func (r *certificateResource) readStands(state tftypes.Value) bool {
+	attrs, err := stateAttributesOf(state)
+	if err != nil {
+		return false
+	}
+	_, moves := readyForRenewalMoves(attrs, r.clock.now())
+	return !moves
+}
+
+// readyForRenewalMoves returns the ready_for_renewal Read stores at now and
+// whether it differs from the state's. Without a renewal time (yet)
+// nothing moves with the clock.
+func readyForRenewalMoves(attrs stateAttributes, now time.Time) (ready, moves bool) {
+	renewAt, err := attrs.time("renewal_time")
+	if err != nil {
+		return false, false
+	}
+	ready = !now.Before(renewAt)
+	was, set, err := attrs.readyForRenewal()
+	return ready, err != nil || !set || was != ready
+}
+
+// privateMap is private state as the protocol server decoded it, by key.
+type privateMap map[string][]byte
+
+func (m privateMap) GetKey(_ context.Context, key string) ([]byte, diag.Diagnostics) {
+	return m[key], nil
 }
 
 // planStandsAsProposed reports whether a plan for an existing certificate

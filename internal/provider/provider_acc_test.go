@@ -17,15 +17,12 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/devca"
 
-	"github.com/hashicorp/terraform-plugin-framework/providerserver"
-	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
-// testAccProviders runs the provider in-process for terraform-plugin-testing.
-var testAccProviders = map[string]func() (tfprotov6.ProviderServer, error){
-	"cmpv2": providerserver.NewProtocol6WithError(New("test")()),
-}
+// testAccProviders runs the provider in-process for terraform-plugin-testing,
+// behind the same protocol server as main.go.
+var testAccProviders = providersAt(clock{})
 
 // A provider is configured only when a resource uses it, so these configs
 // plan one cmpv2_server (plan only: creating it needs a CA).

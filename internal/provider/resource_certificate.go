@@ -398,12 +398,8 @@ func (r *certificateResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Unreadable certificate state", err.Error())
 		return
 	}
-	renewAt, err := attrs.time("renewal_time")
-	if err != nil {
-		return // no renewal time (yet): nothing moves with the clock
-	}
-	ready := !r.clock.now().Before(renewAt)
-	if was, set, err := attrs.readyForRenewal(); err == nil && set && was == ready {
+	ready, moves := readyForRenewalMoves(attrs, r.clock.now())
+	if !moves {
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("ready_for_renewal"), ready)...)

@@ -44,6 +44,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if r.planRequestTemplate(ctx, req, config, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	userPublicKey := planKeyAttributesFromUserKey(config, &plan)
 	if pub, csr := planKeyAttributesFromCSR(config, &plan); csr {
 		userPublicKey = pub

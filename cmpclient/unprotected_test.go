@@ -42,53 +42,54 @@ func TestUnprotectedSupportMessages(t *testing.T) {
 	}
 	cacerts := func(c *Client) error { _, err := c.CACerts(testContext(t)); return err }
 	for _, tc := range []struct {
-		name      string
-		responder responder
-		client    func(c *Client)
-		call      func(c *Client) error
-		wantSent  int
-		wantIs    error  // nil: success
-		wantText  string // in the error
+		name     string
+		genp     func([]cmp.InfoTypeAndValue) []cmp.InfoTypeAndValue
+		protect  func(*cmp.Message) error
+		client   func(c *Client)
+		call     func(c *Client) error
+		wantSent int
+		wantIs   error  // nil: success
+		wantText string // in the error
 	}{
 		{name: "no credentials and the option unset: nothing is sent",
 			client: func(c *Client) { c.UnprotectedSupportMessages = false }, call: cacerts,
 			wantText: "UnprotectedSupportMessages"},
 		{name: "no trust anchors: nothing is sent",
 			client: func(c *Client) { c.TrustAnchors = nil }, call: cacerts, wantIs: ErrNoTrust},
-		{name: "signed answer verified", responder: responder{genp: caCerts(pki.root)}, call: cacerts, wantSent: 1},
-		{name: "signed answer pinned", responder: responder{genp: caCerts(pki.root)},
+		{name: "signed answer verified", genp: caCerts(pki.root), call: cacerts, wantSent: 1},
+		{name: "signed answer pinned", genp: caCerts(pki.root),
 			client: func(c *Client) { c.TrustAnchors, c.ServerCertificate = nil, pki.signer }, call: cacerts, wantSent: 1},
-		{name: "signed by an untrusted signer", responder: responder{genp: caCerts(pki.root), protect: signedByStranger},
+		{name: "signed by an untrusted signer", genp: caCerts(pki.root), protect: signedByStranger,
 			call: cacerts, wantSent: 1, wantIs: ErrUntrustedSigner},
 		{name: "unprotected answer whose certificates chain to the anchors",
-			responder: responder{genp: caCerts(pki.signer, pki.root), protect: unprotectedAnswer}, call: cacerts, wantSent: 1},
+			genp: caCerts(pki.signer, pki.root), protect: unprotectedAnswer, call: cacerts, wantSent: 1},
 		{name: "unprotected answer with a certificate of another CA",
-			responder: responder{genp: caCerts(pki.root, stranger.root), protect: unprotectedAnswer}, call: cacerts,
+			genp: caCerts(pki.root, stranger.root), protect: unprotectedAnswer, call: cacerts,
 			wantSent: 1, wantIs: ErrUnprotected, wantText: `"CN=Scaffold Root" does not chain to TrustAnchors`},
 		{name: "unprotected answer without certificates",
-			responder: responder{genp: caCerts(), protect: unprotectedAnswer}, call: cacerts,
+			genp: caCerts(), protect: unprotectedAnswer, call: cacerts,
 			wantSent: 1, wantIs: ErrUnprotected, wantText: "lists no certificate"},
 		{name: "unprotected answer with only a pinned signer",
-			responder: responder{genp: caCerts(pki.root), protect: unprotectedAnswer},
-			client:    func(c *Client) { c.TrustAnchors, c.ServerCertificate = nil, pki.signer }, call: cacerts,
+			genp: caCerts(pki.root), protect: unprotectedAnswer,
+			client: func(c *Client) { c.TrustAnchors, c.ServerCertificate = nil, pki.signer }, call: cacerts,
 			wantSent: 1, wantIs: ErrUnprotected, wantText: "no TrustAnchors"},
 		{name: "unprotected root CA update checked against a trusted old root",
-			responder: responder{genp: noUpdate, protect: unprotectedAnswer},
-			call:      func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), pki.root); return err }, wantSent: 1},
+			genp: noUpdate, protect: unprotectedAnswer,
+			call: func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), pki.root); return err }, wantSent: 1},
 		{name: "unprotected root CA update without an old root",
-			responder: responder{genp: noUpdate, protect: unprotectedAnswer},
-			call:      func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), nil); return err },
-			wantSent:  1, wantIs: ErrUnprotected, wantText: "no old root"},
+			genp: noUpdate, protect: unprotectedAnswer,
+			call:     func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), nil); return err },
+			wantSent: 1, wantIs: ErrUnprotected, wantText: "no old root"},
 		{name: "unprotected root CA update with an untrusted old root",
-			responder: responder{genp: noUpdate, protect: unprotectedAnswer},
-			call:      func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), stranger.root); return err },
-			wantSent:  1, wantIs: ErrUnprotected, wantText: "does not chain"},
+			genp: noUpdate, protect: unprotectedAnswer,
+			call:     func(c *Client) error { _, err := c.RootCAUpdate(testContext(t), stranger.root); return err },
+			wantSent: 1, wantIs: ErrUnprotected, wantText: "does not chain"},
 		{name: "unprotected request template",
-			responder: responder{protect: unprotectedAnswer},
-			call:      func(c *Client) error { _, err := c.CertReqTemplate(testContext(t)); return err },
-			wantSent:  1, wantIs: ErrUnprotected, wantText: "request template"},
+			protect:  unprotectedAnswer,
+			call:     func(c *Client) error { _, err := c.CertReqTemplate(testContext(t)); return err },
+			wantSent: 1, wantIs: ErrUnprotected, wantText: "request template"},
 		{name: "unprotected answer to a raw general message",
-			responder: responder{protect: unprotectedAnswer},
+			protect: unprotectedAnswer,
 			call: func(c *Client) error {
 				_, err := c.GeneralMessage(testContext(t), []InfoTypeAndValue{{Type: cmp.OIDSignKeyPairTypes}})
 				return err
@@ -96,9 +97,8 @@ func TestUnprotectedSupportMessages(t *testing.T) {
 			wantSent: 1, wantIs: ErrUnprotected, wantText: "its items cannot be checked"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := tc.responder
-			r.pki = pki
-			c := startResponder(t, &r)
+			r := &responder{pki: pki, genp: tc.genp, protect: tc.protect}
+			c := startResponder(t, r)
 			c.Credentials, c.UnprotectedSupportMessages = nil, true
 			if tc.client != nil {
 				tc.client(c)

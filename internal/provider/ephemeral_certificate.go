@@ -103,6 +103,10 @@ func (r *ephemeralCertificate) Schema(ctx context.Context, _ ephemeral.SchemaReq
 	for _, name := range ephemeralRequestAttributes {
 		taken[name] = res.Schema.Attributes[name]
 	}
+	// The resource's subject is computed for use_request_template only.
+	subject := taken["subject"].(resourceschema.SingleNestedAttribute)
+	subject.Computed = false
+	taken["subject"] = subject
 	attrs := ephemeralAttributes(taken, ephemeralDescription)
 	enrollment := ephemeralAttributes(enrollmentAttributes(), ephemeralDescription)
 	enrollment["secret"] = schema.StringAttribute{

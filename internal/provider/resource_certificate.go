@@ -140,9 +140,9 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Attributes: enrollmentAttributes(),
 			},
 			"subject": schema.SingleNestedAttribute{
-				Description: "Subject distinguished name to request. A change sends a CR. Unset, it is null, or " +
-					"with `use_request_template` the subject of the CA's request template.",
-				Optional:   true,
+				Description: "Subject distinguished name to request. A change sends a CR.",
+				Optional:    true,
+				// Computed for use_request_template only: null when unset without it.
 				Computed:   true,
 				Attributes: subjectAttributes(),
 			},

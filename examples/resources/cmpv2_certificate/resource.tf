@@ -87,3 +87,14 @@ resource "cmpv2_certificate" "host" {
     secret_wo = var.enrollment_secret
   }
 }
+
+# Let the CA's certificate request template (RFC 9483 section 4.3.3) choose
+# what is left unset: the key type (key_algorithm with ecdsa_curve or
+# rsa_bits) and the subject. The plan that creates the certificate asks the
+# CA once and shows the values taken; configured values always win, and the
+# state keeps the values taken, so later plans ask nothing.
+resource "cmpv2_certificate" "templated" {
+  server               = cmpv2_server.ca.endpoint
+  use_request_template = true
+  dns_names            = ["templated.example"]
+}

@@ -33,6 +33,21 @@ type Client struct {
 	// without a key. MACCredentials or SignatureCredentials.
 	Credentials Credentials
 
+	// UnprotectedSupportMessages lets a Client without Credentials send
+	// its general messages (genm: CACerts, RootCAUpdate, CertReqTemplate,
+	// GeneralMessage) without protection, which RFC 9810 section 5.1.3.4
+	// allows, for CAs that answer support messages (RFC 9483 section 4.3)
+	// to anyone. The answer must still be verified, so TrustAnchors or
+	// ServerCertificate is required (else ErrNoTrust, before anything is
+	// sent): a signed genp must verify as any signed answer; an unprotected
+	// genp is accepted only where its content proves itself: by CACerts
+	// when every certificate it lists chains to TrustAnchors, by
+	// RootCAUpdate when oldRoot chains to TrustAnchors (the update is then
+	// checked against it). Any other unprotected answer is refused with
+	// ErrUnprotected. Other requests, and a Client with Credentials, are
+	// not affected.
+	UnprotectedSupportMessages bool
+
 	// TrustAnchors verify signature-protected responses (the signer's chain
 	// is built from the response's extraCerts) and, when set, the chain of
 	// every issued certificate.

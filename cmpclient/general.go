@@ -33,10 +33,27 @@ var ErrNotSupported = errors.New("server does not support this general message")
 var ErrRootCAUpdate = errors.New("root CA key update does not verify")
 
 // GeneralMessage sends a genm with items, protected by c.Credentials, and
-// returns the items of the genp (RFC 9483 section 4.3).
+// returns the items of the genp (RFC 9483 section 4.3). Their content is
+// not known here, so an unprotected genp (see UnprotectedSupportMessages)
+// is refused with ErrUnprotected.
 func (c *Client) GeneralMessage(ctx context.Context, items []InfoTypeAndValue) ([]InfoTypeAndValue, error) {
-	_, out, err := c.generalMessage(ctx, items)
-	return out, err
+	t, out, err := c.generalMessage(ctx, items)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.requireProtectedGenP("its items cannot be checked"); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// requireProtectedGenP refuses an unprotected genp whose content cannot
+// prove itself (RFC 9483 section 3.5: answers are verified), saying why.
+func (t *transaction) requireProtectedGenP(why string) error {
+	if !t.unverifiedGenP {
+		return nil
+	}
+	return t.protocolError(fmt.Errorf("%w: the genp is unprotected and %s", ErrUnprotected, why))
 }
 
 // generalMessage is GeneralMessage that also returns the transaction, so
@@ -86,7 +103,10 @@ func (t *transaction) malformed(item string, err error) error {
 }
 
 // CACerts asks for the CA certificates the server publishes (genm
-// id-it-caCerts, RFC 9483 section 4.3.1). An empty answer is no error.
+// id-it-caCerts, RFC 9483 section 4.3.1). An empty answer is no error,
+// unless the genp is unprotected (UnprotectedSupportMessages): it is then
+// accepted only when it lists certificates and every one chains to
+// TrustAnchors, the others serving as intermediates.
 func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
 	t, value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCACerts}, cmp.OIDCACerts)
 	if err != nil {
@@ -100,7 +120,30 @@ func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, t.malformed("caCerts", err)
 	}
+	if t.unverifiedGenP {
+		if err := t.provenByAnchors(certs); err != nil {
+			return nil, err
+		}
+	}
 	return certs, nil
+}
+
+// provenByAnchors checks the certificates of an unprotected genp: there
+// must be some, and every one must chain to TrustAnchors, the others
+// serving as intermediates; else the answer is refused with ErrUnprotected.
+func (t *transaction) provenByAnchors(certs []*x509.Certificate) error {
+	if len(t.c.TrustAnchors) == 0 {
+		return t.requireProtectedGenP("no TrustAnchors are configured to check its certificates against")
+	}
+	if len(certs) == 0 {
+		return t.requireProtectedGenP("lists no certificate that could prove it")
+	}
+	for _, cert := range certs {
+		if _, err := verifiedChain(t.c.TrustAnchors, cert, certs); err != nil {
+			return t.requireProtectedGenP(fmt.Sprintf("its certificate %q does not chain to TrustAnchors: %v", cert.Subject.String(), err))
+		}
+	}
+	return nil
 }
 
 // RootCAUpdate is a root CA key update (RFC 9810 section 5.3.19.15).
@@ -120,7 +163,9 @@ type RootCAUpdate struct {
 // there is no update (RFC 9483 4.3.2: the value is then absent). When
 // oldRoot is given, newWithOld must be present, verify with oldRoot and
 // certify the new root's name and key, and oldWithNew, when present, must
-// certify oldRoot's key.
+// certify oldRoot's key. An unprotected genp (UnprotectedSupportMessages)
+// is accepted only when oldRoot is given and chains to TrustAnchors: the
+// update is then proven by newWithOld.
 func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*RootCAUpdate, error) {
 	q := InfoTypeAndValue{Type: cmp.OIDRootCACert}
 	if oldRoot != nil {
@@ -129,6 +174,14 @@ func (c *Client) RootCAUpdate(ctx context.Context, oldRoot *x509.Certificate) (*
 	t, value, err := c.ask(ctx, q, cmp.OIDRootCAKeyUpdate)
 	if err != nil {
 		return nil, err
+	}
+	if t.unverifiedGenP {
+		if oldRoot == nil {
+			return nil, t.requireProtectedGenP("no old root was given to check the update against")
+		}
+		if err := t.provenByAnchors([]*x509.Certificate{oldRoot}); err != nil {
+			return nil, err
+		}
 	}
 	if value == nil {
 		return nil, nil
@@ -213,10 +266,14 @@ type CertReqTemplate struct {
 
 // CertReqTemplate asks for the certificate request template (genm
 // id-it-certReqTemplate, RFC 9483 section 4.3.3). It returns nil, nil when
-// the CA has none.
+// the CA has none. An unprotected genp (UnprotectedSupportMessages) is
+// refused: nothing in a template proves who sent it.
 func (c *Client) CertReqTemplate(ctx context.Context) (*CertReqTemplate, error) {
 	t, value, err := c.ask(ctx, InfoTypeAndValue{Type: cmp.OIDCertReqTemplate}, cmp.OIDCertReqTemplate)
 	if err != nil {
+		return nil, err
+	}
+	if err := t.requireProtectedGenP("a request template cannot prove who sent it"); err != nil {
 		return nil, err
 	}
 	if value == nil {

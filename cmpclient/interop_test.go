@@ -351,6 +351,44 @@ func TestInteropOpenSSLMock(t *testing.T) {
 			},
 		},
 		{
+			// RFC 9810 5.1.3.4: a genm without protection, which the mock
+			// takes under -accept_unprotected and answers signed.
+			name:     "genm_unprotected",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-accept_unprotected")},
+			client:   func(c *Client) { c.UnprotectedSupportMessages = true; c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				certs, err := c.CACerts(testContext(t))
+				if err != nil || len(certs) != 0 {
+					t.Errorf("CACerts: %v, %v; want no certificates from the signed echo", certs, err)
+				}
+			},
+		},
+		{
+			name:     "genm_unprotected_not_accepted",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.SignatureOnly()},
+			client:   func(c *Client) { c.UnprotectedSupportMessages = true; c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				_, err := c.CACerts(testContext(t))
+				var e *Error
+				if !errors.As(err, &e) || e.Status != StatusRejection {
+					t.Fatalf("got %v, want the mock's rejection of an unprotected genm", err)
+				}
+			},
+		},
+		{
+			// An unprotected genp whose caCerts (the echo: none) cannot
+			// prove themselves against the anchors is refused.
+			name:     "genm_unprotected_answer",
+			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-accept_unprotected", "-send_unprotected")},
+			client:   func(c *Client) { c.UnprotectedSupportMessages = true; c.TrustAnchors = anchors },
+			run: func(t *testing.T, c *Client, rec *logRecorder) {
+				_, err := c.CACerts(testContext(t))
+				if !errors.Is(err, ErrUnprotected) || !strings.Contains(err.Error(), "lists no certificate") {
+					t.Fatalf("got %v, want ErrUnprotected: no certificate proves the unprotected genp", err)
+				}
+			},
+		},
+		{
 			name:     "polling",
 			mockOpts: []opensslpeer.MockOption{opensslpeer.Args("-poll_count", "2", "-check_after", "1")},
 			client:   func(c *Client) { c.Credentials = pbm(PBMHMACSHA1) },

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"time"
 
@@ -29,17 +30,27 @@ type transaction struct {
 	// sending is the body type of the request in flight, named in errors
 	// when it is not the transaction's first message (e.g. "certConf").
 	sending string
+	// unverifiedGenP is set when the genp answering an unprotected genm
+	// came unprotected: its content must prove itself against TrustAnchors
+	// (see Client.UnprotectedSupportMessages).
+	unverifiedGenP bool
 }
 
 func (c *Client) newTransaction(op string, cred Credentials, sender *cmp.GeneralName) (*transaction, error) {
 	if c.URL == "" {
 		return nil, fmt.Errorf("cmp %s: Client.URL is empty", op)
 	}
-	if cred == nil {
-		return nil, fmt.Errorf("cmp %s: no credentials to protect the request (set Client.Credentials)", op)
+	unprotected := cred == nil && op == "genm" && c.UnprotectedSupportMessages
+	if cred == nil && !unprotected {
+		hint := ""
+		if op == "genm" {
+			hint = ", or Client.UnprotectedSupportMessages to send it unprotected"
+		}
+		return nil, fmt.Errorf("cmp %s: no credentials to protect the request (set Client.Credentials%s)", op, hint)
 	}
 	// RFC 9483 section 3.5: the answer must be verified; the answer to a
-	// signed request is signed, so without anchors or a pinned signer it
+	// signed or unprotected request is signed (or proves its content, see
+	// UnprotectedSupportMessages), so without anchors or a pinned signer it
 	// could not be, and a certificate issued in it would be burned. Fail
 	// before anything is sent.
 	if _, mac := macCredentials(cred); !mac && !c.hasTrust() {
@@ -55,6 +66,10 @@ func (c *Client) newTransaction(op string, cred Credentials, sender *cmp.General
 		t.sender, err = cmp.NameFromPKIX(c.Sender)
 	case sender != nil:
 		t.sender = *sender
+	case unprotected:
+		// RFC 9483 section 3.1: NULL-DN when the sender has no name to
+		// give.
+		t.sender = cmp.NullDN()
 	default:
 		t.sender, err = cred.sender()
 	}
@@ -144,6 +159,11 @@ func (t *transaction) buildRequest(r request) (*cmp.Message, error) {
 		},
 		Body: r.body,
 	}
+	if t.cred == nil {
+		// RFC 9810 section 5.1.3.4: protection absent; newTransaction
+		// allows it for support messages only.
+		return msg, nil
+	}
 	if err := t.cred.protect(t.c, msg); err != nil {
 		return nil, t.wrap(fmt.Errorf("protect %s: %w", r.body.Type, err))
 	}
@@ -185,10 +205,16 @@ func (t *transaction) checkResponse(req *cmp.Message, raw []byte, httpStatus int
 
 	unprotected := false
 	if err := t.verifyProtection(resp); err != nil {
-		if !t.c.AllowUnprotectedErrors || !isNegative(resp) {
+		switch {
+		case errors.Is(err, ErrUnprotected) && t.cred == nil && resp.Body.Type == cmp.BodyGenP:
+			// An unprotected genp to an unprotected genm: its content is
+			// a claim the caller verifies (UnprotectedSupportMessages).
+			t.unverifiedGenP = true
+		case !t.c.AllowUnprotectedErrors || !isNegative(resp):
 			return resp, t.protocolError(withErrorHint(resp, err))
+		default:
+			unprotected = true
 		}
-		unprotected = true
 	}
 
 	if !unprotected && !isZeroName(t.c.ExpectedSender) && !senderIs(h.Sender, t.c.ExpectedSender) {

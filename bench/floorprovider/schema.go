@@ -52,7 +52,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 				},
 			},
 			"subject": schema.SingleNestedAttribute{
-				Optional: true,
+				Optional: true, Computed: true,
 				Attributes: map[string]schema.Attribute{
 					"common_name":         optString(false),
 					"organization":        optString(false),
@@ -106,6 +106,7 @@ func certificateSchema(ctx context.Context) schema.Schema {
 			"update_protection": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("signature"),
 			},
+			"use_request_template": schema.BoolAttribute{Optional: true},
 
 			"id":                                  schema.StringAttribute{Computed: true, PlanModifiers: keepState},
 			"certificate_pem":                     computedString(),

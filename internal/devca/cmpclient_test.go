@@ -652,3 +652,42 @@ func TestClientUserIntermediateCA(t *testing.T) {
 		t.Fatalf("caCerts: %d, %v; want issuing CA and root", len(certs), err)
 	}
 }
+
+// TestClientUnprotectedSupportMessages: the CA answers an unprotected genm
+// (RFC 9810 5.1.3.4) with a genp signed by its CMP signer, which a client
+// without credentials verifies against the CA certificate; without a
+// trust anchor the client sends nothing.
+func TestClientUnprotectedSupportMessages(t *testing.T) {
+	var mu sync.Mutex
+	var events []Event
+	c := startCA(t, Config{Events: func(e Event) { mu.Lock(); events = append(events, e); mu.Unlock() }})
+	cl := &cmpclient.Client{URL: c.url(), UnprotectedSupportMessages: true, TrustAnchors: []*x509.Certificate{c.ca.CACertificate()}}
+	certs, err := cl.CACerts(ctxT(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(certs) == 0 || !certs[len(certs)-1].Equal(c.ca.CACertificate()) {
+		t.Fatalf("caCerts %v do not end with the CA certificate", certs)
+	}
+	if upd, err := cl.RootCAUpdate(ctxT(t), c.ca.CACertificate()); err != nil || upd != nil {
+		t.Fatalf("RootCAUpdate: %v, %v; want no update", upd, err)
+	}
+	if _, err := cl.Enroll(ctxT(t), &cmpclient.CertRequest{Subject: pkix.Name{CommonName: "x"}, Key: newKey(t)}); err == nil {
+		t.Fatal("an ir without credentials was sent")
+	}
+	untrusting := *cl
+	untrusting.TrustAnchors = nil
+	if _, err := untrusting.CACerts(ctxT(t)); !errors.Is(err, cmpclient.ErrNoTrust) {
+		t.Fatalf("got %v, want ErrNoTrust", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 2 {
+		t.Fatalf("%d messages reached the CA, want the 2 genm", len(events))
+	}
+	for _, e := range events {
+		if e.Op != "genm" || e.Protection != protectionNone || e.Status != cmp.StatusAccepted.String() {
+			t.Errorf("event %+v, want an accepted unprotected genm", e)
+		}
+	}
+}

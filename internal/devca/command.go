@@ -94,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		basicAuth  = fs.String("basic-auth", "", "require HTTP basic authentication `user:password` on every request (default: env DEVCA_BASIC_AUTH)")
 		emulate    = fs.String("emulate", "", "answer as `CA` does: vault (Vault Enterprise) or mtg (MTG CLM); see Emulations below")
 		newRoot    = fs.Bool("announce-new-root", false, "announce a successor of the root CA (made at start, in memory) in answers to genm rootCaCert: rootCaKeyUpdate with its link certificates")
+		template   = fs.String("template", "", "answer genm certReqTemplate with this `template`: \"keys=ec-p384 rsa-3072; subject=O=Example,C=DE\" (key types ec-p256, ec-p384, ec-p521, ed25519, rsa-BITS, preferred first; subject CN, O, OU, C, ST, L)")
 		faults     = fs.String("fault", "", "comma-separated misbehaviours for client tests: "+strings.Join(faultNames(), ", "))
 	)
 	fs.Usage = func() {
@@ -167,6 +168,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Faults:            faultList,
 		Emulate:           emulation,
 		AnnounceNewRoot:   *newRoot,
+	}
+	if *template != "" {
+		if cfg.RequestTemplate, err = ParseRequestTemplate(*template); err != nil {
+			fmt.Fprintf(stderr, "devca: -template: %v\n", err)
+			return 2
+		}
 	}
 	if *trust != "" {
 		if cfg.Trusted, err = readCertificates(*trust); err != nil {

@@ -58,6 +58,10 @@ type Config struct {
 	// keeps issuing under its current root. The CA must be self-signed.
 	AnnounceNewRoot bool
 
+	// RequestTemplate, when set, is the answer to genm certReqTemplate
+	// (RFC 9483 section 4.3.3) instead of the default; see RequestTemplate.
+	RequestTemplate *RequestTemplate
+
 	// Faults switches on misbehaviour for tests of clients; see Faults.
 	Faults []Fault
 

@@ -199,8 +199,20 @@ func TestCraftedRequests(t *testing.T) {
 			m := &cmp.Message{Header: header(rawName(t, "x")), Body: cmp.Body{Type: cmp.BodyIR, CertReq: []cmp.CertReqMsg{certReq(t, "x", k, k)}}}
 			return macProtect(t, m, "other", c.ca.Secret())
 		}, cmp.BodyError, cmp.StatusRejection, cmp.FailBadMessageCheck, 2},
-		{"unprotected genm", func() []byte {
+		// RFC 9810 5.1.3.4: a support message may go unprotected; any
+		// other request may not.
+		{"unprotected genm is answered", func() []byte {
 			m := &cmp.Message{Header: header(rawName(t, "x")), Body: cmp.Body{Type: cmp.BodyGenM}}
+			der, err := m.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return der
+		}, cmp.BodyGenP, cmp.StatusAccepted, 0, 2},
+		{"unprotected rr", func() []byte {
+			cert, _ := enroll("unprotected-rr")
+			m := &cmp.Message{Header: header(rawName(t, "x")), Body: cmp.Body{Type: cmp.BodyRR, RevReq: []cmp.RevDetails{{
+				CertDetails: cmp.CertTemplate{Issuer: cert.RawIssuer, SerialNumber: cert.SerialNumber}}}}}
 			der, err := m.Marshal()
 			if err != nil {
 				t.Fatal(err)

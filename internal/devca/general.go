@@ -68,7 +68,7 @@ func (ca *CA) general(msg *cmp.Message, who *requester, ev Event, now time.Time)
 			out = append(out, cmp.InfoTypeAndValue{Type: cmp.OIDSignKeyPairTypes, Value: v})
 		case itav.Type.Equal(cmp.OIDCertReqTemplate):
 			// RFC 9483 4.3.3: the template of what this CA certifies.
-			v, err := certReqTemplate()
+			v, err := ca.certReqTemplate()
 			if err != nil {
 				ref := refuse(cmp.FailSystemFailure, "could not encode certReqTemplate")
 				return ca.errorAnswer(msg, tx, mac, ref), refusalEvent(ev, ref)
@@ -93,13 +93,14 @@ var signKeyPairTypes = []pkix.AlgorithmIdentifier{
 	{Algorithm: cmp.OIDEd25519},
 }
 
-// certReqTemplate is the CertReqTemplateValue this CA answers (RFC 9483
-// 4.3.3, RFC 9810 5.3.19.16): a certTemplate whose subject holds a common
+// defaultCertReqTemplate is the CertReqTemplateValue this CA answers
+// without Config.RequestTemplate (RFC 9483 4.3.3, RFC 9810 5.3.19.16): a
+// certTemplate whose subject holds a common
 // name with an empty value (fill in your own; anything else a request
 // names is accepted too) and no publicKey, which RFC 9810 forbids there;
 // keySpec names each key type issue accepts, one control per algorithm or
 // RSA modulus length.
-func certReqTemplate() ([]byte, error) {
+func defaultCertReqTemplate() ([]byte, error) {
 	subject, err := asn1.Marshal(pkix.RDNSequence{{{Type: oidCommonName, Value: asn1.RawValue{Tag: asn1.TagUTF8String}}}})
 	if err != nil {
 		return nil, err

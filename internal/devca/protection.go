@@ -21,7 +21,8 @@ const (
 
 // requester is who sent a request, as its protection proves.
 type requester struct {
-	// protection is protectionMAC or protectionSignature.
+	// protection is protectionMAC, protectionSignature or, for a support
+	// message, protectionNone.
 	protection string
 	// macAlg is the request's protectionAlg when MAC-protected; the
 	// response uses the same parameters (RFC 9810 5.1.3.1 recommends
@@ -45,6 +46,9 @@ type requester struct {
 func (ca *CA) verifyProtection(msg *cmp.Message, now time.Time) (*requester, *refusal) {
 	h := &msg.Header
 	if h.ProtectionAlg == nil || msg.Protection == nil {
+		if who, ok := unprotectedSupport(msg); ok {
+			return who, nil
+		}
 		return nil, refuse(cmp.FailBadMessageCheck, "the request is not protected; protect it with the PBM secret or a signature")
 	}
 	if cmp.IsMACProtected(h.ProtectionAlg) {

@@ -47,7 +47,9 @@ func irCredentials(ctx context.Context, enrollment types.Object, defaults *Defau
 // configuration holds it and plan and state always hold it null. defaults
 // are the provider's (nil before Configure). needs says why the planned
 // change sends a message these credentials protect, or is "" when it sends
-// none; none is the error's summary when it does and nothing protects it.
+// none; none is the error's summary when it does and nothing protects it,
+// or "" when the caller may send the message unprotected (a support
+// message, RFC 9810 5.1.3.4): then no credentials anywhere is no error.
 //
 // A value is set when it is not null and not "", or when it is unknown: a
 // value known only during apply (an ephemeral variable, another resource's
@@ -146,6 +148,8 @@ func messageCredentials(ctx context.Context, p path.Path, obj types.Object, defa
 	case defaults != nil && defaults.Reference != "" && defaults.Secret != "":
 		return macCredentials(defaults.Reference, []byte(defaults.Secret), e.MACAlgorithm, defaults),
 			fmt.Sprintf("the provider's secret (or %s, reference %q)", envSecret, defaults.Reference), diags
+	case none == "":
+		// Unprotected, as the caller allows.
 	default:
 		diags.AddAttributeError(p, none, needs+" Set "+at("reference")+" with "+at("secret")+" or "+at("secret_wo")+
 			", or "+at("certificate_pem")+" with "+at("private_key_pem")+", or the provider's reference and secret ("+

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -133,9 +134,14 @@ func importedModel(ctx context.Context, pemText string, now time.Time) (*certifi
 // subjectOf is the subject object of cert (the first value of each
 // attribute; the subject object holds one).
 func subjectOf(ctx context.Context, cert *x509.Certificate, diags *diag.Diagnostics) types.Object {
-	n := cert.Subject
+	return subjectObject(ctx, cert.Subject, diags)
+}
+
+// subjectObject is the subject object of n: the first value of each
+// attribute, null for an attribute without a value.
+func subjectObject(ctx context.Context, n pkix.Name, diags *diag.Diagnostics) types.Object {
 	first := func(v []string) types.String {
-		if len(v) == 0 {
+		if len(v) == 0 || v[0] == "" {
 			return types.StringNull()
 		}
 		return types.StringValue(v[0])

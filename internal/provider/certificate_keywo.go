@@ -55,8 +55,8 @@ func keyWOAttribute() schema.StringAttribute {
 			"unless `private_key_wo_version` changes. A renewal with the same key is a KUR for that key signed with " +
 			"it. A destroy gets no write-only value from Terraform: its RR is sent only with `update_protection = " +
 			"\"mac\"` and a stored secret; otherwise the certificate stays valid until it expires, and the destroy's " +
-			"plan warns with its serial. Conflicts with `private_key_pem`, `certificate_request_pem` and the key " +
-			"attributes.",
+			"plan warns with its serial. Conflicts with `private_key_pem`, `certificate_request_pem`, the key " +
+			"attributes and the PKCS#12 password (a bundle would keep the key in the state).",
 		Optional:   true,
 		Sensitive:  true,
 		WriteOnly:  true,
@@ -301,6 +301,9 @@ func checkKeyWOPlan(config, plan, state certificateModel, op operation, why []st
 	switch {
 	case errors.Is(err, errKeyWONotCertificate) && attr == "private_key_wo":
 		keyWOMismatch(cur, state, diags)
+		return ""
+	case errors.Is(err, errKeyWONotCertificate):
+		diags.AddAttributeError(path.Root(attr), attr+" is not the certificate's key", needs+err.Error())
 		return ""
 	case err != nil:
 		diags.AddAttributeError(path.Root(attr), attr+" needed", needs+err.Error())

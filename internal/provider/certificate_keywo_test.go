@@ -432,7 +432,7 @@ func TestAccCertificateKeyWOPlanErrors(t *testing.T) {
 		// that is not the certificate's, and without the new key.
 		planFails(f.config(one, ""), f.vars(1, 2, -1),
 			`(?s)previous_private_key_wo needed.*previous_private_key_wo.*update_protection\s+=\s+"mac"`),
-		planFails(f.config(one, ""), f.vars(1, 2, 2), `(?s)previous_private_key_wo needed.*previous_private_key_wo is not the key of\s+the\s+certificate`),
+		planFails(f.config(one, ""), f.vars(1, 2, 2), `(?s)previous_private_key_wo is not the certificate's key.*previous_private_key_wo is not the key of\s+the\s+certificate`),
 		planFails(f.config(one, ""), f.vars(-1, 2, -1), `(?s)private_key_wo needed.*private_key_wo is not set`),
 		// None of them sent anything.
 		{PreConfig: unchanged, Config: f.config(one, ""), ConfigVariables: f.vars(0, 1, -1), PlanOnly: true},

@@ -41,6 +41,9 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	if r.planRequestTemplate(ctx, req, config, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+		return
+	}
 	planKeyAttributesFromUserKey(config, &plan)
 	planKeyAttributesFromCSR(config, &plan)
 	generatedKey := custodyOf(config) == custodyGenerated

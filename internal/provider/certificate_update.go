@@ -105,8 +105,8 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	}
 	why := strings.Join(d.Why, "; ")
 	if err != nil {
-		detail := fmt.Sprintf("The %s (because %s) failed; the state keeps the current certificate (serial %s) "+
-			"and its key.\n\n%s", operationName(d.Op), why, cur.SerialNumber, cmpErrorDetail(err))
+		detail := fmt.Sprintf("The %s (because %s) failed; the state keeps the current certificate (serial %s)%s."+
+			"\n\n%s", operationName(d.Op), why, cur.SerialNumber, keptKeyNote(state), cmpErrorDetail(err))
 		var unconfirmed *cmpclient.UnconfirmedError
 		var unverified *cmpclient.UnverifiedResponseError
 		switch {

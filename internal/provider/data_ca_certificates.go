@@ -64,8 +64,13 @@ func (d *caCertificatesDataSource) Schema(_ context.Context, _ datasource.Schema
 			"id-it-caCerts (RFC 9483 section 4.3.1) and id-it-rootCaCert, answered with id-it-rootCaKeyUpdate " +
 			"(section 4.3.2), which announces a new root CA certificate and its link certificates. The answer's " +
 			"protection is verified as every CMP answer is: a MAC with the same secret, or a signature chaining to " +
-			"`trusted_ca_pem` (or by the pinned `server_certificate_pem`); unprotected answers are refused, so the " +
-			"request needs credentials. With `trusted_ca_pem` set, the published certificates must chain to it.",
+			"`trusted_ca_pem` (or by the pinned `server_certificate_pem`). Without any credentials (neither `credentials` " +
+			"nor the provider's `reference` and `secret`) the genm goes unprotected (RFC 9810 section 5.1.3.4), for CAs " +
+			"that answer support messages to anyone; the answer must then be signed by a certificate chaining to " +
+			"`trusted_ca_pem` (or by the pinned `server_certificate_pem`), or, when unprotected, list only CA " +
+			"certificates that chain to `trusted_ca_pem`: an unauthenticated root is never trusted, so this needs " +
+			"`trusted_ca_pem` or `server_certificate_pem`. With `trusted_ca_pem` set, the published certificates must " +
+			"chain to it.",
 		Attributes: map[string]schema.Attribute{
 			"server": schema.SingleNestedAttribute{
 				Description: "The CMP server, in the shape of `cmpv2_server.endpoint` (pass that object as is). " +
@@ -76,7 +81,8 @@ func (d *caCertificatesDataSource) Schema(_ context.Context, _ datasource.Schema
 			"credentials": schema.SingleNestedAttribute{
 				Description: "Credentials that protect the general messages: `reference` with `secret` (MAC " +
 					"protection), or `certificate_pem` with `private_key_pem` (signature protection). Unset, the " +
-					"provider's `reference` and `secret` protect them.",
+					"provider's `reference` and `secret` protect them; without those either, the general messages go " +
+					"unprotected and the answer is verified against `trusted_ca_pem` (see above).",
 				Optional:   true,
 				Attributes: creds,
 			},
@@ -107,8 +113,8 @@ func (d *caCertificatesDataSource) Configure(_ context.Context, req datasource.C
 	}
 }
 
-// genmForCACerts is why the data source needs credentials.
-const genmForCACerts = "Asking the CA for its certificates sends a general message (genm), which must be protected."
+// genmForCACerts is why the data source uses credentials.
+const genmForCACerts = "Asking the CA for its certificates sends a general message (genm)."
 
 // Read asks the CA (data sources are read at plan time, or during apply
 // when their configuration is known only then).
@@ -124,15 +130,25 @@ func (d *caCertificatesDataSource) Read(ctx context.Context, req datasource.Read
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	creds, _, diags := messageCredentials(ctx, path.Root("credentials"), credsObj, d.defaults, genmForCACerts,
-		"No credentials for the general message")
+	// No credentials at all: the genm goes unprotected (RFC 9810 5.1.3.4).
+	creds, _, diags := messageCredentials(ctx, path.Root("credentials"), credsObj, d.defaults, genmForCACerts, "")
 	if resp.Diagnostics.Append(diags...); resp.Diagnostics.HasError() {
+		return
+	}
+	const who = "data.cmpv2_ca_certificates"
+	unprotected := creds == nil
+	if unprotected && len(conn.TrustedCAs) == 0 && conn.ServerCertificate == nil {
+		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"), who+": nothing to verify the answer with",
+			"Without credentials the general message goes unprotected, and the CA's answer can be verified only "+
+				"against a trust anchor: set trusted_ca_pem to the CA's root certificate (obtained out of band; an "+
+				"unauthenticated root is never trusted), or server_certificate_pem to pin the CA's CMP signer, or "+
+				"give credentials (credentials, or the provider's reference and secret).")
 		return
 	}
 	ctx, cancel := context.WithTimeout(ctx, discoveryTimeout)
 	defer cancel()
 	client := newCMPClient(ctx, conn, creds)
-	const who = "data.cmpv2_ca_certificates"
+	client.UnprotectedSupportMessages = unprotected
 
 	certs, err := client.CACerts(ctx)
 	switch {
@@ -140,6 +156,12 @@ func (d *caCertificatesDataSource) Read(ctx context.Context, req datasource.Read
 		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("url"), who+": the server answers no general message (genm)",
 			"The server refused genm id-it-caCerts (RFC 9483 section 4.3.1); some CAs (Vault Enterprise, MTG CLM) "+
 				"offer no genm. Obtain the CA certificates out of band.\n\n"+cmpErrorDetail(err))
+		return
+	case unprotected && errors.Is(err, cmpclient.ErrUnprotected):
+		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"), who+": the unprotected answer does not verify",
+			"The CA answered the unprotected general message without protection, and its CA certificates do not all "+
+				"chain to trusted_ca_pem, so nothing proves they are this CA's. Set trusted_ca_pem to the CA's root, "+
+				"or give credentials.\n\n"+cmpErrorDetail(err))
 		return
 	case errors.Is(err, cmpclient.ErrNotSupported):
 		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("url"), who+": the server does not publish its CA certificates",

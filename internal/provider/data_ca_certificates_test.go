@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,11 +33,16 @@ func TestAccCACertificates(t *testing.T) {
 		// ownCredentials: the data source's credentials object protects the
 		// genm, and the provider has neither credentials nor trust anchors.
 		ownCredentials bool
+		// noCredentials: nothing protects the genm (RFC 9810 5.1.3.4); the
+		// provider has trusted_ca_pem, which the CA's signed genp chains to.
+		noCredentials bool
 	}{
 		{name: "provider credentials and trust anchor"},
 		{name: "own credentials, no trust anchor", ownCredentials: true},
 		{name: "new root announced", cfg: devca.Config{AnnounceNewRoot: true}, ownCredentials: true},
 		{name: "new root announced, trust anchor", cfg: devca.Config{AnnounceNewRoot: true}},
+		{name: "no credentials, trust anchor", noCredentials: true},
+		{name: "new root announced, no credentials", cfg: devca.Config{AnnounceNewRoot: true}, noCredentials: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,6 +54,10 @@ data "cmpv2_ca_certificates" "ca" {
   credentials = { reference = %q, secret = %q }
 }
 `, e.reference, e.secret)
+			}
+			if tc.noCredentials {
+				config = hclConfig{url: e.url, messageTimeout: "5s", trustedCAPEM: e.caPEM}.provider() +
+					"data \"cmpv2_ca_certificates\" \"ca\" {}\n"
 			}
 			caCert := e.ca.CACertificate()
 			resource.Test(t, resource.TestCase{
@@ -69,6 +79,9 @@ data "cmpv2_ca_certificates" "ca" {
 								if op != "genm:accepted" {
 									return fmt.Errorf("the CA saw %v, want genm:accepted only", ops)
 								}
+							}
+							if got := e.protections(0); tc.noCredentials != (len(got) == 1 && got[0] == "none") {
+								return fmt.Errorf("the genm came with protection %v (no credentials: %v)", got, tc.noCredentials)
 							}
 							if !tc.cfg.AnnounceNewRoot {
 								for _, a := range []string{"new_root_pem", "new_with_old_pem", "old_with_new_pem"} {
@@ -133,9 +146,17 @@ func TestAccCACertificatesRefused(t *testing.T) {
 			want:   `(?s)trusted_ca_pem is not this CA's.*None of the 1 CA certificates`,
 		},
 		{
-			name:   "no credentials",
+			// Unprotected, the answer could be verified by nothing: no
+			// genm is sent.
+			name:   "no credentials and no trusted_ca_pem",
 			config: hclConfig{url: e.url}.provider(),
-			want:   `(?s)No credentials for the general message.*credentials.reference`,
+			want:   `(?s)nothing to verify the answer with.*set trusted_ca_pem`,
+		},
+		{
+			// The CA's signed genp does not chain to trusted_ca_pem.
+			name:   "no credentials and another trusted_ca_pem",
+			config: hclConfig{url: e.url, trustedCAPEM: other}.provider(),
+			want:   `(?s)asking for the CA certificates \(genm caCerts\) failed.*response signer is not\s+trusted`,
 		},
 		{
 			name:   "no genm",
@@ -166,8 +187,8 @@ func TestAccCACertificatesRefused(t *testing.T) {
 // mock CMP server, which answers a genm by echoing its items: caCerts
 // without a value (no CA certificates, RFC 9483 4.3.1, an empty list) and
 // rootCaCert instead of rootCaKeyUpdate (no root update offered, a
-// warning). Its genp is verified under PBM and, for a signed genm, by its
-// signature chaining to trusted_ca_pem. The mock binds every interface, so
+// warning). Its genp is verified under PBM and, for a signed or an
+// unprotected genm, by its signature chaining to trusted_ca_pem. The mock binds every interface, so
 // the test runs inside a private network namespace.
 func TestAccCACertificatesOpenSSLMock(t *testing.T) {
 	if os.Getenv("TF_ACC") == "" {
@@ -192,6 +213,9 @@ func TestAccCACertificatesOpenSSLMock(t *testing.T) {
 		pbm  bool
 	}{
 		{name: "PBM", pbm: true},
+		// No credentials: the genm goes unprotected (RFC 9810 5.1.3.4),
+		// which the mock takes under -accept_unprotected and answers signed.
+		{name: "unprotected", opts: []opensslpeer.MockOption{opensslpeer.Args("-accept_unprotected")}},
 		{name: "signed", opts: []opensslpeer.MockOption{opensslpeer.SignatureOnly()}, data: fmt.Sprintf(`
   credentials = {
     certificate_pem = <<EOT
@@ -232,4 +256,18 @@ func TestAccCACertificatesOpenSSLMock(t *testing.T) {
 			})
 		})
 	}
+}
+
+// protections lists the distinct protections ("mac", "signature", "none")
+// of the messages the CA handled since mark n, in order of first use.
+func (e *caEnv) protections(n int) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []string
+	for _, ev := range e.events[n:] {
+		if !slices.Contains(out, ev.Protection) {
+			out = append(out, ev.Protection)
+		}
+	}
+	return out
 }

@@ -103,6 +103,10 @@ func (r *ephemeralCertificate) Schema(ctx context.Context, _ ephemeral.SchemaReq
 	for _, name := range ephemeralRequestAttributes {
 		taken[name] = res.Schema.Attributes[name]
 	}
+	// The resource's subject is computed for use_request_template only.
+	subject := taken["subject"].(resourceschema.SingleNestedAttribute)
+	subject.Computed = false
+	taken["subject"] = subject
 	attrs := ephemeralAttributes(taken, ephemeralDescription)
 	enrollment := ephemeralAttributes(enrollmentAttributes(), ephemeralDescription)
 	enrollment["secret"] = schema.StringAttribute{
@@ -142,8 +146,8 @@ func (r *ephemeralCertificate) Schema(ctx context.Context, _ ephemeral.SchemaReq
 		Description: "A short-lived certificate enrolled over CMP with an initialization request (IR) when " +
 			"Terraform opens it, and never written to the plan or the state (Terraform 1.10 or later): for " +
 			"client certificates that configure another provider (Kubernetes, Vault, a database) within one run. " +
-			"Terraform opens an ephemeral resource in every plan and every apply that needs it, so each of them " +
-			"enrolls a certificate of its own. When the run ends, Terraform closes it: with `revoke_on_close` the " +
+			"Terraform opens an ephemeral resource in every plan and every apply, a destroy's included, even when " +
+			"nothing refers to it, so each of them enrolls a certificate of its own. When the run ends, Terraform closes it: with `revoke_on_close` the " +
 			"certificate is revoked (RR), else it is left to expire (default validity " +
 			fmt.Sprint(defaultEphemeralValidityHours) + " hour).",
 		Attributes: attrs,

@@ -197,3 +197,12 @@ func custodyChangeReason(from, to keyCustody) (attribute, what string) {
 	}
 	return "certificate_request_pem", "certificate_request_pem is removed: the provider takes the key"
 }
+
+// keptKeyNote ends "the state keeps the current certificate" where the
+// state keeps its key too (holdsKey).
+func keptKeyNote(state certificateModel) string {
+	if custodyOf(state).holdsKey() {
+		return " and its key"
+	}
+	return ""
+}

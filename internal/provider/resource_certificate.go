@@ -62,6 +62,7 @@ type certificateModel struct {
 	RevokeSuperseded    types.Bool     `tfsdk:"revoke_superseded"`
 	RevocationReason    types.String   `tfsdk:"revocation_reason"`
 	UpdateProtection    types.String   `tfsdk:"update_protection"`
+	UseRequestTemplate  types.Bool     `tfsdk:"use_request_template"`
 	Timeouts            timeouts.Value `tfsdk:"timeouts"`
 
 	// Where the key lives instead (key_custody.go).
@@ -148,7 +149,18 @@ func (r *certificateResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"subject": schema.SingleNestedAttribute{
 				Description: "Subject distinguished name to request. A change sends a CR.",
 				Optional:    true,
-				Attributes:  subjectAttributes(),
+				// Computed for use_request_template only: null when unset without it.
+				Computed:   true,
+				Attributes: subjectAttributes(),
+			},
+			"use_request_template": schema.BoolAttribute{
+				Description: "Fill what the configuration leaves unset from the CA's certificate request template " +
+					"(genm id-it-certReqTemplate, RFC 9483 section 4.3.3), asked once, at the plan that creates the " +
+					"certificate: `key_algorithm` with `ecdsa_curve` or `rsa_bits` of a generated key (the first key " +
+					"type the template names that agrees with what is configured) and `subject` (the template's " +
+					"attributes that have values). The plan shows the values taken; configured values always win; " +
+					"state keeps the values taken, so later plans ask nothing. Default false: no genm is sent.",
+				Optional: true,
 			},
 			"dns_names": schema.ListAttribute{
 				Description: "DNS names for the subject alternative name extension. A change sends a CR.",

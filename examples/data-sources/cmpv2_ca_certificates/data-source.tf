@@ -12,6 +12,18 @@ data "cmpv2_ca_certificates" "ca" {
   # arguments in state, so prefer those over a secret here.
 }
 
+# A CA that answers support messages to anyone needs no credentials: with
+# none here and none in the provider, the genm goes unprotected and the
+# answer must be signed by a certificate chaining to trusted_ca_pem, or,
+# when unprotected, list only certificates chaining to it. trusted_ca_pem
+# (or server_certificate_pem) is then required.
+data "cmpv2_ca_certificates" "public" {
+  server = {
+    url            = "https://ca.example/.well-known/cmp/p/public"
+    trusted_ca_pem = file("${path.module}/cmp-trust-anchors.pem")
+  }
+}
+
 output "ca_bundle" {
   value = data.cmpv2_ca_certificates.ca.bundle_pem
 }

@@ -91,6 +91,9 @@ resource "cmpv2_certificate" "host" {
 # holds (write-only): the service reads the same password from its own
 # secret. Every apply must give the password; raise the version to re-make
 # the keystore under a new one. The keystore is made again at every renewal.
+# The bundle is one more copy of the key: the generated key itself is still
+# in the state (private_key_pem), as for every certificate whose key the
+# provider generates.
 resource "cmpv2_certificate" "api" {
   server              = cmpv2_server.ca.endpoint
   subject             = { common_name = "api.example" }
@@ -115,4 +118,15 @@ variable "keystore_password" {
   type      = string
   sensitive = true
   ephemeral = true
+}
+
+# Let the CA's certificate request template (RFC 9483 section 4.3.3) choose
+# what is left unset: the key type (key_algorithm with ecdsa_curve or
+# rsa_bits) and the subject. The plan that creates the certificate asks the
+# CA once and shows the values taken; configured values always win, and the
+# state keeps the values taken, so later plans ask nothing.
+resource "cmpv2_certificate" "templated" {
+  server               = cmpv2_server.ca.endpoint
+  use_request_template = true
+  dns_names            = ["templated.example"]
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -109,6 +110,11 @@ func newNoChangeServer(p provider.Provider, next tfprotov6.ProviderServer) *noCh
 		}
 		t := &noChangeType{rules: rules, typ: sr.Schema.Type().TerraformType(ctx), version: sr.Schema.Version, planOK: true}
 		t.readSchema(ctx, tftypes.NewAttributePath(), sr.Schema.Attributes, sr.Schema.Blocks)
+		// In path order, not the schema maps' random one, so that what
+		// reads them (the checks, the generated tests) runs the same way
+		// every time.
+		slices.SortFunc(t.writeOnly, func(a, b *tftypes.AttributePath) int { return strings.Compare(a.String(), b.String()) })
+		slices.SortFunc(t.defaults, func(a, b schemaDefault) int { return strings.Compare(a.path.String(), b.path.String()) })
 		s.types[name.TypeName] = t
 	}
 	return s

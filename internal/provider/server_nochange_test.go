@@ -187,7 +187,9 @@ func TestNoChangeServerMatchesFramework(t *testing.T) {
 			t.Errorf("upgrade case %d (seed %d; %s): %s", i, noChangeSeed, what, diff)
 		}
 	}
-	// Both paths taken, each many times.
+	// Both paths taken, each many times (a configuration holding a
+	// write-only value always goes to the framework, which leaves fewer
+	// plans to the no-change server than reads).
 	for _, c := range []struct {
 		name          string
 		total, passed int64
@@ -198,8 +200,8 @@ func TestNoChangeServerMatchesFramework(t *testing.T) {
 	} {
 		answered := c.total - c.passed
 		t.Logf("%s: %d of %d answered below the framework", c.name, answered, c.total)
-		if answered < c.total/5 || c.passed < c.total/5 {
-			t.Errorf("%s: %d answered below the framework, %d by it: want each at least a fifth of %d", c.name, answered, c.passed, c.total)
+		if answered < c.total/8 || c.passed < c.total/8 {
+			t.Errorf("%s: %d answered below the framework, %d by it: want each at least an eighth of %d", c.name, answered, c.passed, c.total)
 		}
 	}
 }

@@ -718,14 +718,10 @@ func TestAccCertificateCSRKeyAttributes(t *testing.T) {
 // destroy by a MAC-protected RR, which OpenSSL's mock accepts: the RR the
 // provider can protect for a key it never held.
 func TestAccCertificateCSROpenSSLMock(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
-	}
-	if !opensslpeer.InNetNS(t) {
+	creds, ok := openSSLMockAcc(t)
+	if !ok {
 		return
 	}
-	clearProviderEnv(t)
-	creds := opensslpeer.NewCreds(t)
 	mock := opensslpeer.StartMock(t, creds)
 	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: creds.Client1.Cert.Subject}, creds.Client1.Key)
 	if err != nil {

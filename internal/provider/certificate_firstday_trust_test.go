@@ -64,6 +64,15 @@ func noneLiveOutsideState(t *testing.T, e *caEnv) resource.TestCheckFunc {
 	}
 }
 
+// firstDayIR is the first step of a first-day configuration: an IR and its
+// certConf, adopting the CA's caPubs root when adopted is true.
+func firstDayIR(e *caEnv, mark *int, adopted bool) resource.TestStep {
+	return resource.TestStep{
+		Config: firstDayConfig(`dns_names = ["firstday.example"]`),
+		Check:  resource.ComposeTestCheckFunc(anchorIs(e, adopted), saw(e, mark, "ir:accepted", "certConf:confirmed")),
+	}
+}
+
 // anchorIs checks trust_anchor_sha256: the devca's root, which must also
 // end ca_chain_pem, or null (want false).
 func anchorIs(e *caEnv, want bool) resource.TestCheckFunc {
@@ -167,11 +176,7 @@ func TestAccFirstDayNoTrust(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{
-				Config: firstDayConfig(`dns_names = ["firstday.example"]`),
-				Check: resource.ComposeTestCheckFunc(anchorIs(e, false),
-					saw(e, &mark, "ir:accepted", "certConf:confirmed")),
-			},
+			firstDayIR(e, &mark, false),
 			{
 				PreConfig:   dropAnchor,
 				Config:      firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]`),
@@ -240,11 +245,7 @@ func TestAccFirstDayWrongTrustAnchor(t *testing.T) {
 		resource.Test(t, resource.TestCase{
 			ProtoV6ProviderFactories: testAccProviders,
 			Steps: []resource.TestStep{
-				{
-					Config: firstDayConfig(`dns_names = ["firstday.example"]`),
-					Check: resource.ComposeTestCheckFunc(anchorIs(e, true),
-						saw(e, &mark, "ir:accepted", "certConf:confirmed")),
-				},
+				firstDayIR(e, &mark, true),
 				{
 					PreConfig: func() { os.Setenv(envTrustedCAPEM, other.caPEM) },
 					Config:    firstDayConfig(`dns_names = ["firstday.example", "www.firstday.example"]`),
@@ -297,11 +298,7 @@ func TestAccFirstDayUnverifiedRevocation(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{
-				Config: firstDayConfig(`dns_names = ["firstday.example"]`),
-				Check: resource.ComposeTestCheckFunc(anchorIs(e, true),
-					saw(e, &mark, "ir:accepted", "certConf:confirmed")),
-			},
+			firstDayIR(e, &mark, true),
 			{
 				PreConfig: func() { os.Setenv(envTrustedCAPEM, other.caPEM) },
 				Config:    firstDayConfig(`dns_names = ["firstday.example"]`),

@@ -16,14 +16,10 @@ import (
 // certificate on destroy (RR signed with it). The mock binds every
 // interface, so the test runs inside a private network namespace.
 func TestAccCertificateOpenSSLMock(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
-	}
-	if !opensslpeer.InNetNS(t) {
+	creds, ok := openSSLMockAcc(t)
+	if !ok {
 		return
 	}
-	clearProviderEnv(t)
-	creds := opensslpeer.NewCreds(t)
 	mock := opensslpeer.StartMock(t, creds)
 	keyPEM, err := marshalPrivateKeyPEM(creds.Client1.Key)
 	if err != nil {
@@ -63,4 +59,21 @@ private_key_pem = <<EOT
 			return nil
 		},
 	})
+}
+
+// openSSLMockAcc starts an acceptance test against OpenSSL's mock server:
+// it skips without TF_ACC, runs the test again inside a private network
+// namespace (the mock binds every interface; ok is false in the process
+// that started it), clears the CMPV2_* variables and makes the mock's
+// credentials.
+func openSSLMockAcc(t *testing.T) (creds *opensslpeer.Creds, ok bool) {
+	t.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
+	}
+	if !opensslpeer.InNetNS(t) {
+		return nil, false
+	}
+	clearProviderEnv(t)
+	return opensslpeer.NewCreds(t), true
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -191,14 +190,10 @@ func TestAccCACertificatesRefused(t *testing.T) {
 // unprotected genm, by its signature chaining to trusted_ca_pem. The mock binds every interface, so
 // the test runs inside a private network namespace.
 func TestAccCACertificatesOpenSSLMock(t *testing.T) {
-	if os.Getenv("TF_ACC") == "" {
-		t.Skip("acceptance test: set TF_ACC=1 (make test does)")
-	}
-	if !opensslpeer.InNetNS(t) {
+	creds, ok := openSSLMockAcc(t)
+	if !ok {
 		return
 	}
-	clearProviderEnv(t)
-	creds := opensslpeer.NewCreds(t)
 	rootPEM := certificatePEM(creds.Root.Cert)
 	clientKeyPEM, err := marshalPrivateKeyPEM(creds.Client1.Key)
 	if err != nil {

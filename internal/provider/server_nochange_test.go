@@ -149,44 +149,28 @@ func (b *noChangeBench) configure(t testing.TB, s tfprotov6.ProviderServer) {
 // Both paths must be taken many times.
 func TestNoChangeServerMatchesFramework(t *testing.T) {
 	b := newNoChangeBench(t)
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(noChangeSeed, noChangeSeed))
 	const plans, reads, upgrades = 900, 400, 200
 
-	for i := range plans {
-		req, what := b.planRequest(t, rng)
-		want, err1 := b.plain.PlanResourceChange(ctx, req)
-		got, err2 := b.wrapped.PlanResourceChange(ctx, req)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("plan case %d (%s): errors %v, %v", i, what, err1, err2)
-		}
-		if diff := b.planDiff(t, want, got); diff != "" {
-			t.Errorf("plan case %d (seed %d; %s): %s", i, noChangeSeed, what, diff)
-		}
-	}
-	for i := range reads {
-		req, what := b.readRequest(t, rng)
-		want, err1 := b.plain.ReadResource(ctx, req)
-		got, err2 := b.wrapped.ReadResource(ctx, req)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("read case %d (%s): errors %v, %v", i, what, err1, err2)
-		}
-		if diff := diagDiff(want.Diagnostics, got.Diagnostics) + b.valueDiff("new state", want.NewState, got.NewState) +
-			bytesDiff("private", want.Private, got.Private); diff != "" || want.Deferred != got.Deferred {
-			t.Errorf("read case %d (seed %d; %s): %s", i, noChangeSeed, what, diff)
-		}
-	}
-	for i := range upgrades {
-		req, what := b.upgradeRequest(t, rng)
-		want, err1 := b.plain.UpgradeResourceState(ctx, req)
-		got, err2 := b.wrapped.UpgradeResourceState(ctx, req)
-		if err1 != nil || err2 != nil {
-			t.Fatalf("upgrade case %d (%s): errors %v, %v", i, what, err1, err2)
-		}
-		if diff := diagDiff(want.Diagnostics, got.Diagnostics) + b.valueDiff("upgraded state", want.UpgradedState, got.UpgradedState); diff != "" {
-			t.Errorf("upgrade case %d (seed %d; %s): %s", i, noChangeSeed, what, diff)
-		}
-	}
+	compareServers(t, b, "plan", plans, func() (*tfprotov6.PlanResourceChangeRequest, string) { return b.planRequest(t, rng) },
+		tfprotov6.ProviderServer.PlanResourceChange,
+		func(want, got *tfprotov6.PlanResourceChangeResponse) string { return b.planDiff(t, want, got) })
+	compareServers(t, b, "read", reads, func() (*tfprotov6.ReadResourceRequest, string) { return b.readRequest(t, rng) },
+		tfprotov6.ProviderServer.ReadResource,
+		func(want, got *tfprotov6.ReadResourceResponse) string {
+			diff := diagDiff(want.Diagnostics, got.Diagnostics) + b.valueDiff("new state", want.NewState, got.NewState) +
+				bytesDiff("private", want.Private, got.Private)
+			if want.Deferred != got.Deferred {
+				diff += fmt.Sprintf("deferred %v, want %v; ", got.Deferred, want.Deferred)
+			}
+			return diff
+		})
+	compareServers(t, b, "upgrade", upgrades, func() (*tfprotov6.UpgradeResourceStateRequest, string) { return b.upgradeRequest(t, rng) },
+		tfprotov6.ProviderServer.UpgradeResourceState,
+		func(want, got *tfprotov6.UpgradeResourceStateResponse) string {
+			return diagDiff(want.Diagnostics, got.Diagnostics) +
+				b.valueDiff("upgraded state", want.UpgradedState, got.UpgradedState)
+		})
 	// Both paths taken, each many times (a configuration holding a
 	// write-only value always goes to the framework, which leaves fewer
 	// plans to the no-change server than reads).
@@ -464,6 +448,26 @@ func (b *noChangeBench) dynamic(t testing.TB, v tftypes.Value) *tfprotov6.Dynami
 		t.Fatal(err)
 	}
 	return &dv
+}
+
+// compareServers sends n generated requests of one kind (gen, which also
+// says what each case holds) to the framework's server and to the
+// no-change server through call, and requires the same answer (diff empty).
+func compareServers[Q, R any](t *testing.T, b *noChangeBench, kind string, n int, gen func() (Q, string),
+	call func(tfprotov6.ProviderServer, context.Context, Q) (R, error), diff func(want, got R) string) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range n {
+		req, what := gen()
+		want, err1 := call(b.plain, ctx, req)
+		got, err2 := call(b.wrapped, ctx, req)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("%s case %d (%s): errors %v, %v", kind, i, what, err1, err2)
+		}
+		if d := diff(want, got); d != "" {
+			t.Errorf("%s case %d (seed %d; %s): %s", kind, i, noChangeSeed, what, d)
+		}
+	}
 }
 
 func (b *noChangeBench) planDiff(t *testing.T, want, got *tfprotov6.PlanResourceChangeResponse) string {

@@ -392,9 +392,8 @@ func csrNotRevoked(certPEM string, now time.Time, what string) diag.Diagnostics 
 // from a CSR will not be revoked (revoke_on_destroy without
 // update_protection = "mac"), naming its serial and that of the
 // certificate previous_certificate_pem holds.
-func (r *certificateResource) warnCSRDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	var state certificateModel
-	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() || custodyOf(state) != custodyCSR ||
+func (r *certificateResource) warnCSRDestroy(state certificateModel, resp *resource.ModifyPlanResponse) {
+	if custodyOf(state) != custodyCSR ||
 		!state.RevokeOnDestroy.ValueBool() || state.UpdateProtection.ValueString() == updateProtectionMAC {
 		return
 	}

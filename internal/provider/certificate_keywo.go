@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"context"
 	"crypto"
 	"crypto/x509"
 	"errors"
@@ -369,9 +368,8 @@ func keyWONotRevoked(state certificateModel, now time.Time, previous bool) diag.
 // warnKeyWODestroy says, in the plan of a destroy, that the certificates of
 // a write-only key will not be revoked (revoke_on_destroy without
 // update_protection = "mac"), naming their serials (keyWONotRevoked).
-func (r *certificateResource) warnKeyWODestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	var state certificateModel
-	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() || custodyOf(state) != custodyWriteOnly ||
+func (r *certificateResource) warnKeyWODestroy(state certificateModel, resp *resource.ModifyPlanResponse) {
+	if custodyOf(state) != custodyWriteOnly ||
 		!state.RevokeOnDestroy.ValueBool() || state.UpdateProtection.ValueString() == updateProtectionMAC {
 		return
 	}

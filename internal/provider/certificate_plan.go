@@ -21,15 +21,28 @@ import (
 // with the same function once every input is known.
 func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() {
-		r.checkTrustForDestroy(ctx, req, resp)
-		r.checkCredentialsForDestroy(ctx, req, resp)
-		r.warnCSRDestroy(ctx, req, resp)
-		r.warnKeyWODestroy(ctx, req, resp)
+		r.planDestroy(ctx, req, resp)
 		return
 	}
 	// Plans that change nothing do not come here: the protocol server
 	// answers them (server_nochange.go, plan_fastpath.go).
 	r.modifyPlan(ctx, req, resp)
+}
+
+// planDestroy checks, in the plan of a destroy, what Delete can do with the
+// certificate of the state, read once: whether its RR will find a trust
+// anchor and credentials, or, when nothing can sign it, says that it stays
+// valid.
+func (r *certificateResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	var state certificateModel
+	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() {
+		return // an unreadable state is the framework's to report
+	}
+	sendsRR := r.destroySendsRR(state)
+	r.checkTrustForDestroy(ctx, state, sendsRR, resp)
+	r.checkCredentialsForDestroy(ctx, state, sendsRR, resp)
+	r.warnCSRDestroy(state, resp)
+	r.warnKeyWODestroy(state, resp)
 }
 
 // modifyPlan is ModifyPlan on the whole model, for a create or a plan that

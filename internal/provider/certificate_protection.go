@@ -55,10 +55,9 @@ func updateCredentials(ctx context.Context, m certificateModel, enrollment types
 // a live certificate) must be MAC-protected (update_protection = "mac") when
 // no secret will be there: a destroy has only the state, where secret_wo is
 // null.
-func (r *certificateResource) checkCredentialsForDestroy(ctx context.Context, req resource.ModifyPlanRequest,
+func (r *certificateResource) checkCredentialsForDestroy(ctx context.Context, state certificateModel, sendsRR bool,
 	resp *resource.ModifyPlanResponse) {
-	state, ok := r.destroySendsRR(ctx, req)
-	if !ok || state.UpdateProtection.ValueString() != updateProtectionMAC {
+	if !sendsRR || state.UpdateProtection.ValueString() != updateProtectionMAC {
 		return
 	}
 	_, diags := updateCredentials(ctx, state, state.Enrollment, r.defaults, "revocation request (RR) on destroy")

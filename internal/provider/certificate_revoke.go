@@ -235,22 +235,17 @@ func revocationFailure(err error) string {
 	return "could not be revoked"
 }
 
-// destroySendsRR reports, for the plan of a destroy (req's state), whether
-// Delete will send an RR for the certificate, with the state it reads:
-// revoke_on_destroy is set and the certificate has not expired (an expired
-// one signs nothing). An unreadable certificate is Delete's to report.
-func (r *certificateResource) destroySendsRR(ctx context.Context, req resource.ModifyPlanRequest) (certificateModel, bool) {
-	var state certificateModel
-	if req.State.Raw.IsNull() {
-		return state, false
-	}
-	if diags := req.State.Get(ctx, &state); diags.HasError() || !state.RevokeOnDestroy.ValueBool() ||
-		state.CertificatePEM.ValueString() == "" {
-		return state, false
+// destroySendsRR reports, for the plan of a destroy of state, whether
+// Delete will send an RR for the certificate: revoke_on_destroy is set and
+// the certificate has not expired (an expired one signs nothing). An
+// unreadable certificate is Delete's to report.
+func (r *certificateResource) destroySendsRR(state certificateModel) bool {
+	if !state.RevokeOnDestroy.ValueBool() || state.CertificatePEM.ValueString() == "" {
+		return false
 	}
 	if !custodyOf(state).holdsKey() && state.UpdateProtection.ValueString() != updateProtectionMAC {
-		return state, false // nothing signs its RR: Delete warns instead
+		return false // nothing signs its RR: Delete warns instead
 	}
 	cert, err := parseCertificatePEM(state.CertificatePEM.ValueString())
-	return state, err == nil && r.clock.now().Before(cert.NotAfter)
+	return err == nil && r.clock.now().Before(cert.NotAfter)
 }

@@ -166,10 +166,9 @@ func (r *certificateResource) checkTrustForIR(ctx context.Context, server types.
 // certificate not expired at now) would be answered with a signature that
 // could not be verified (not an RR under the shared secret). Setting revoke_on_destroy = false (applied before
 // the destroy) forgets the certificate without an RR.
-func (r *certificateResource) checkTrustForDestroy(ctx context.Context, req resource.ModifyPlanRequest,
+func (r *certificateResource) checkTrustForDestroy(ctx context.Context, state certificateModel, sendsRR bool,
 	resp *resource.ModifyPlanResponse) {
-	state, ok := r.destroySendsRR(ctx, req)
-	if ok && !answeredUnderMAC(state.UpdateProtection) && trustMissing(ctx, state.Server, r.defaults, state) {
+	if sendsRR && !answeredUnderMAC(state.UpdateProtection) && trustMissing(ctx, state.Server, r.defaults, state) {
 		resp.Diagnostics.AddAttributeError(path.Root("server").AtName("trusted_ca_pem"),
 			"No trust anchor for the CA's answer to the revocation on destroy", noTrustDetail+
 				" (A trust anchor in the server object takes effect after an apply; the provider's at once.) To "+

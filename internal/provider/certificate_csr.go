@@ -214,7 +214,7 @@ func (r *certificateResource) planCustodyChange(ctx context.Context, state, conf
 	resp.Diagnostics.AddWarning("cmpv2_certificate: planned replacement",
 		"Because "+what+", the certificate is replaced: destroy revokes the current one as destroy does, and "+
 			"create enrolls a new one.")
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, *plan, &resp.Plan.Raw)...)
 }
 
 // createNeeds is why a create of config needs the IR's credentials.
@@ -352,7 +352,7 @@ func (r *certificateResource) renewCSR(ctx context.Context, plan, config, state 
 	plan.PrivateKeyPEM = custodyCSR.stateKeyPEM("")
 	plan.ID = state.ID
 	plan.TrustAnchorSHA256 = adoptedAnchorSHA256(enr.AdoptedTrustAnchor, kept)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.State.Raw)...)
 	if revokesSuperseded(plan) {
 		if rrCreds != nil {
 			resp.Diagnostics.Append(revokeSuperseded(ctx, conn, rrCreds, state, r.clock.now())...)

@@ -26,8 +26,8 @@ const defaultOperationTimeout = 10 * time.Minute
 // enrolls again.
 func (r *certificateResource) enroll(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
 	var plan, config certificateModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Config.Raw, &config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -48,7 +48,7 @@ func (r *certificateResource) enroll(ctx context.Context, req resource.CreateReq
 	if p12Err := setP12(&plan, config, true); p12Err != nil {
 		p12Failed(&resp.Diagnostics, "The IR issued certificate serial "+plan.SerialNumber.ValueString(), p12Err)
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.State.Raw)...)
 	if err != nil {
 		var unconfirmed *cmpclient.UnconfirmedError
 		detail := cmpErrorDetail(err)

@@ -46,7 +46,7 @@ func (r *certificateResource) ImportState(ctx context.Context, req resource.Impo
 		resp.Diagnostics.AddError("cmpv2_certificate: cannot import", err.Error())
 		return
 	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, m)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, *m, &resp.State.Raw)...)
 	resp.Diagnostics.Append(setImported(ctx, resp.Private, true)...)
 }
 

@@ -35,7 +35,7 @@ func (r *certificateResource) ModifyPlan(ctx context.Context, req resource.Modif
 // valid.
 func (r *certificateResource) planDestroy(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var state certificateModel
-	if req.State.Raw.IsNull() || req.State.Get(ctx, &state).HasError() {
+	if req.State.Raw.IsNull() || readCertificate(ctx, req.State.Raw, &state).HasError() {
 		return // an unreadable state is the framework's to report
 	}
 	sendsRR := r.destroySendsRR(state)
@@ -49,8 +49,8 @@ func (r *certificateResource) planDestroy(ctx context.Context, req resource.Modi
 // changes something.
 func (r *certificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	var config, plan certificateModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Config.Raw, &config)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -76,12 +76,12 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
 		}
 		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, nil, true)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.Plan.Raw)...)
 		return
 	}
 
 	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -101,7 +101,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 		// Some inputs are known only during apply; the operation is decided then.
 		markIssuedUnknown(&plan, generatedKey)
 		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, true)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.Plan.Raw)...)
 		return
 	}
 	if u.FellBack {
@@ -155,7 +155,7 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 				operationName(u.Op), protection, strings.Join(u.Why, "; "), superseded))
 	}
 	plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, u.Op != opNone)
-	resp.Diagnostics.Append(resp.Plan.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.Plan.Raw)...)
 }
 
 // planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size

@@ -27,7 +27,7 @@ import (
 // is gone; not with revoke_superseded = false.
 func (r *certificateResource) revoke(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	var state certificateModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() || !state.RevokeOnDestroy.ValueBool() {
 		return // revoke_on_destroy = false: only forget
 	}

@@ -39,7 +39,7 @@ func (r *certificateResource) planRequestTemplate(ctx context.Context, req resou
 	}
 	if !req.State.Raw.IsNull() {
 		var state certificateModel
-		if diags.Append(req.State.Get(ctx, &state)...); diags.HasError() {
+		if diags.Append(readCertificate(ctx, req.State.Raw, &state)...); diags.HasError() {
 			return
 		}
 		keepTemplateValues(config, state, plan)

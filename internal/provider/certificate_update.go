@@ -24,9 +24,9 @@ import (
 // and its serial named.
 func (r *certificateResource) update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
 	var plan, config, state certificateModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Plan.Raw, &plan)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Config.Raw, &config)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.State.Raw, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -35,7 +35,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 			p12Failed(&resp.Diagnostics, "", err)
 			return
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.State.Raw)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
 	}
@@ -58,7 +58,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 			p12Failed(&resp.Diagnostics, "", err)
 			return
 		}
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.State.Raw)...)
 		resp.Diagnostics.Append(setImported(ctx, resp.Private, false)...)
 		return
 	case opReplace:
@@ -130,7 +130,7 @@ func (r *certificateResource) update(ctx context.Context, req resource.UpdateReq
 	plan.PreviousPrivateKeyPEM, previous = previousKeyOutput(state.PrivateKeyPEM.ValueString(), keyPEM,
 		!config.PrivateKeyPEM.IsNull())
 	p12Err := setP12(&plan, config, true)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.State.Raw)...)
 	// The certificate previous_certificate_pem held until now leaves the
 	// state: revoke it, so that no certificate of this resource stays live
 	// without being in the state, unless revoke_superseded is false.

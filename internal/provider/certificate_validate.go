@@ -17,7 +17,7 @@ import (
 // checked again when known.
 func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
 	var c certificateModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &c)...)
+	resp.Diagnostics.Append(readCertificate(ctx, req.Config.Raw, &c)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
 
 // ValidateConfig checks what single-attribute validators cannot: how
@@ -35,7 +34,7 @@ func (r *certificateResource) ValidateConfig(ctx context.Context, req resource.V
 	if custodyOf(c) != custodyWriteOnly {
 		validateKeyAttributes(c, &resp.Diagnostics) // else the key decides them (validateKeyWOConfig)
 	}
-	validateSomethingToCertify(ctx, c, &resp.Diagnostics)
+	validateSomethingToCertify(c, &resp.Diagnostics)
 }
 
 // validateKeyAttributes: rsa_bits and ecdsa_curve only with their
@@ -120,20 +119,13 @@ func validateRenewalWindow(c certificateModel, diags *diag.Diagnostics) {
 
 // validateSomethingToCertify: a request needs a subject or at least one SAN
 // (RFC 5280 section 4.1.2.6).
-func validateSomethingToCertify(ctx context.Context, c certificateModel, diags *diag.Diagnostics) {
+func validateSomethingToCertify(c certificateModel, diags *diag.Diagnostics) {
 	if c.Subject.IsUnknown() {
 		return
 	}
-	if !c.Subject.IsNull() {
-		var s subjectModel
-		if c.Subject.As(ctx, &s, basetypes.ObjectAsOptions{}).HasError() {
+	for _, v := range c.Subject.Attributes() { // none when null
+		if s, ok := v.(types.String); !ok || s.IsUnknown() || s.ValueString() != "" {
 			return
-		}
-		for _, v := range []types.String{s.CommonName, s.Organization, s.OrganizationalUnit, s.Country, s.Province,
-			s.Locality, s.StreetAddress, s.PostalCode, s.SerialNumber} {
-			if v.IsUnknown() || v.ValueString() != "" {
-				return
-			}
 		}
 	}
 	for _, l := range []types.List{c.DNSNames, c.IPAddresses, c.URIs, c.EmailAddresses} {

@@ -210,7 +210,7 @@ func (r *ephemeralCertificate) ValidateConfig(ctx context.Context, req ephemeral
 	validateKeyAttributes(cm, &resp.Diagnostics)
 	_, _, diags = irCredentials(ctx, cm.Enrollment, nil, "")
 	resp.Diagnostics.Append(diags...)
-	validateSomethingToCertify(ctx, cm, &resp.Diagnostics)
+	validateSomethingToCertify(cm, &resp.Diagnostics)
 }
 
 // privateHandle is the key of the ephemeral resource's private data that

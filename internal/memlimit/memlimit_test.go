@@ -45,3 +45,32 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+func TestApplyGCPercent(t *testing.T) {
+	prevLimit := debug.SetMemoryLimit(-1)
+	prevPercent := debug.SetGCPercent(100)
+	t.Cleanup(func() {
+		debug.SetMemoryLimit(prevLimit)
+		debug.SetGCPercent(prevPercent)
+	})
+	t.Setenv("GOMEMLIMIT", "64MiB") // the limit is TestApply's; keep it out of the way
+	t.Run("unset gets GCPercent", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		if err := os.Unsetenv("GOGC"); err != nil {
+			t.Fatal(err)
+		}
+		debug.SetGCPercent(100)
+		Apply()
+		if got := debug.SetGCPercent(100); got != GCPercent {
+			t.Fatalf("GC percent after Apply = %d, want %d", got, GCPercent)
+		}
+	})
+	t.Run("user setting wins", func(t *testing.T) {
+		t.Setenv("GOGC", "50")
+		debug.SetGCPercent(50) // the runtime reads GOGC at start only; emulate that
+		Apply()
+		if got := debug.SetGCPercent(100); got != 50 {
+			t.Fatalf("GC percent after Apply = %d, want the user's 50", got)
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // ModifyPlan decides, for every plan, which CMP operation the apply will run
@@ -48,37 +49,22 @@ func (r *certificateResource) planDestroy(ctx context.Context, req resource.Modi
 // modifyPlan is ModifyPlan on the whole model, for a create or a plan that
 // changes something.
 func (r *certificateResource) modifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() {
+		resp.Diagnostics.Append(r.planCreate(ctx, req.Config.Raw, &resp.Plan.Raw)...)
+		return
+	}
 	var config, plan certificateModel
 	resp.Diagnostics.Append(readCertificate(ctx, req.Config.Raw, &config)...)
 	resp.Diagnostics.Append(readCertificate(ctx, req.Plan.Raw, &plan)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if r.planRequestTemplate(ctx, req, config, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
+	if r.planRequestTemplate(ctx, req.State.Raw, config, &plan, &resp.Diagnostics); resp.Diagnostics.HasError() {
 		return
 	}
 	planKeyAttributesFromUserKey(config, &plan)
 	planKeyAttributesFromCSR(config, &plan)
 	generatedKey := custodyOf(config) == custodyGenerated
-
-	if req.State.Raw.IsNull() {
-		if custodyOf(config) == custodyWriteOnly {
-			planKeyAttributesFromWriteOnly(config, nil, &plan)
-			checkKeyWOCreate(config, &resp.Diagnostics)
-		}
-		r.checkCreatable(ctx, config, &resp.Diagnostics)
-		// The CA may grant less than validity_period_hours: then the plan
-		// after the IR warns with the validity granted.
-		if settings, known := renewalSettingsOf(plan); known && !config.ValidityPeriodHours.IsNull() &&
-			!config.ValidityPeriodHours.IsUnknown() {
-			now := r.clock.now()
-			requested := time.Duration(config.ValidityPeriodHours.ValueInt64()) * time.Hour
-			warnRenewalFallback(now, now.Add(requested), settings, false, &resp.Diagnostics)
-		}
-		plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, nil, true)
-		resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.Plan.Raw)...)
-		return
-	}
 
 	var state certificateModel
 	resp.Diagnostics.Append(readCertificate(ctx, req.State.Raw, &state)...)
@@ -156,6 +142,41 @@ func (r *certificateResource) modifyPlan(ctx context.Context, req resource.Modif
 	}
 	plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, &state.p12Model, u.Op != opNone)
 	resp.Diagnostics.Append(writeCertificate(ctx, plan, &resp.Plan.Raw)...)
+}
+
+// planCreate is ModifyPlan of a new certificate on the planned value
+// *planned (for the framework, or for the protocol server, which plans
+// creates itself: server_create.go). The configuration decides the key
+// attributes and the request template; what would refuse the IR fails the
+// plan. An error before the plan is shaped leaves *planned as it was.
+func (r *certificateResource) planCreate(ctx context.Context, configRaw tftypes.Value, planned *tftypes.Value) diag.Diagnostics {
+	var diags diag.Diagnostics
+	var config, plan certificateModel
+	diags.Append(readCertificate(ctx, configRaw, &config)...)
+	diags.Append(readCertificate(ctx, *planned, &plan)...)
+	if diags.HasError() {
+		return diags
+	}
+	if r.planRequestTemplate(ctx, tftypes.Value{}, config, &plan, &diags); diags.HasError() {
+		return diags
+	}
+	planKeyAttributesFromUserKey(config, &plan)
+	planKeyAttributesFromCSR(config, &plan)
+	if custodyOf(config) == custodyWriteOnly {
+		planKeyAttributesFromWriteOnly(config, nil, &plan)
+		checkKeyWOCreate(config, &diags)
+	}
+	r.checkCreatable(ctx, config, &diags)
+	// The CA may grant less than validity_period_hours: then the plan
+	// after the IR warns with the validity granted.
+	if settings, known := renewalSettingsOf(plan); known && !config.ValidityPeriodHours.IsNull() &&
+		!config.ValidityPeriodHours.IsUnknown() {
+		now := r.clock.now()
+		requested := time.Duration(config.ValidityPeriodHours.ValueInt64()) * time.Hour
+		warnRenewalFallback(now, now.Add(requested), settings, false, &diags)
+	}
+	plan.CertificateP12 = plannedP12(config.p12Model, plan.p12Model, nil, true)
+	return append(diags, writeCertificate(ctx, plan, planned)...)
 }
 
 // planKeyAttributesFromUserKey shows a user-supplied key's algorithm, size

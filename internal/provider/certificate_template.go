@@ -10,8 +10,8 @@ import (
 	"github.com/cmpv2/terraform-provider-cmpv2/cmpclient"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 // templateForCreate is why the plan of a create sends a genm.
@@ -29,7 +29,7 @@ const templateForCreate = "use_request_template asks the CA for its request temp
 // configuration is still null (the attributes' defaults would replace it
 // otherwise) and ask nothing. Without the opt-in nothing is asked, and an
 // unset subject, computed only for the template, stays null.
-func (r *certificateResource) planRequestTemplate(ctx context.Context, req resource.ModifyPlanRequest, config certificateModel,
+func (r *certificateResource) planRequestTemplate(ctx context.Context, stateRaw tftypes.Value, config certificateModel,
 	plan *certificateModel, diags *diag.Diagnostics) {
 	if !plan.UseRequestTemplate.ValueBool() {
 		if config.Subject.IsNull() {
@@ -37,9 +37,9 @@ func (r *certificateResource) planRequestTemplate(ctx context.Context, req resou
 		}
 		return
 	}
-	if !req.State.Raw.IsNull() {
+	if !stateRaw.IsNull() { // the zero Value at a create
 		var state certificateModel
-		if diags.Append(readCertificate(ctx, req.State.Raw, &state)...); diags.HasError() {
+		if diags.Append(readCertificate(ctx, stateRaw, &state)...); diags.HasError() {
 			return
 		}
 		keepTemplateValues(config, state, plan)

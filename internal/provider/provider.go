@@ -20,9 +20,10 @@ import (
 // which inject the environment the fallbacks read. clock is the time of the
 // certificate resources; tests inject theirs too (newProvider).
 type cmpv2Provider struct {
-	version string
-	getenv  func(string) string
-	clock   clock
+	configuredData // what Configure gave the resources (server_create.go)
+	version        string
+	getenv         func(string) string
+	clock          clock
 	// open holds the ephemeral certificates to revoke on close.
 	open openCertificates
 }
@@ -147,6 +148,7 @@ func (p *cmpv2Provider) Configure(ctx context.Context, req provider.ConfigureReq
 		return
 	}
 	resp.ResourceData = defaults
+	p.set(defaults)
 	resp.DataSourceData = defaults
 	resp.EphemeralResourceData = defaults
 }

@@ -64,6 +64,9 @@ type noChangeRules interface {
 type noChangeServer struct {
 	tfprotov6.ProviderServer
 	types map[string]*noChangeType
+	// provider is the provider the framework's server configures; its
+	// configured data configures the resources that plan creates.
+	provider provider.Provider
 }
 
 // noChangeType is one resource type's schema, as noChangeServer needs it.
@@ -81,6 +84,14 @@ type noChangeType struct {
 	// paths cannot be listed (inside a list, set or map of objects): then
 	// the framework plans every change of this type.
 	planOK bool
+	// What the plan of a create needs (server_create.go): the computed
+	// attributes without a default, outermost first; createOK, false when
+	// a plan modifier of the schema may change a create's plan or a
+	// computed attribute sits where paths cannot be listed; and a resource
+	// to plan with.
+	computed []*tftypes.AttributePath
+	createOK bool
+	factory  func() resource.Resource
 }
 
 type schemaDefault struct {
@@ -92,7 +103,7 @@ type schemaDefault struct {
 // types that do not implement noChangeRules are left to next entirely.
 func newNoChangeServer(p provider.Provider, next tfprotov6.ProviderServer) *noChangeServer {
 	ctx := context.Background()
-	s := &noChangeServer{ProviderServer: next, types: map[string]*noChangeType{}}
+	s := &noChangeServer{ProviderServer: next, types: map[string]*noChangeType{}, provider: p}
 	var md provider.MetadataResponse
 	p.Metadata(ctx, provider.MetadataRequest{}, &md)
 	for _, factory := range p.Resources(ctx) {
@@ -108,13 +119,15 @@ func newNoChangeServer(p provider.Provider, next tfprotov6.ProviderServer) *noCh
 		if sr.Diagnostics.HasError() {
 			continue // the framework reports it on every call
 		}
-		t := &noChangeType{rules: rules, typ: sr.Schema.Type().TerraformType(ctx), version: sr.Schema.Version, planOK: true}
+		t := &noChangeType{rules: rules, typ: sr.Schema.Type().TerraformType(ctx), version: sr.Schema.Version, planOK: true,
+			createOK: true, factory: factory}
 		t.readSchema(ctx, tftypes.NewAttributePath(), sr.Schema.Attributes, sr.Schema.Blocks)
 		// In path order, not the schema maps' random one, so that what
 		// reads them (the checks, the generated tests) runs the same way
 		// every time.
 		slices.SortFunc(t.writeOnly, func(a, b *tftypes.AttributePath) int { return strings.Compare(a.String(), b.String()) })
 		slices.SortFunc(t.defaults, func(a, b schemaDefault) int { return strings.Compare(a.path.String(), b.path.String()) })
+		slices.SortFunc(t.computed, func(a, b *tftypes.AttributePath) int { return strings.Compare(a.String(), b.String()) })
 		s.types[name.TypeName] = t
 	}
 	return s
@@ -127,8 +140,15 @@ func (t *noChangeType) readSchema(ctx context.Context, p *tftypes.AttributePath,
 		if a.IsWriteOnly() {
 			t.writeOnly = append(t.writeOnly, ap)
 		}
-		if v, ok := defaultValue(ctx, a, ap); ok {
+		v, hasDefault := defaultValue(ctx, a, ap)
+		if hasDefault {
 			t.defaults = append(t.defaults, schemaDefault{path: ap, value: v})
+		}
+		if a.IsComputed() && !hasDefault {
+			t.computed = append(t.computed, ap)
+		}
+		if !modifiersKeepCreate(a) {
+			t.createOK = false
 		}
 		switch n := a.(type) {
 		case schema.SingleNestedAttribute:
@@ -138,21 +158,27 @@ func (t *noChangeType) readSchema(ctx context.Context, p *tftypes.AttributePath,
 			if !ok || hasDefaultsOrWriteOnly(ctx, obj.Attributes, nil) {
 				t.planOK = false
 			}
+			t.createOK = false
 		}
 	}
 	for name, b := range blocks {
 		bp := p.WithAttributeName(name)
 		switch b := b.(type) {
 		case schema.SingleNestedBlock:
+			if len(b.PlanModifiers) > 0 {
+				t.createOK = false
+			}
 			t.readSchema(ctx, bp, b.Attributes, b.Blocks)
 		case schema.ListNestedBlock:
 			if hasDefaultsOrWriteOnly(ctx, b.NestedObject.Attributes, b.NestedObject.Blocks) {
 				t.planOK = false
 			}
+			t.createOK = false
 		case schema.SetNestedBlock:
 			if hasDefaultsOrWriteOnly(ctx, b.NestedObject.Attributes, b.NestedObject.Blocks) {
 				t.planOK = false
 			}
+			t.createOK = false
 		default:
 			// A block kind this server does not know: leave its plans to
 			// the framework.
@@ -261,6 +287,9 @@ func frameworkPath(p *tftypes.AttributePath) path.Path {
 // was, and nothing else.
 func (s *noChangeServer) PlanResourceChange(ctx context.Context, req *tfprotov6.PlanResourceChangeRequest) (*tfprotov6.PlanResourceChangeResponse, error) {
 	if resp := s.planNoChange(req); resp != nil {
+		return resp, nil
+	}
+	if resp := s.planCreate(ctx, req); resp != nil {
 		return resp, nil
 	}
 	return s.ProviderServer.PlanResourceChange(ctx, req)

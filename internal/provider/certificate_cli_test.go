@@ -31,6 +31,23 @@ func otherCLI(current string) (path string, tofu bool) {
 	return strings.TrimSpace(string(out)), true
 }
 
+// eachCLI runs test, as a subtest named after the CLI, with the CLI the
+// acceptance tests run with and with the other one (otherCLI) where it is
+// at hand; it skips t outside acceptance tests.
+func eachCLI(t *testing.T, test func(t *testing.T, cli string)) {
+	current := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if os.Getenv("TF_ACC") == "" || current == "" {
+		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
+	}
+	clis := []string{current}
+	if other, _ := otherCLI(current); other != "" {
+		clis = append(clis, other)
+	}
+	for _, cli := range clis {
+		t.Run(filepath.Base(cli), func(t *testing.T) { test(t, cli) })
+	}
+}
+
 // useOtherCLI makes the rest of test t run with the CLI the acceptance
 // tests do not run with (otherCLI), and skips it where there is none
 // (outside CI); what names what the test proves, for the skip.

@@ -256,6 +256,12 @@ func credentialAttributes(name, what string) map[string]schema.Attribute {
 				stringvalidator.ConflictsWith(path.MatchRelative().AtParent().AtName("secret_wo")),
 			},
 		},
+		// Write-only and nested, secret_wo stays Sensitive: Terraform and
+		// OpenTofu keep the mark of a sensitive value given to a nested
+		// attribute in the state, and plan an update that shows no change
+		// when a later run gives none (secret_wo is given for the messages
+		// that need it only), unless the schema marks it in every run. A
+		// top-level write-only attribute needs no mark.
 		"secret_wo": schema.StringAttribute{
 			Description: "Pre-shared secret, write-only: used for " + what + " and never stored " +
 				"(Terraform >= 1.11).",

@@ -57,7 +57,6 @@ func keyWOAttribute() schema.StringAttribute {
 			"plan warns with its serial. Conflicts with `private_key_pem`, `certificate_request_pem`, the key " +
 			"attributes and the PKCS#12 password (a bundle would keep the key in the state).",
 		Optional:   true,
-		Sensitive:  true,
 		WriteOnly:  true,
 		Validators: []validator.String{privateKeyPEMValidator()},
 	}
@@ -84,7 +83,6 @@ func previousKeyWOAttribute() schema.StringAttribute {
 			"certificate that update pushes out of the state when that certificate is its own. A key that is not " +
 			"the current certificate's fails the plan.",
 		Optional:   true,
-		Sensitive:  true,
 		WriteOnly:  true,
 		Validators: []validator.String{privateKeyPEMValidator(), stringvalidator.AlsoRequires(path.MatchRoot("private_key_wo"))},
 	}

@@ -32,15 +32,17 @@ import (
 // keyWORun is a certificate whose key is write-only, under a development
 // CA that grants 24 hours: the provider's clock, what the CA saw since
 // mark, where Terraform works (dir) and logs at TRACE (log), and the keys
-// that must never reach a file Terraform writes.
+// and other write-only values (secrets, by name) that must never reach a
+// file Terraform writes.
 type keyWORun struct {
-	t    *testing.T
-	e    *caEnv
-	now  *testClock
-	dir  string
-	log  string
-	mark int
-	keys []*csrKey
+	t       *testing.T
+	e       *caEnv
+	now     *testClock
+	dir     string
+	log     string
+	mark    int
+	keys    []*csrKey
+	secrets map[string]string
 }
 
 func newKeyWORun(t *testing.T, keys int) *keyWORun {
@@ -125,13 +127,19 @@ func (f *keyWORun) saw(want ...string) resource.TestCheckFunc {
 	return f.e.sawProtected(&f.mark, want...)
 }
 
-// found reports which form of which key text holds, "" for none.
+// found reports which form of which key, or which secret, text holds, ""
+// for none.
 func (f *keyWORun) found(text []byte) string {
 	for i, k := range f.keys {
 		for name, form := range k.forms {
 			if strings.Contains(string(text), form) {
 				return fmt.Sprintf("key %d (%s)", i, name)
 			}
+		}
+	}
+	for name, s := range f.secrets {
+		if strings.Contains(string(text), s) {
+			return name
 		}
 	}
 	return ""

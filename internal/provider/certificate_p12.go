@@ -82,7 +82,6 @@ func p12Attributes() map[string]schema.Attribute {
 				"password (Terraform cannot see a change of a write-only value). Give it in every configuration: " +
 				"each enrollment re-makes the bundle with it.",
 			Optional:   true,
-			Sensitive:  true,
 			WriteOnly:  true,
 			Validators: []validator.String{stringvalidator.ConflictsWith(password), stringvalidator.AlsoRequires(version)},
 		},

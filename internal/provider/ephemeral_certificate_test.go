@@ -36,99 +36,89 @@ import (
 // `show -json`); the CA saw an IR with certConf for every open and, with
 // revoke_on_close, an RR for every close.
 func TestAccEphemeralCertificate(t *testing.T) {
-	current := os.Getenv("TF_ACC_TERRAFORM_PATH")
-	if os.Getenv("TF_ACC") == "" || current == "" {
-		t.Skip("acceptance test: set TF_ACC=1 and TF_ACC_TERRAFORM_PATH (make test does)")
-	}
-	clis := []string{current}
-	if other, _ := otherCLI(current); other != "" {
-		clis = append(clis, other)
-	}
-	for _, cli := range clis {
-		t.Run(filepath.Base(cli), func(t *testing.T) {
-			clearProviderEnv(t)
-			e := startCA(t, devca.Config{})
-			// The same CA behind mutual TLS: only a client certificate it
-			// issued gets through.
-			mtls := httptest.NewUnstartedServer(e.ca)
-			tlsConfig, err := e.ca.ServerTLSConfig(true, "127.0.0.1")
+	eachCLI(t, func(t *testing.T, cli string) {
+		clearProviderEnv(t)
+		e := startCA(t, devca.Config{})
+		// The same CA behind mutual TLS: only a client certificate it
+		// issued gets through.
+		mtls := httptest.NewUnstartedServer(e.ca)
+		tlsConfig, err := e.ca.ServerTLSConfig(true, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mtls.TLS = tlsConfig
+		mtls.StartTLS()
+		t.Cleanup(mtls.Close)
+
+		run := newCLIRun(t, cli)
+		for _, tc := range []struct {
+			name          string
+			revokeOnClose bool
+		}{{"revoke_on_close", true}, {"left to expire", false}} {
+			mark := e.mark()
+			run.write(ephemeralConfig(e, mtls.URL+"/.well-known/cmp", tc.revokeOnClose))
+			run.cli("plan", "-input=false", "-out=tfplan")
+			run.cli("apply", "-input=false", "tfplan")
+			planJSON := run.cli("show", "-json", "tfplan")
+
+			issued := ephemeralIssued(t, e, mark)
+			if len(issued) == 0 {
+				t.Fatalf("%s: the CA issued no certificate: %v", tc.name, e.ops(mark))
+			}
+			state, err := os.ReadFile(filepath.Join(run.dir, "terraform.tfstate"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			mtls.TLS = tlsConfig
-			mtls.StartTLS()
-			t.Cleanup(mtls.Close)
-
-			run := newCLIRun(t, cli)
-			for _, tc := range []struct {
-				name          string
-				revokeOnClose bool
-			}{{"revoke_on_close", true}, {"left to expire", false}} {
-				mark := e.mark()
-				run.write(ephemeralConfig(e, mtls.URL+"/.well-known/cmp", tc.revokeOnClose))
-				run.cli("plan", "-input=false", "-out=tfplan")
-				run.cli("apply", "-input=false", "tfplan")
-				planJSON := run.cli("show", "-json", "tfplan")
-
-				issued := ephemeralIssued(t, e, mark)
-				if len(issued) == 0 {
-					t.Fatalf("%s: the CA issued no certificate: %v", tc.name, e.ops(mark))
+			// The data source read through mutual TLS: the ephemeral
+			// certificate configured the second provider.
+			if !strings.Contains(string(state), "cmpv2_ca_certificates") || !strings.Contains(string(state), strings.Split(strings.TrimSpace(e.caPEM), "\n")[1]) {
+				t.Errorf("%s: the state holds no CA certificates read through mutual TLS", tc.name)
+			}
+			plan := planContents(t, filepath.Join(run.dir, "tfplan"))
+			// The search finds a certificate as PEM and as a JSON string.
+			pemJSON, _ := json.Marshal(certificatePEM(issued[0]))
+			for _, in := range [][]byte{[]byte(certificatePEM(issued[0])), pemJSON} {
+				if !bytes.Contains(unbroken(in), []byte(certificateMaterial(issued[0])[0])) {
+					t.Fatalf("the search does not find the certificate in %q", in)
 				}
-				state, err := os.ReadFile(filepath.Join(run.dir, "terraform.tfstate"))
-				if err != nil {
-					t.Fatal(err)
+			}
+			for what, content := range map[string][]byte{"state file": state, "plan show -json": []byte(planJSON), "plan file": plan} {
+				if strings.Contains(string(content), "PRIVATE KEY") {
+					t.Errorf("%s: the %s holds a private key", tc.name, what)
 				}
-				// The data source read through mutual TLS: the ephemeral
-				// certificate configured the second provider.
-				if !strings.Contains(string(state), "cmpv2_ca_certificates") || !strings.Contains(string(state), strings.Split(strings.TrimSpace(e.caPEM), "\n")[1]) {
-					t.Errorf("%s: the state holds no CA certificates read through mutual TLS", tc.name)
-				}
-				plan := planContents(t, filepath.Join(run.dir, "tfplan"))
-				// The search finds a certificate as PEM and as a JSON string.
-				pemJSON, _ := json.Marshal(certificatePEM(issued[0]))
-				for _, in := range [][]byte{[]byte(certificatePEM(issued[0])), pemJSON} {
-					if !bytes.Contains(unbroken(in), []byte(certificateMaterial(issued[0])[0])) {
-						t.Fatalf("the search does not find the certificate in %q", in)
-					}
-				}
-				for what, content := range map[string][]byte{"state file": state, "plan show -json": []byte(planJSON), "plan file": plan} {
-					if strings.Contains(string(content), "PRIVATE KEY") {
-						t.Errorf("%s: the %s holds a private key", tc.name, what)
-					}
-					content = unbroken(content)
-					for _, c := range issued {
-						for i, material := range certificateMaterial(c) {
-							if bytes.Contains(content, []byte(material)) {
-								t.Errorf("%s: the %s holds certificate serial %s (material %d)", tc.name, what, c.SerialNumber, i)
-							}
+				content = unbroken(content)
+				for _, c := range issued {
+					for i, material := range certificateMaterial(c) {
+						if bytes.Contains(content, []byte(material)) {
+							t.Errorf("%s: the %s holds certificate serial %s (material %d)", tc.name, what, c.SerialNumber, i)
 						}
 					}
 				}
+			}
 
-				// Every open is an IR with its certConf; with revoke_on_close
-				// every close an RR of that certificate, without, none.
-				counts := map[string]int{}
-				for _, op := range e.ops(mark) {
-					counts[op]++
+			// Every open is an IR with its certConf; with revoke_on_close
+			// every close an RR of that certificate, without, none.
+			counts := map[string]int{}
+			for _, op := range e.ops(mark) {
+				counts[op]++
+			}
+			wantRR := 0
+			if tc.revokeOnClose {
+				wantRR = len(issued)
+			}
+			if counts["ir:accepted"] != len(issued) || counts["certConf:confirmed"] != len(issued) || counts["rr:accepted"] != wantRR {
+				t.Errorf("%s: the CA saw %v; want %d ir and certConf, %d rr", tc.name, e.ops(mark), len(issued), wantRR)
+			}
+			for _, c := range issued {
+				if _, revoked, _ := e.ca.Certificate(c.SerialNumber.String()); revoked != tc.revokeOnClose {
+					t.Errorf("%s: certificate %s revoked = %v", tc.name, c.SerialNumber, revoked)
 				}
-				wantRR := 0
-				if tc.revokeOnClose {
-					wantRR = len(issued)
-				}
-				if counts["ir:accepted"] != len(issued) || counts["certConf:confirmed"] != len(issued) || counts["rr:accepted"] != wantRR {
-					t.Errorf("%s: the CA saw %v; want %d ir and certConf, %d rr", tc.name, e.ops(mark), len(issued), wantRR)
-				}
-				for _, c := range issued {
-					if _, revoked, _ := e.ca.Certificate(c.SerialNumber.String()); revoked != tc.revokeOnClose {
-						t.Errorf("%s: certificate %s revoked = %v", tc.name, c.SerialNumber, revoked)
-					}
-					if c.NotAfter.Sub(c.NotBefore) > defaultEphemeralValidityHours*3600e9+2*60e9 {
-						t.Errorf("%s: certificate valid from %s to %s, want about %d hour", tc.name, c.NotBefore, c.NotAfter, defaultEphemeralValidityHours)
-					}
+				if c.NotAfter.Sub(c.NotBefore) > defaultEphemeralValidityHours*3600e9+2*60e9 {
+					t.Errorf("%s: certificate valid from %s to %s, want about %d hour", tc.name, c.NotBefore, c.NotAfter, defaultEphemeralValidityHours)
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
 // ephemeralConfig: an ephemeral client certificate from the CA at e, and
@@ -276,18 +266,37 @@ func (r *cliRun) write(config string) {
 // a failure ends the test.
 func (r *cliRun) cli(args ...string) string {
 	r.t.Helper()
+	stdout, stderr, err := r.run(args...)
+	if err != nil {
+		r.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(r.path), args[0], err, stdout, stderr)
+	}
+	return stdout
+}
+
+// fails runs the CLI with args, which must fail, and returns all it
+// printed, stdout then stderr.
+func (r *cliRun) fails(args ...string) string {
+	r.t.Helper()
+	stdout, stderr, err := r.run(args...)
+	if err == nil {
+		r.t.Fatalf("%s %s succeeded, want an error", filepath.Base(r.path), args[0])
+	}
+	return stdout + stderr
+}
+
+// run runs the CLI with args in the working directory, after init (once).
+func (r *cliRun) run(args ...string) (stdout, stderr string, err error) {
+	r.t.Helper()
 	if !r.inited {
 		r.inited = true
 		r.cli("init", "-input=false")
 	}
 	cmd := exec.Command(r.path, append([]string{args[0], "-no-color"}, args[1:]...)...)
 	cmd.Dir, cmd.Env = r.dir, r.env
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		r.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(r.path), strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
 }
 
 // TestAccEphemeralCertificateOpen: without configured trust anchors the RR

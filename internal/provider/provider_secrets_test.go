@@ -67,16 +67,31 @@ func walkProvider(prefix string, attrs map[string]pschema.Attribute, visit func(
 
 // TestSchemaSecretsSensitive: every attribute that holds a secret, a
 // password or a private key is Sensitive (Terraform then hides it in plans
-// and output), and every *_wo attribute is write-only (never stored).
+// and output) or write-only (never in a plan or the state, so Terraform
+// shows it as "(write-only attribute)"), and every *_wo attribute is
+// write-only. A top-level write-only attribute is not also Sensitive: the
+// flag hides nothing there, and Terraform writes a sensitive_attributes
+// entry for it into the state of every instance, null or not, and marks
+// and unmarks its path in every plan. A nested one is: without the flag,
+// a sensitive value given in one run and not in the next makes Terraform
+// and OpenTofu plan an update that shows no change
+// (TestAccCertificateWriteOnlyMarks).
 func TestSchemaSecretsSensitive(t *testing.T) {
 	ctx := context.Background()
-	checked := 0
+	checked, writeOnly := 0, 0
 	check := func(where string) func(path string, a schemaAttr) {
 		return func(path string, a schemaAttr) {
 			if name := path[strings.LastIndex(path, ".")+1:]; secretName.MatchString(name) && !notSecret[name] {
 				checked++
-				if !a.IsSensitive() {
-					t.Errorf("%s: %s holds a secret but is not Sensitive", where, path)
+				if !a.IsSensitive() && !a.IsWriteOnly() {
+					t.Errorf("%s: %s holds a secret but is neither Sensitive nor write-only", where, path)
+				}
+			}
+			if a.IsWriteOnly() {
+				writeOnly++
+				if nested := strings.Contains(path, "."); a.IsSensitive() != nested {
+					t.Errorf("%s: %s is write-only and Sensitive = %t: a write-only attribute is Sensitive exactly when nested",
+						where, path, a.IsSensitive())
 				}
 			}
 			if strings.HasSuffix(path, "_wo") && !a.IsWriteOnly() {
@@ -101,7 +116,13 @@ func TestSchemaSecretsSensitive(t *testing.T) {
 	if checked < 8 {
 		t.Errorf("only %d secret attributes found; the walk misses some", checked)
 	}
-	t.Logf("%d secret-holding attributes checked", checked)
+	// cmpv2_certificate: private_key_wo, previous_private_key_wo,
+	// certificate_p12_password_wo, enrollment.secret_wo; cmpv2_server:
+	// credentials.secret_wo, basic_auth.password_wo, tls.client_private_key_wo.
+	if writeOnly < 7 {
+		t.Errorf("only %d write-only attributes found; the walk misses some", writeOnly)
+	}
+	t.Logf("%d secret-holding attributes checked, %d of them write-only", checked, writeOnly)
 }
 
 // The secrets of TestAccSecretsNeverLogged. "¤" appears nowhere else, so an

@@ -66,7 +66,8 @@ func (r *serverResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	// basic_auth.password_wo: a write-only password for this resource's own
 	// messages. Write-only values cannot be computed, so the connection
 	// object (endpoint, cmpv2_certificate.server) has no such attribute and
-	// carries the user name alone.
+	// carries the user name alone. It and tls.client_private_key_wo are
+	// nested, so they stay Sensitive as credentials.secret_wo does.
 	ba := attrs["basic_auth"].(schema.SingleNestedAttribute)
 	ba.Attributes = maps.Clone(ba.Attributes)
 	ba.Attributes["password_wo"] = schema.StringAttribute{

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cmpv2/terraform-provider-cmpv2/internal/testpki"
@@ -241,5 +242,46 @@ func BenchmarkCreatePlan(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestCreatePlanConcurrent: Terraform plans many creates at once; each
+// answer of noChangeServer, planned concurrently, is the framework's.
+func TestCreatePlanConcurrent(t *testing.T) {
+	b := newNoChangeBench(t)
+	rng := rand.New(rand.NewPCG(noChangeSeed, 4))
+	gen := newCreateCases(t, b)
+	ctx := context.Background()
+	type planCase struct {
+		req  *tfprotov6.PlanResourceChangeRequest
+		what string
+		want *tfprotov6.PlanResourceChangeResponse
+	}
+	cases := make([]planCase, 80)
+	for i := range cases {
+		req, what := gen.request(t, rng)
+		want, err := b.plain.PlanResourceChange(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases[i] = planCase{req, what, want}
+	}
+	got := make([]*tfprotov6.PlanResourceChangeResponse, len(cases))
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < len(cases); i += 8 {
+				got[i], _ = b.wrapped.PlanResourceChange(ctx, cases[i].req)
+			}
+		})
+	}
+	wg.Wait()
+	for i, c := range cases {
+		if got[i] == nil {
+			t.Fatalf("case %d (%s): no answer", i, c.what)
+		}
+		if d := b.planDiff(t, c.want, got[i]); d != "" {
+			t.Errorf("case %d (%s): %s", i, c.what, d)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -13,7 +14,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
@@ -143,6 +147,13 @@ func (t *noChangeType) readSchema(ctx context.Context, p *tftypes.AttributePath,
 		v, hasDefault := defaultValue(ctx, a, ap)
 		if hasDefault {
 			t.defaults = append(t.defaults, schemaDefault{path: ap, value: v})
+			// The framework asks a default on every plan and passes its
+			// diagnostics on; this server asked once, when it started,
+			// which gives the same plan only for the framework's static
+			// defaults.
+			if !staticDefault(a) {
+				t.planOK = false
+			}
 		}
 		if a.IsComputed() && !hasDefault {
 			t.computed = append(t.computed, ap)
@@ -264,6 +275,26 @@ func defaultValue(ctx context.Context, a schema.Attribute, p *tftypes.AttributeP
 		return tftypes.NewValue(tftypes.DynamicPseudoType, tftypes.UnknownValue), true
 	}
 	return tv, true
+}
+
+// staticDefault reports whether a's default is one of the framework's
+// static string, bool or int64 ones, which plan one value and say nothing.
+// Any other (an object's default among them, which the framework plans as
+// it is, without the defaults of the attributes inside) leaves the type's
+// plans to the framework.
+func staticDefault(a schema.Attribute) bool {
+	var d, static any
+	switch a := a.(type) {
+	case schema.StringAttribute:
+		d, static = a.Default, stringdefault.StaticString("")
+	case schema.BoolAttribute:
+		d, static = a.Default, booldefault.StaticBool(false)
+	case schema.Int64Attribute:
+		d, static = a.Default, int64default.StaticInt64(0)
+	default:
+		return false
+	}
+	return reflect.TypeOf(d) == reflect.TypeOf(static)
 }
 
 // frameworkPath is p (attribute names only) as a framework path.

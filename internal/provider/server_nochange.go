@@ -144,16 +144,15 @@ func (t *noChangeType) readSchema(ctx context.Context, p *tftypes.AttributePath,
 		if a.IsWriteOnly() {
 			t.writeOnly = append(t.writeOnly, ap)
 		}
-		v, hasDefault := defaultValue(ctx, a, ap)
-		if hasDefault {
+		v, hasDefault, static := staticDefault(ctx, a, ap)
+		switch {
+		case static:
 			t.defaults = append(t.defaults, schemaDefault{path: ap, value: v})
+		case hasDefault:
 			// The framework asks a default on every plan and passes its
-			// diagnostics on; this server asked once, when it started,
-			// which gives the same plan only for the framework's static
-			// defaults.
-			if !staticDefault(a) {
-				t.planOK = false
-			}
+			// diagnostics on; this server asks once, when it starts,
+			// which plans alike only for the framework's static defaults.
+			t.planOK = false
 		}
 		if a.IsComputed() && !hasDefault {
 			t.computed = append(t.computed, ap)
@@ -204,97 +203,47 @@ func hasDefaultsOrWriteOnly(ctx context.Context, attrs map[string]schema.Attribu
 	return len(probe.defaults) > 0 || len(probe.writeOnly) > 0 || !probe.planOK
 }
 
-// defaultValue is the value the schema's default of a plans, and whether
-// a has one.
-func defaultValue(ctx context.Context, a schema.Attribute, p *tftypes.AttributePath) (tftypes.Value, bool) {
+// staticDefault is the value a's default plans when it is one of the
+// framework's static string, bool or int64 defaults (static), which plan
+// one value and say nothing; has reports whether a has a default at all
+// (every resource attribute kind keeps it in its Default field). Any other
+// default, an object's among them (the framework plans it as it is,
+// without the defaults of the attributes inside), leaves the type's plans
+// to the framework.
+func staticDefault(ctx context.Context, a schema.Attribute, p *tftypes.AttributePath) (v tftypes.Value, has, static bool) {
+	f := reflect.ValueOf(a).FieldByName("Default")
+	if !f.IsValid() || f.IsNil() {
+		return tftypes.Value{}, false, false
+	}
 	fp := frameworkPath(p)
-	var v attr.Value
-	switch a := a.(type) {
-	case interface{ StringDefaultValue() defaults.String }:
-		if d := a.StringDefaultValue(); d != nil {
-			var resp defaults.StringResponse
-			d.DefaultString(ctx, defaults.StringRequest{Path: fp}, &resp)
-			v = resp.PlanValue
+	var planned attr.Value
+	switch d := f.Interface().(type) {
+	case defaults.String:
+		if reflect.TypeOf(d) != reflect.TypeOf(stringdefault.StaticString("")) {
+			return tftypes.Value{}, true, false
 		}
-	case interface{ BoolDefaultValue() defaults.Bool }:
-		if d := a.BoolDefaultValue(); d != nil {
-			var resp defaults.BoolResponse
-			d.DefaultBool(ctx, defaults.BoolRequest{Path: fp}, &resp)
-			v = resp.PlanValue
+		var resp defaults.StringResponse
+		d.DefaultString(ctx, defaults.StringRequest{Path: fp}, &resp)
+		planned = resp.PlanValue
+	case defaults.Bool:
+		if reflect.TypeOf(d) != reflect.TypeOf(booldefault.StaticBool(false)) {
+			return tftypes.Value{}, true, false
 		}
-	case interface{ Int64DefaultValue() defaults.Int64 }:
-		if d := a.Int64DefaultValue(); d != nil {
-			var resp defaults.Int64Response
-			d.DefaultInt64(ctx, defaults.Int64Request{Path: fp}, &resp)
-			v = resp.PlanValue
+		var resp defaults.BoolResponse
+		d.DefaultBool(ctx, defaults.BoolRequest{Path: fp}, &resp)
+		planned = resp.PlanValue
+	case defaults.Int64:
+		if reflect.TypeOf(d) != reflect.TypeOf(int64default.StaticInt64(0)) {
+			return tftypes.Value{}, true, false
 		}
-	case interface{ Int32DefaultValue() defaults.Int32 }:
-		if d := a.Int32DefaultValue(); d != nil {
-			var resp defaults.Int32Response
-			d.DefaultInt32(ctx, defaults.Int32Request{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	case interface{ Float64DefaultValue() defaults.Float64 }:
-		if d := a.Float64DefaultValue(); d != nil {
-			var resp defaults.Float64Response
-			d.DefaultFloat64(ctx, defaults.Float64Request{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	case interface{ ListDefaultValue() defaults.List }:
-		if d := a.ListDefaultValue(); d != nil {
-			var resp defaults.ListResponse
-			d.DefaultList(ctx, defaults.ListRequest{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	case interface{ SetDefaultValue() defaults.Set }:
-		if d := a.SetDefaultValue(); d != nil {
-			var resp defaults.SetResponse
-			d.DefaultSet(ctx, defaults.SetRequest{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	case interface{ MapDefaultValue() defaults.Map }:
-		if d := a.MapDefaultValue(); d != nil {
-			var resp defaults.MapResponse
-			d.DefaultMap(ctx, defaults.MapRequest{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	case interface{ ObjectDefaultValue() defaults.Object }:
-		if d := a.ObjectDefaultValue(); d != nil {
-			var resp defaults.ObjectResponse
-			d.DefaultObject(ctx, defaults.ObjectRequest{Path: fp}, &resp)
-			v = resp.PlanValue
-		}
-	}
-	if v == nil {
-		return tftypes.Value{}, false
-	}
-	tv, err := v.ToTerraformValue(ctx)
-	if err != nil {
-		// An unusable default: compare against an impossible value, so
-		// the framework, which reports it, plans every such call.
-		return tftypes.NewValue(tftypes.DynamicPseudoType, tftypes.UnknownValue), true
-	}
-	return tv, true
-}
-
-// staticDefault reports whether a's default is one of the framework's
-// static string, bool or int64 ones, which plan one value and say nothing.
-// Any other (an object's default among them, which the framework plans as
-// it is, without the defaults of the attributes inside) leaves the type's
-// plans to the framework.
-func staticDefault(a schema.Attribute) bool {
-	var d, static any
-	switch a := a.(type) {
-	case schema.StringAttribute:
-		d, static = a.Default, stringdefault.StaticString("")
-	case schema.BoolAttribute:
-		d, static = a.Default, booldefault.StaticBool(false)
-	case schema.Int64Attribute:
-		d, static = a.Default, int64default.StaticInt64(0)
+		var resp defaults.Int64Response
+		d.DefaultInt64(ctx, defaults.Int64Request{Path: fp}, &resp)
+		planned = resp.PlanValue
 	default:
-		return false
+		return tftypes.Value{}, true, false
 	}
-	return reflect.TypeOf(d) == reflect.TypeOf(static)
+	tv, err := planned.ToTerraformValue(ctx)
+	return tv, true, err == nil
 }
 
 // frameworkPath is p (attribute names only) as a framework path.

@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
@@ -202,33 +201,29 @@ func protoPath(p path.Path) *tftypes.AttributePath {
 	return out
 }
 
-// modifiersKeepCreate reports whether every plan modifier of a leaves the
-// plan of a create as it is: UseStateForUnknown, which keeps the prior
-// state's value, does nothing without one.
-func modifiersKeepCreate(a schema.Attribute) bool {
-	switch a := a.(type) {
-	case schema.StringAttribute:
-		return onlyModifier(a.PlanModifiers, stringplanmodifier.UseStateForUnknown())
-	case schema.BoolAttribute:
-		return onlyModifier(a.PlanModifiers, boolplanmodifier.UseStateForUnknown())
-	case schema.Int64Attribute:
-		return onlyModifier(a.PlanModifiers, int64planmodifier.UseStateForUnknown())
-	case schema.ListAttribute:
-		return onlyModifier(a.PlanModifiers, listplanmodifier.UseStateForUnknown())
-	case schema.SetAttribute:
-		return onlyModifier(a.PlanModifiers, setplanmodifier.UseStateForUnknown())
-	case schema.MapAttribute:
-		return onlyModifier(a.PlanModifiers, mapplanmodifier.UseStateForUnknown())
-	case schema.SingleNestedAttribute:
-		return onlyModifier(a.PlanModifiers, objectplanmodifier.UseStateForUnknown())
-	}
-	return false // a kind not listed here: its creates go to the framework
+// keepsCreate are the plan modifiers that leave the plan of a create as it
+// is: UseStateForUnknown, of each kind, keeps the prior state's value and
+// does nothing without one.
+var keepsCreate = map[reflect.Type]bool{
+	reflect.TypeOf(stringplanmodifier.UseStateForUnknown()): true,
+	reflect.TypeOf(boolplanmodifier.UseStateForUnknown()):   true,
+	reflect.TypeOf(int64planmodifier.UseStateForUnknown()):  true,
+	reflect.TypeOf(listplanmodifier.UseStateForUnknown()):   true,
+	reflect.TypeOf(setplanmodifier.UseStateForUnknown()):    true,
+	reflect.TypeOf(mapplanmodifier.UseStateForUnknown()):    true,
+	reflect.TypeOf(objectplanmodifier.UseStateForUnknown()): true,
 }
 
-// onlyModifier reports whether every modifier in mods is of keep's type.
-func onlyModifier[M any](mods []M, keep M) bool {
-	for _, m := range mods {
-		if reflect.TypeOf(m) != reflect.TypeOf(keep) {
+// modifiersKeepCreate reports whether every plan modifier of a (an
+// attribute or a block: each kind keeps them in its PlanModifiers field)
+// is one of keepsCreate.
+func modifiersKeepCreate(a any) bool {
+	mods := reflect.ValueOf(a).FieldByName("PlanModifiers")
+	if !mods.IsValid() {
+		return false // a kind without the field: its creates go to the framework
+	}
+	for i := range mods.Len() {
+		if m := mods.Index(i); m.IsNil() || !keepsCreate[m.Elem().Type()] {
 			return false
 		}
 	}

@@ -15,7 +15,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/defaults"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -180,5 +182,31 @@ func TestCreatePlanStaticDefault(t *testing.T) {
 	if nt := synthCompare(t, attrs, tftypes.NewValue(typ, map[string]tftypes.Value{
 		"id": tftypes.NewValue(tftypes.String, nil), "s": tftypes.NewValue(tftypes.String, nil)})); nt == nil || !nt.planOK || !nt.createOK {
 		t.Errorf("noChangeServer leaves a type with a static default to the framework: %+v", nt)
+	}
+}
+
+// A plan modifier other than UseStateForUnknown may act on a create: the
+// type's creates go to the framework; UseStateForUnknown alone keeps them here.
+func TestCreatePlanModifiers(t *testing.T) {
+	typ := tftypes.Object{AttributeTypes: map[string]tftypes.Type{"id": tftypes.String, "s": tftypes.String}}
+	config := tftypes.NewValue(typ, map[string]tftypes.Value{
+		"id": tftypes.NewValue(tftypes.String, nil), "s": tftypes.NewValue(tftypes.String, "x")})
+	for _, c := range []struct {
+		name     string
+		mod      planmodifier.String
+		createOK bool
+	}{
+		{"UseStateForUnknown", stringplanmodifier.UseStateForUnknown(), true},
+		{"RequiresReplace", stringplanmodifier.RequiresReplace(), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			attrs := map[string]schema.Attribute{
+				"id": schema.StringAttribute{Computed: true},
+				"s":  schema.StringAttribute{Optional: true, PlanModifiers: []planmodifier.String{c.mod}},
+			}
+			if nt := synthCompare(t, attrs, config); nt == nil || nt.createOK != c.createOK {
+				t.Errorf("createOK with %s: %+v, want %v", c.name, nt, c.createOK)
+			}
+		})
 	}
 }

@@ -175,7 +175,7 @@ func (t *noChangeType) readSchema(ctx context.Context, p *tftypes.AttributePath,
 		bp := p.WithAttributeName(name)
 		switch b := b.(type) {
 		case schema.SingleNestedBlock:
-			if len(b.PlanModifiers) > 0 {
+			if !modifiersKeepCreate(b) {
 				t.createOK = false
 			}
 			t.readSchema(ctx, bp, b.Attributes, b.Blocks)
